@@ -1,0 +1,726 @@
+// The mbox language parser: one command per line, blocks continued by indented
+// lines and ended by "!" (or by the next unindented line), and the appliance's
+// single-line forms ("interface eth0 mtu 1400", "ipsec esp-policy 10 policy AES SHA").
+//
+// Every line is understood or reported. The first mistake on a line ends that line
+// (later words would only repeat it), and parsing goes on with the next line so one
+// run reports every mistake in the file.
+#include "config/mbox_language.hpp"
+
+#include <algorithm>
+#include <span>
+#include <variant>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "config/value_parsing.hpp"
+
+namespace mbox::config {
+namespace {
+
+constexpr std::string_view kBlanks = " \t";
+
+using Keywords = std::span<const std::string_view>;
+
+constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat"};
+constexpr std::string_view kTopLevelIpKeywords[] = {"route"};
+constexpr std::string_view kIpsecKeywords[] = {"peer", "ike-policy", "esp-policy", "start", "stop"};
+constexpr std::string_view kInterfaceKeywords[] = {"dpdk-device", "ip",       "mtu",        "enable",
+                                                   "no",          "shutdown", "description"};
+constexpr std::string_view kInterfaceIpKeywords[] = {"address", "default-gateway"};
+constexpr std::string_view kInterfaceNoKeywords[] = {"enable"};
+constexpr std::string_view kPeerKeywords[] = {"local",      "local-id", "local-net", "remote-id",
+                                              "remote-ip",  "remote-net", "policy",  "psk"};
+constexpr std::string_view kPeerLocalKeywords[] = {"ip"};
+constexpr std::string_view kPeerRemoteIpKeywords[] = {"any"};
+constexpr std::string_view kIkePolicyKeywords[] = {"authentication", "policy", "keylife", "version"};
+constexpr std::string_view kEspPolicyKeywords[] = {"policy", "keylife"};
+constexpr std::string_view kSnatOptionKeywords[] = {"tcp", "udp", "icmp", "src", "dst", "remark"};
+
+std::string_view trim(std::string_view text) {
+    const size_t first = text.find_first_not_of(kBlanks);
+    if (first == std::string_view::npos) return {};
+    return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
+}
+
+// Free text at the end of a line (description, psk, identities): surrounding double
+// quotes are optional and stripped, so the text may keep leading or trailing blanks.
+std::string_view strip_quotes(std::string_view text) {
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
+    return text;
+}
+
+bool is_digits(std::string_view text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// A cursor over the blank-separated words of one line. consumed() is the text read
+// since the current command began, so messages can say "missing MTU after 'mtu'".
+class Words {
+public:
+    explicit Words(std::string_view line) : line_(line) {}
+
+    bool at_end() const { return start_of_next_word() == line_.size(); }
+
+    std::string_view peek() const {
+        const size_t start = start_of_next_word();
+        return line_.substr(start, end_of_word(start) - start);
+    }
+
+    // The next word, or "" at the end of the line.
+    std::string_view next() {
+        const size_t start = start_of_next_word();
+        position_ = end_of_word(start);
+        return line_.substr(start, position_ - start);
+    }
+
+    // Everything left on the line, trimmed.
+    std::string_view rest() {
+        const std::string_view text = trim(line_.substr(position_));
+        position_ = line_.size();
+        return text;
+    }
+
+    // A double-quoted text (with \" and \\ escapes) or a plain word; nullopt when the
+    // closing quote is missing.
+    std::optional<std::string> next_quoted() {
+        if (!peek().starts_with('"')) return std::string(next());
+        std::string text;
+        for (size_t at = start_of_next_word() + 1; at < line_.size(); ++at) {
+            char c = line_[at];
+            if (c == '"') {
+                position_ = at + 1;
+                return text;
+            }
+            if (c == '\\' && at + 1 < line_.size() && (line_[at + 1] == '"' || line_[at + 1] == '\\')) c = line_[++at];
+            text += c;
+        }
+        return std::nullopt;
+    }
+
+    void begin_command() { command_start_ = position_; }
+    std::string_view consumed() const { return trim(line_.substr(command_start_, position_ - command_start_)); }
+
+private:
+    size_t start_of_next_word() const {
+        const size_t start = line_.find_first_not_of(kBlanks, position_);
+        return start == std::string_view::npos ? line_.size() : start;
+    }
+    size_t end_of_word(size_t start) const {
+        const size_t end = line_.find_first_of(kBlanks, start);
+        return end == std::string_view::npos ? line_.size() : end;
+    }
+
+    std::string_view line_;
+    size_t position_ = 0;
+    size_t command_start_ = 0;
+};
+
+// The block that indented lines continue: a pointer into the config being built, or
+// to a scratch object when the header itself was wrong (its lines are still checked).
+using OpenBlock = std::variant<std::monostate, Interface*, Peer*, IkePolicy*, EspPolicy*>;
+
+class MboxParser {
+public:
+    explicit MboxParser(std::string_view file) : file_(file) {}
+
+    ParseResult parse(std::string_view text) {
+        while (!text.empty()) {
+            const size_t newline = text.find('\n');
+            ++line_number_;
+            parse_line(text.substr(0, newline));
+            text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+        }
+        return {std::move(config_), std::move(diagnostics_)};
+    }
+
+private:
+    // ---- lines and blocks ----
+
+    void parse_line(std::string_view line) {
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        const std::string_view content = trim(line);
+        if (content.empty() || content.front() == '#') return;
+        if (content == "!") {
+            block_ = std::monostate{};
+            return;
+        }
+        Words words(content);
+        if (kBlanks.find(line.front()) != std::string_view::npos) {
+            parse_block_line(words);
+            return;
+        }
+        block_ = std::monostate{};
+        parse_top_level(words);
+    }
+
+    void parse_block_line(Words& words) {
+        if (std::holds_alternative<std::monostate>(block_)) {
+            error("indented line outside a block (expected a header such as 'interface NAME' above it)");
+            return;
+        }
+        const bool understood = std::visit(
+            [&](auto target) {
+                if constexpr (std::is_same_v<decltype(target), std::monostate>) {
+                    return false;
+                } else {
+                    return parse_sub_command(*target, words);
+                }
+            },
+            block_);
+        if (understood) expect_end(words);
+    }
+
+    void parse_top_level(Words& words) {
+        const std::string_view keyword = words.next();
+        if (is(keyword, "interface")) return parse_interface_header(words);
+        if (is(keyword, "ip")) return parse_top_level_ip(words);
+        if (is(keyword, "ipsec")) return parse_ipsec(words);
+        if (is(keyword, "firewall-snat")) return parse_snat_rule(words);
+        unknown_keyword(keyword, "", kTopLevelKeywords);
+    }
+
+    void parse_top_level_ip(Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        if (is(keyword, "route")) return parse_route(words);
+        unknown_keyword(keyword, context, kTopLevelIpKeywords);
+    }
+
+    void parse_ipsec(Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        if (is(keyword, "peer")) return parse_peer_header(words);
+        if (is(keyword, "ike-policy")) return parse_ike_policy_header(words);
+        if (is(keyword, "esp-policy")) return parse_esp_policy_header(words);
+        if (is(keyword, "start") || is(keyword, "stop")) {
+            if (!expect_end(words)) return;
+            config_.ipsec_enabled = is(keyword, "start");
+            config_.ipsec_enabled_where = here();
+            return;
+        }
+        unknown_keyword(keyword, context, kIpsecKeywords);
+    }
+
+    // ---- headers ----
+
+    void parse_interface_header(Words& words) {
+        scratch_interface_ = Interface{};
+        block_ = &scratch_interface_;
+        const auto name = expect_word(words, "interface name");
+        if (!name) return;
+        Interface& interface = find_or_add_interface(*name);
+        block_ = &interface;
+        parse_header_tail(interface, words);
+    }
+
+    void parse_peer_header(Words& words) {
+        scratch_peer_ = Peer{};
+        block_ = &scratch_peer_;
+        const auto address = expect_address(words, "peer address");
+        if (!address) return;
+        Peer& peer = find_or_add_peer(*address);
+        block_ = &peer;
+        parse_header_tail(peer, words);
+    }
+
+    // The single-line form of interface and peer: one sub-command after the header.
+    template <typename Target>
+    void parse_header_tail(Target& target, Words& words) {
+        if (!words.at_end() && parse_sub_command(target, words)) expect_end(words);
+    }
+
+    void parse_ike_policy_header(Words& words) {
+        scratch_ike_policy_ = IkePolicy{};
+        block_ = &scratch_ike_policy_;
+        const auto id = expect_number(words, "ike-policy number", kPolicyNumberRange);
+        if (!id) return;
+        if (const auto existing = config_.ike_policies.find(*id); existing != config_.ike_policies.end()) {
+            error(fmt::format("ike-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+        } else {
+            IkePolicy& policy = config_.ike_policies[*id];
+            policy.id = *id;
+            policy.where = here();
+            block_ = &policy;
+        }
+        parse_policy_header_tail(*std::get<IkePolicy*>(block_), words);
+    }
+
+    void parse_esp_policy_header(Words& words) {
+        scratch_esp_policy_ = EspPolicy{};
+        block_ = &scratch_esp_policy_;
+        const auto id = expect_number(words, "esp-policy number", kPolicyNumberRange);
+        if (!id) return;
+        if (const auto existing = config_.esp_policies.find(*id); existing != config_.esp_policies.end()) {
+            error(fmt::format("esp-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+        } else {
+            EspPolicy& policy = config_.esp_policies[*id];
+            policy.id = *id;
+            policy.where = here();
+            block_ = &policy;
+        }
+        parse_policy_header_tail(*std::get<EspPolicy*>(block_), words);
+    }
+
+    // The single-line form of a policy: any number of sub-commands after the header.
+    template <typename Policy>
+    void parse_policy_header_tail(Policy& policy, Words& words) {
+        while (!words.at_end()) {
+            if (!parse_sub_command(policy, words)) return;
+        }
+    }
+
+    Interface& find_or_add_interface(std::string_view name) {
+        const auto found = std::ranges::find(config_.interfaces, name, &Interface::name);
+        if (found != config_.interfaces.end()) return *found;
+        Interface& interface = config_.interfaces.emplace_back();
+        interface.name = name;
+        interface.where = here();
+        return interface;
+    }
+
+    Peer& find_or_add_peer(Ipv4Address address) {
+        const auto found = std::ranges::find(config_.peers, address, &Peer::address);
+        if (found != config_.peers.end()) return *found;
+        Peer& peer = config_.peers.emplace_back();
+        peer.address = address;
+        peer.where = here();
+        return peer;
+    }
+
+    // ---- interface sub-commands ----
+
+    bool parse_sub_command(Interface& interface, Words& words) {
+        const std::string context{words.consumed()};
+        words.begin_command();
+        const std::string_view keyword = words.next();
+        if (is(keyword, "dpdk-device")) return set(interface.dpdk_device, expect_word(words, "DPDK device"));
+        if (is(keyword, "ip")) return parse_interface_ip(interface, words);
+        if (is(keyword, "mtu")) return set(interface.mtu, expect_number(words, "MTU", kMtuRange));
+        if (is(keyword, "enable")) return set(interface.enabled, true);
+        if (is(keyword, "shutdown")) return set(interface.enabled, false);
+        if (is(keyword, "no")) return parse_interface_no(interface, words);
+        if (is(keyword, "description")) return set(interface.description, expect_text(words, "description"));
+        return unknown_keyword(keyword, context, kInterfaceKeywords);
+    }
+
+    bool parse_interface_ip(Interface& interface, Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        if (is(keyword, "address")) {
+            const auto address = expect_prefix(words, "address/length");
+            if (address) interface.addresses.push_back(*address);
+            return address.has_value();
+        }
+        if (is(keyword, "default-gateway")) {
+            return set(interface.default_gateway, expect_address(words, "gateway address"));
+        }
+        return unknown_keyword(keyword, context, kInterfaceIpKeywords);
+    }
+
+    bool parse_interface_no(Interface& interface, Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        if (is(keyword, "enable")) return set(interface.enabled, false);
+        return unknown_keyword(keyword, context, kInterfaceNoKeywords);
+    }
+
+    // ---- peer sub-commands ----
+
+    bool parse_sub_command(Peer& peer, Words& words) {
+        const std::string context{words.consumed()};
+        words.begin_command();
+        const std::string_view keyword = words.next();
+        if (is(keyword, "local")) return parse_peer_local(peer, words);
+        if (is(keyword, "local-id")) return set(peer.local_id, expect_text(words, "identity"));
+        if (is(keyword, "local-net")) return append(peer.local_nets, expect_networks(words, "local-net"));
+        if (is(keyword, "remote-id")) return set(peer.remote_id, expect_text(words, "identity"));
+        if (is(keyword, "remote-ip")) return parse_peer_remote_ip(peer, words);
+        if (is(keyword, "remote-net")) return append(peer.remote_nets, expect_networks(words, "remote-net"));
+        if (is(keyword, "policy")) return parse_peer_policy(peer, words);
+        if (is(keyword, "psk")) return set(peer.psk, expect_text(words, "pre-shared key"));
+        return unknown_keyword(keyword, context, kPeerKeywords);
+    }
+
+    // local ip ADDR [nated]
+    bool parse_peer_local(Peer& peer, Words& words) {
+        if (!expect_keyword(words, kPeerLocalKeywords)) return false;
+        const auto address = expect_address(words, "local address");
+        if (!address) return false;
+        peer.local_ip = *address;
+        peer.nated = is(words.peek(), "nated");
+        if (peer.nated) words.next();
+        return true;
+    }
+
+    bool parse_peer_remote_ip(Peer& peer, Words& words) {
+        if (!expect_keyword(words, kPeerRemoteIpKeywords)) return false;
+        peer.remote_ip_any = true;
+        return true;
+    }
+
+    // policy ike N esp M
+    bool parse_peer_policy(Peer& peer, Words& words) {
+        static constexpr std::string_view kIke[] = {"ike"};
+        static constexpr std::string_view kEsp[] = {"esp"};
+        if (!expect_keyword(words, kIke)) return false;
+        const auto ike = expect_number(words, "ike-policy number", kPolicyNumberRange);
+        if (!ike || !expect_keyword(words, kEsp)) return false;
+        const auto esp = expect_number(words, "esp-policy number", kPolicyNumberRange);
+        if (!esp) return false;
+        peer.ike_policy = *ike;
+        peer.esp_policy = *esp;
+        return true;
+    }
+
+    // ---- policy sub-commands ----
+
+    bool parse_sub_command(IkePolicy& policy, Words& words) {
+        const std::string context{words.consumed()};
+        words.begin_command();
+        const std::string_view keyword = words.next();
+        if (is(keyword, "authentication")) {
+            return set(policy.authentication, expect_value(words, "authentication method", parse_authentication_word));
+        }
+        if (is(keyword, "policy")) return parse_ike_proposal(policy, words);
+        if (is(keyword, "keylife")) return set(policy.keylife, expect_number(words, "keylife", kKeylifeRange));
+        if (is(keyword, "version")) return set(policy.version, expect_value(words, "IKE version", parse_ike_version));
+        return unknown_keyword(keyword, context, kIkePolicyKeywords);
+    }
+
+    // policy ENC HASH DHGROUP
+    bool parse_ike_proposal(IkePolicy& policy, Words& words) {
+        const auto encryption = expect_value(words, "encryption", parse_encryption_word);
+        const auto hash = encryption ? expect_value(words, "hash", parse_hash_word) : std::nullopt;
+        const auto group = hash ? expect_dh_group(words, "DH group") : std::nullopt;
+        if (!group) return false;
+        policy.encryption = *encryption;
+        policy.hash = *hash;
+        policy.dh_group = *group;
+        return true;
+    }
+
+    bool parse_sub_command(EspPolicy& policy, Words& words) {
+        const std::string context{words.consumed()};
+        words.begin_command();
+        const std::string_view keyword = words.next();
+        if (is(keyword, "policy")) return parse_esp_proposal(policy, words);
+        if (is(keyword, "keylife")) return set(policy.keylife, expect_number(words, "keylife", kKeylifeRange));
+        return unknown_keyword(keyword, context, kEspPolicyKeywords);
+    }
+
+    // policy ENC HASH [PFSGROUP]: a number after the hash is the PFS group.
+    bool parse_esp_proposal(EspPolicy& policy, Words& words) {
+        const auto encryption = expect_value(words, "encryption", parse_encryption_word);
+        const auto hash = encryption ? expect_value(words, "hash", parse_hash_word) : std::nullopt;
+        if (!hash) return false;
+        std::optional<int> pfs_group;
+        if (is_digits(words.peek())) {
+            pfs_group = expect_dh_group(words, "PFS group");
+            if (!pfs_group) return false;
+        }
+        policy.encryption = *encryption;
+        policy.hash = *hash;
+        policy.pfs_group = pfs_group;
+        return true;
+    }
+
+    // ---- top-level commands ----
+
+    // ip route PREFIX nexthop ADDR
+    void parse_route(Words& words) {
+        static constexpr std::string_view kNexthop[] = {"nexthop"};
+        const auto prefix = expect_value(words, "prefix", [](std::string_view text) {
+            return parse_network(text, "ip route");
+        });
+        if (!prefix || !expect_keyword(words, kNexthop)) return;
+        const auto nexthop = expect_address(words, "nexthop address");
+        if (!nexthop || !expect_end(words)) return;
+        config_.routes.push_back(Route{*prefix, *nexthop, here()});
+    }
+
+    // firewall-snat N exempt|overload outbound IFACE [tcp|udp|icmp] [src NETS] [dst NETS] [remark "TEXT"]
+    void parse_snat_rule(Words& words) {
+        static constexpr std::string_view kOutbound[] = {"outbound"};
+        SnatRule rule;
+        rule.where = here();
+        const auto number = expect_number(words, "rule number", kSnatRuleNumberRange);
+        const auto action = number ? expect_value(words, "action", parse_snat_action_word) : std::nullopt;
+        if (!action || !expect_keyword(words, kOutbound)) return;
+        const auto interface = expect_word(words, "interface name");
+        if (!interface) return;
+        rule.rule = *number;
+        rule.action = *action;
+        rule.interface = *interface;
+        while (!words.at_end()) {
+            if (!parse_snat_option(rule, words)) return;
+        }
+        add_snat_rule(std::move(rule));
+    }
+
+    bool parse_snat_option(SnatRule& rule, Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        if (const auto protocol = parse_ip_protocol(keyword)) {
+            if (rule.protocol) return given_twice("protocol");
+            rule.protocol = *protocol;
+            return true;
+        }
+        const std::string networks_context = fmt::format("firewall-snat {} {}", rule.rule, keyword);
+        if (is(keyword, "src")) {
+            return rule.src.empty() ? set(rule.src, expect_networks(words, networks_context)) : given_twice("src");
+        }
+        if (is(keyword, "dst")) {
+            return rule.dst.empty() ? set(rule.dst, expect_networks(words, networks_context)) : given_twice("dst");
+        }
+        if (is(keyword, "remark")) return set(rule.remark, expect_quoted(words, "remark text"));
+        return unknown_keyword(keyword, context, kSnatOptionKeywords);
+    }
+
+    void add_snat_rule(SnatRule rule) {
+        auto& rules = config_.snat_rules;
+        const auto position = std::ranges::lower_bound(rules, rule.rule, {}, &SnatRule::rule);
+        if (position != rules.end() && position->rule == rule.rule) {
+            error(fmt::format("firewall-snat rule {} is already defined at {}", rule.rule, position->where.file_and_line()));
+            return;
+        }
+        rules.insert(position, std::move(rule));
+    }
+
+    // ---- reading arguments; each reports what is wrong and returns nothing then ----
+
+    std::optional<std::string_view> expect_word(Words& words, std::string_view what) {
+        if (words.at_end()) {
+            error(fmt::format("missing {} after '{}'", what, words.consumed()));
+            return std::nullopt;
+        }
+        return words.next();
+    }
+
+    // The rest of the line as free text; surrounding quotes stripped.
+    std::optional<std::string> expect_text(Words& words, std::string_view what) {
+        const std::string context{words.consumed()};
+        const std::string_view text = strip_quotes(words.rest());
+        if (text.empty()) {
+            error(fmt::format("missing {} after '{}'", what, context));
+            return std::nullopt;
+        }
+        return std::string(text);
+    }
+
+    std::optional<std::string> expect_quoted(Words& words, std::string_view what) {
+        if (!expect_word_ahead(words, what)) return std::nullopt;
+        const std::string context{words.consumed()};
+        auto text = words.next_quoted();
+        if (!text) error(fmt::format("missing closing quote in the text after '{}'", context));
+        return text;
+    }
+
+    bool expect_word_ahead(Words& words, std::string_view what) {
+        if (!words.at_end()) return true;
+        error(fmt::format("missing {} after '{}'", what, words.consumed()));
+        return false;
+    }
+
+    // Reads a word and converts it with `parse` (a value_parsing function).
+    template <typename ParseWord>
+    auto expect_value(Words& words, std::string_view what, ParseWord parse)
+        -> std::optional<std::remove_cvref_t<decltype(*parse(std::string_view{}))>> {
+        const auto word = expect_word(words, what);
+        if (!word) return std::nullopt;
+        const auto parsed = parse(*word);
+        if (!parsed) {
+            error(parsed.error());
+            return std::nullopt;
+        }
+        return *parsed;
+    }
+
+    std::optional<int> expect_number(Words& words, std::string_view what, NumberRange range) {
+        const auto number = expect_value(words, what, [&](std::string_view text) { return parse_number(text, what, range); });
+        if (!number) return std::nullopt;
+        return static_cast<int>(*number);
+    }
+
+    std::optional<Ipv4Address> expect_address(Words& words, std::string_view what) {
+        return expect_value(words, what, parse_address);
+    }
+
+    std::optional<Ipv4Prefix> expect_prefix(Words& words, std::string_view what) {
+        return expect_value(words, what, parse_prefix);
+    }
+
+    std::optional<std::vector<Ipv4Prefix>> expect_networks(Words& words, std::string_view context) {
+        return expect_value(words, "networks (P[,P...])", [&](std::string_view text) {
+            return parse_network_list(text, context);
+        });
+    }
+
+    std::optional<int> expect_dh_group(Words& words, std::string_view what) {
+        return expect_value(words, what, [&](std::string_view text) { return parse_dh_group(text, what); });
+    }
+
+    // The next word must be the only keyword in `expected`.
+    bool expect_keyword(Words& words, Keywords expected) {
+        const std::string context{words.consumed()};
+        if (words.at_end()) {
+            error(fmt::format("missing '{}' after '{}'", expected.front(), context));
+            return false;
+        }
+        const std::string_view keyword = words.next();
+        return is(keyword, expected.front()) || unknown_keyword(keyword, context, expected);
+    }
+
+    bool expect_end(Words& words) {
+        if (words.at_end()) return true;
+        const std::string context{words.consumed()};
+        error(fmt::format("extra argument '{}' after '{}'", words.next(), context));
+        return false;
+    }
+
+    // ---- small helpers ----
+
+    static bool is(std::string_view word, std::string_view keyword) { return equals_ignoring_case(word, keyword); }
+
+    template <typename Field, typename Value>
+    static bool set(Field& field, const std::optional<Value>& value) {
+        if (value) field = *value;
+        return value.has_value();
+    }
+
+    template <typename Field>
+    static bool set(Field& field, bool value) {
+        field = value;
+        return true;
+    }
+
+    static bool append(std::vector<Ipv4Prefix>& list, const std::optional<std::vector<Ipv4Prefix>>& more) {
+        if (more) list.insert(list.end(), more->begin(), more->end());
+        return more.has_value();
+    }
+
+    bool unknown_keyword(std::string_view keyword, std::string_view context, Keywords expected) {
+        const std::string after = context.empty() ? "" : fmt::format(" after '{}'", context);
+        error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, fmt::join(expected, ", ")));
+        return false;
+    }
+
+    bool given_twice(std::string_view what) {
+        error(fmt::format("{} given twice", what));
+        return false;
+    }
+
+    SourceLocation here() const { return SourceLocation{file_, line_number_, {}}; }
+
+    void error(std::string message) {
+        diagnostics_.push_back(Diagnostic{Severity::Error, here(), std::move(message)});
+    }
+
+    std::string file_;
+    int line_number_ = 0;
+    Config config_;
+    Diagnostics diagnostics_;
+    OpenBlock block_;
+    Interface scratch_interface_;
+    Peer scratch_peer_;
+    IkePolicy scratch_ike_policy_;
+    EspPolicy scratch_esp_policy_;
+};
+
+// ---- emitter ----
+
+// Free text at the end of a line, quoted when the parser would otherwise read it
+// back differently (outer blanks trimmed, or outer quotes stripped).
+std::string end_of_line_text(std::string_view text) {
+    const bool needs_quotes = kBlanks.find(text.front()) != std::string_view::npos ||
+                              kBlanks.find(text.back()) != std::string_view::npos || strip_quotes(text) != text;
+    return needs_quotes ? fmt::format("\"{}\"", text) : std::string(text);
+}
+
+// A double-quoted text with \" and \\ escaped, as Words::next_quoted() reads it.
+std::string quoted(std::string_view text) {
+    std::string result = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') result += '\\';
+        result += c;
+    }
+    return result + '"';
+}
+
+std::string network_list(const std::vector<Ipv4Prefix>& networks) {
+    std::string text;
+    for (const auto& network : networks) text += (text.empty() ? "" : ",") + network.to_string();
+    return text;
+}
+
+using Out = std::back_insert_iterator<std::string>;
+
+void emit_interface(Out out, const Interface& interface) {
+    fmt::format_to(out, "interface {}\n", interface.name);
+    if (!interface.dpdk_device.empty()) fmt::format_to(out, " dpdk-device {}\n", interface.dpdk_device);
+    if (!interface.description.empty()) fmt::format_to(out, " description {}\n", end_of_line_text(interface.description));
+    for (const auto& address : interface.addresses) fmt::format_to(out, " ip address {}\n", address.to_string());
+    if (interface.default_gateway) fmt::format_to(out, " ip default-gateway {}\n", interface.default_gateway->to_string());
+    if (interface.mtu) fmt::format_to(out, " mtu {}\n", *interface.mtu);
+    fmt::format_to(out, " {}\n!\n", interface.enabled ? "enable" : "shutdown");
+}
+
+void emit_ike_policy(Out out, const IkePolicy& policy) {
+    fmt::format_to(out, "ipsec ike-policy {}\n authentication {}\n", policy.id, to_string(policy.authentication));
+    fmt::format_to(out, " policy {} {} {}\n", to_string(policy.encryption), to_string(policy.hash), policy.dh_group);
+    fmt::format_to(out, " keylife {}\n version {}\n!\n", policy.keylife, policy.version);
+}
+
+void emit_esp_policy(Out out, const EspPolicy& policy) {
+    fmt::format_to(out, "ipsec esp-policy {}\n policy {} {}", policy.id, to_string(policy.encryption), to_string(policy.hash));
+    if (policy.pfs_group) fmt::format_to(out, " {}", *policy.pfs_group);
+    fmt::format_to(out, "\n keylife {}\n!\n", policy.keylife);
+}
+
+void emit_peer(Out out, const Peer& peer, EmitOptions options) {
+    fmt::format_to(out, "ipsec peer {}\n", peer.address.to_string());
+    if (peer.local_ip) fmt::format_to(out, " local ip {}{}\n", peer.local_ip->to_string(), peer.nated ? " nated" : "");
+    if (!peer.local_id.empty()) fmt::format_to(out, " local-id {}\n", end_of_line_text(peer.local_id));
+    if (!peer.local_nets.empty()) fmt::format_to(out, " local-net {}\n", network_list(peer.local_nets));
+    if (!peer.remote_id.empty()) fmt::format_to(out, " remote-id {}\n", end_of_line_text(peer.remote_id));
+    if (peer.remote_ip_any) fmt::format_to(out, " remote-ip any\n");
+    if (!peer.remote_nets.empty()) fmt::format_to(out, " remote-net {}\n", network_list(peer.remote_nets));
+    if (peer.ike_policy && peer.esp_policy) fmt::format_to(out, " policy ike {} esp {}\n", *peer.ike_policy, *peer.esp_policy);
+    if (!peer.psk.empty()) fmt::format_to(out, " psk {}\n", options.redact_secrets ? "********" : end_of_line_text(peer.psk));
+    fmt::format_to(out, "!\n");
+}
+
+void emit_snat_rule(Out out, const SnatRule& rule) {
+    fmt::format_to(out, "firewall-snat {} {} outbound {}", rule.rule, to_string(rule.action), rule.interface);
+    if (rule.protocol) fmt::format_to(out, " {}", to_string(*rule.protocol));
+    if (!rule.src.empty()) fmt::format_to(out, " src {}", network_list(rule.src));
+    if (!rule.dst.empty()) fmt::format_to(out, " dst {}", network_list(rule.dst));
+    if (!rule.remark.empty()) fmt::format_to(out, " remark {}", quoted(rule.remark));
+    fmt::format_to(out, "\n");
+}
+
+}  // namespace
+
+ParseResult parse_mbox(std::string_view text, std::string_view file) {
+    return MboxParser(file).parse(text);
+}
+
+std::string emit_mbox(const Config& config, EmitOptions options) {
+    std::string text;
+    const Out out(text);
+    for (const auto& interface : config.interfaces) emit_interface(out, interface);
+    for (const auto& route : config.routes) {
+        fmt::format_to(out, "ip route {} nexthop {}\n", route.prefix.to_string(), route.nexthop.to_string());
+    }
+    if (!config.routes.empty()) fmt::format_to(out, "!\n");
+    for (const auto& [id, policy] : config.ike_policies) emit_ike_policy(out, policy);
+    for (const auto& [id, policy] : config.esp_policies) emit_esp_policy(out, policy);
+    for (const auto& peer : config.peers) emit_peer(out, peer, options);
+    for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
+    if (!config.snat_rules.empty()) fmt::format_to(out, "!\n");
+    fmt::format_to(out, "ipsec {}\n", config.ipsec_enabled ? "start" : "stop");
+    return text;
+}
+
+}  // namespace mbox::config

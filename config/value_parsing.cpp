@@ -1,0 +1,108 @@
+// Reading single configuration values, with the messages shared by both forms.
+#include "config/value_parsing.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace mbox::config {
+namespace {
+
+bool is_all_digits(std::string_view text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+template <typename T>
+Parsed<T> word_or_failure(std::optional<T> value, std::string_view what, std::string_view text,
+                          const std::string& choices) {
+    if (value) return *value;
+    return Failure{fmt::format("unknown {} '{}' (expected one of: {})", what, text, choices)};
+}
+
+}  // namespace
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return std::ranges::equal(a, b, [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+Parsed<int64_t> parse_number(std::string_view text, std::string_view what, NumberRange range) {
+    int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const bool digits = is_all_digits(text);
+    const auto result = digits ? std::from_chars(text.data(), end, value) : std::from_chars_result{};
+    if (digits && result.ec == std::errc{} && result.ptr == end && value >= range.min && value <= range.max) {
+        return value;
+    }
+    return Failure{fmt::format("invalid {} '{}' (expected a number {}..{})", what, text, range.min, range.max)};
+}
+
+Parsed<Ipv4Address> parse_address(std::string_view text) {
+    if (const auto address = Ipv4Address::parse(text)) return *address;
+    return Failure{fmt::format("invalid address '{}' (expected A.B.C.D)", text)};
+}
+
+Parsed<Ipv4Prefix> parse_prefix(std::string_view text) {
+    if (const auto prefix = Ipv4Prefix::parse(text)) return *prefix;
+    return Failure{fmt::format("invalid prefix '{}' (expected A.B.C.D/N, N 0..32)", text)};
+}
+
+std::string host_bits_message(std::string_view context, const Ipv4Prefix& prefix) {
+    return fmt::format("{}: {} has host bits set (did you mean {}?)", context, prefix.to_string(),
+                       prefix.network().to_string());
+}
+
+Parsed<Ipv4Prefix> parse_network(std::string_view text, std::string_view context) {
+    auto prefix = parse_prefix(text);
+    if (prefix && !prefix->is_network()) return Failure{host_bits_message(context, *prefix)};
+    return prefix;
+}
+
+Parsed<std::vector<Ipv4Prefix>> parse_network_list(std::string_view text, std::string_view context) {
+    std::vector<Ipv4Prefix> networks;
+    while (true) {
+        const size_t comma = text.find(',');
+        const auto network = parse_network(text.substr(0, comma), context);
+        if (!network) return Failure{network.error()};
+        networks.push_back(*network);
+        if (comma == std::string_view::npos) return networks;
+        text.remove_prefix(comma + 1);
+    }
+}
+
+Parsed<Encryption> parse_encryption_word(std::string_view text) {
+    return word_or_failure(parse_encryption(text), "encryption", text, encryption_choices());
+}
+
+Parsed<Hash> parse_hash_word(std::string_view text) {
+    return word_or_failure(parse_hash(text), "hash", text, hash_choices());
+}
+
+Parsed<IkeAuthentication> parse_authentication_word(std::string_view text) {
+    return word_or_failure(parse_ike_authentication(text), "authentication", text, ike_authentication_choices());
+}
+
+Parsed<SnatAction> parse_snat_action_word(std::string_view text) {
+    return word_or_failure(parse_snat_action(text), "action", text, snat_action_choices());
+}
+
+Parsed<IpProtocol> parse_protocol_word(std::string_view text) {
+    return word_or_failure(parse_ip_protocol(text), "protocol", text, ip_protocol_choices());
+}
+
+Parsed<int> parse_dh_group(std::string_view text, std::string_view what) {
+    const auto number = parse_number(text, what, {0, 1000});
+    if (number && is_supported_dh_group(static_cast<int>(*number))) return static_cast<int>(*number);
+    return Failure{fmt::format("invalid {} '{}' (expected one of: {})", what, text, dh_group_choices())};
+}
+
+Parsed<int> parse_ike_version(std::string_view text) {
+    if (text == "1") return 1;
+    if (text == "2") return 2;
+    return Failure{fmt::format("invalid IKE version '{}' (expected 1 or 2)", text)};
+}
+
+}  // namespace mbox::config

@@ -1,0 +1,76 @@
+// Reading one value (a number, an address, a prefix, an algorithm word) from its
+// text, with the message both configuration forms report when it is wrong. Keeping
+// the messages here makes the mbox language and the YAML form say the same thing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/ipv4.hpp"
+#include "config/model.hpp"
+
+namespace mbox::config {
+
+// Keywords and algorithm words are accepted in any case ("aes-256", "Enable").
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
+struct Failure {
+    std::string message;
+};
+
+// The value read, or the message saying why there is none.
+template <typename T>
+class Parsed {
+public:
+    Parsed(T value) : value_(std::move(value)) {}
+    Parsed(Failure failure) : error_(std::move(failure.message)) {}
+
+    explicit operator bool() const { return value_.has_value(); }
+    const T& operator*() const { return *value_; }
+    const T* operator->() const { return &*value_; }
+    const std::string& error() const { return error_; }
+
+private:
+    std::optional<T> value_;
+    std::string error_;
+};
+
+struct NumberRange {
+    int64_t min = 0;
+    int64_t max = 0;
+};
+
+inline constexpr NumberRange kMtuRange{68, 9600};
+inline constexpr NumberRange kKeylifeRange{60, 86400};       // seconds, IKE and ESP alike
+inline constexpr NumberRange kPolicyNumberRange{1, 65535};   // ike-policy / esp-policy numbers
+inline constexpr NumberRange kSnatRuleNumberRange{1, 65535};
+
+// "invalid MTU '20' (expected a number 68..9600)"
+Parsed<int64_t> parse_number(std::string_view text, std::string_view what, NumberRange range);
+// "invalid address '300.1.1.1' (expected A.B.C.D)"
+Parsed<Ipv4Address> parse_address(std::string_view text);
+// "invalid prefix '10.0.0.0/33' (expected A.B.C.D/N, N 0..32)"
+Parsed<Ipv4Prefix> parse_prefix(std::string_view text);
+// A prefix that names a network: parse_prefix, and no host bits set.
+Parsed<Ipv4Prefix> parse_network(std::string_view text, std::string_view context);
+// Comma-separated networks, no spaces: "10.1.0.0/24,10.3.0.0/24".
+Parsed<std::vector<Ipv4Prefix>> parse_network_list(std::string_view text, std::string_view context);
+// "ip route: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)"
+std::string host_bits_message(std::string_view context, const Ipv4Prefix& prefix);
+
+// "unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)"
+Parsed<Encryption> parse_encryption_word(std::string_view text);
+Parsed<Hash> parse_hash_word(std::string_view text);
+Parsed<IkeAuthentication> parse_authentication_word(std::string_view text);
+Parsed<SnatAction> parse_snat_action_word(std::string_view text);
+Parsed<IpProtocol> parse_protocol_word(std::string_view text);
+// what: "DH group" or "PFS group". "invalid DH group '3' (expected one of: 1, 2, 5, ...)"
+Parsed<int> parse_dh_group(std::string_view text, std::string_view what);
+// "invalid IKE version '3' (expected 1 or 2)"
+Parsed<int> parse_ike_version(std::string_view text);
+
+}  // namespace mbox::config

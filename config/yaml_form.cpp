@@ -1,0 +1,556 @@
+// The YAML form of the configuration (yaml-cpp): reader and emitter.
+//
+// yaml-cpp reports problems by throwing; the reader never lets that escape. It looks
+// at each node's type before touching its value and turns every surprise into a
+// diagnostic with the line and the key path ("ipsec.peers.203.0.113.2.ike-policy").
+#include "config/yaml_form.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
+#include "config/value_parsing.hpp"
+
+namespace mbox::config {
+namespace {
+
+using Keys = std::initializer_list<std::string_view>;
+
+// A node with where it sits, for diagnostics.
+struct Field {
+    YAML::Node node;
+    std::string path;  // "interfaces.eth0.mtu", "routes[0]"
+    int line = 0;      // 1-based: the key's line for a map entry, the element's for a list element
+};
+
+std::string describe(const YAML::Node& node) {
+    if (node.IsMap()) return "a map";
+    if (node.IsSequence()) return "a list";
+    if (node.IsScalar()) return fmt::format("'{}'", node.Scalar());
+    return "nothing";
+}
+
+int line_of(const YAML::Node& node, int fallback) {
+    const YAML::Mark mark = node.Mark();
+    return mark.is_null() || node.IsNull() ? fallback : mark.line + 1;
+}
+
+class YamlReader {
+public:
+    explicit YamlReader(std::string_view file)
+        : file_(file), directory_(std::filesystem::path(file).parent_path()) {}
+
+    ParseResult read(std::string_view text) {
+        try {
+            const YAML::Node root = YAML::Load(std::string(text));
+            read_document(Field{root, "", 1});
+        } catch (const YAML::Exception& problem) {
+            const int line = problem.mark.is_null() ? 0 : problem.mark.line + 1;
+            error(line, "", fmt::format("YAML syntax error: {}", problem.msg));
+        }
+        std::ranges::stable_sort(config_.snat_rules, {}, &SnatRule::rule);
+        return {std::move(config_), std::move(diagnostics_)};
+    }
+
+private:
+    // ---- document structure ----
+
+    void read_document(const Field& root) {
+        for_each_entry(root, [&](const std::string& key, const Field& value) {
+            if (key == "interfaces") return for_each_entry(value, [&](const auto& name, const auto& f) { read_interface(name, f); });
+            if (key == "routes") return for_each_element(value, [&](const Field& f) { read_route(f); });
+            if (key == "ipsec") return read_ipsec(value);
+            if (key == "firewall") return read_firewall(value);
+            unknown_key(key, value, {"interfaces", "routes", "ipsec", "firewall"});
+        });
+    }
+
+    void read_ipsec(const Field& ipsec) {
+        for_each_entry(ipsec, [&](const std::string& key, const Field& value) {
+            if (key == "enabled") {
+                config_.ipsec_enabled_where = where(value);
+                return set(config_.ipsec_enabled, read_bool(value));
+            }
+            if (key == "ike-policies") return for_each_entry(value, [&](const auto& id, const auto& f) { read_ike_policy(id, f); });
+            if (key == "esp-policies") return for_each_entry(value, [&](const auto& id, const auto& f) { read_esp_policy(id, f); });
+            if (key == "peers") return for_each_entry(value, [&](const auto& address, const auto& f) { read_peer(address, f); });
+            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "peers"});
+        });
+    }
+
+    void read_firewall(const Field& firewall) {
+        for_each_entry(firewall, [&](const std::string& key, const Field& value) {
+            if (key == "snat") return for_each_element(value, [&](const Field& f) { read_snat_rule(f); });
+            unknown_key(key, value, {"snat"});
+        });
+    }
+
+    // ---- objects ----
+
+    void read_interface(const std::string& name, const Field& field) {
+        if (!check_word(name, field, "interface name")) return;
+        if (const Interface* existing = config_.find_interface(name)) {
+            return error(field, fmt::format("interface {} is already defined at {}", name, existing->where.file_and_line()));
+        }
+        Interface interface;
+        interface.name = name;
+        interface.where = where(field);
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "dpdk-device") return set(interface.dpdk_device, read_word(value, "DPDK device"));
+            if (key == "addresses") return set(interface.addresses, read_list(value, [&](const Field& f) {
+                return read_parsed(f, "address/length", parse_prefix);
+            }));
+            if (key == "mtu") return set(interface.mtu, read_number(value, "MTU", kMtuRange));
+            if (key == "enabled") return set(interface.enabled, read_bool(value));
+            if (key == "description") return set(interface.description, read_text(value, "description"));
+            if (key == "default-gateway") return set(interface.default_gateway, read_parsed(value, "address", parse_address));
+            unknown_key(key, value, {"dpdk-device", "addresses", "mtu", "enabled", "description", "default-gateway"});
+        });
+        config_.interfaces.push_back(std::move(interface));
+    }
+
+    void read_route(const Field& field) {
+        Route route;
+        route.where = where(field);
+        bool has_prefix = false;
+        bool has_nexthop = false;
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "prefix") return set(route.prefix, read_network(value, "route"), has_prefix);
+            if (key == "nexthop") return set(route.nexthop, read_parsed(value, "address", parse_address), has_nexthop);
+            unknown_key(key, value, {"prefix", "nexthop"});
+        });
+        if (check_required(field, {{"prefix", has_prefix}, {"nexthop", has_nexthop}})) config_.routes.push_back(route);
+    }
+
+    void read_ike_policy(const std::string& key, const Field& field) {
+        const auto id = parse_number(key, "ike-policy number", kPolicyNumberRange);
+        if (!id) return error(field, id.error());
+        if (const auto existing = config_.ike_policies.find(*id); existing != config_.ike_policies.end()) {
+            return error(field, fmt::format("ike-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+        }
+        IkePolicy& policy = config_.ike_policies[*id];
+        policy.id = *id;
+        policy.where = where(field);
+        for_each_entry(field, [&](const std::string& name, const Field& value) {
+            if (name == "authentication") {
+                return set(policy.authentication, read_parsed(value, "authentication", parse_authentication_word));
+            }
+            if (name == "encryption") return set(policy.encryption, read_parsed(value, "encryption", parse_encryption_word));
+            if (name == "hash") return set(policy.hash, read_parsed(value, "hash", parse_hash_word));
+            if (name == "dh-group") return set(policy.dh_group, read_dh_group(value, "DH group"));
+            if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
+            if (name == "version") return set(policy.version, read_parsed(value, "IKE version", parse_ike_version));
+            unknown_key(name, value, {"authentication", "encryption", "hash", "dh-group", "keylife", "version"});
+        });
+    }
+
+    void read_esp_policy(const std::string& key, const Field& field) {
+        const auto id = parse_number(key, "esp-policy number", kPolicyNumberRange);
+        if (!id) return error(field, id.error());
+        if (const auto existing = config_.esp_policies.find(*id); existing != config_.esp_policies.end()) {
+            return error(field, fmt::format("esp-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+        }
+        EspPolicy& policy = config_.esp_policies[*id];
+        policy.id = *id;
+        policy.where = where(field);
+        for_each_entry(field, [&](const std::string& name, const Field& value) {
+            if (name == "encryption") return set(policy.encryption, read_parsed(value, "encryption", parse_encryption_word));
+            if (name == "hash") return set(policy.hash, read_parsed(value, "hash", parse_hash_word));
+            if (name == "pfs-group") return set(policy.pfs_group, read_dh_group(value, "PFS group"));
+            if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
+            unknown_key(name, value, {"encryption", "hash", "pfs-group", "keylife"});
+        });
+    }
+
+    void read_peer(const std::string& key, const Field& field) {
+        const auto address = parse_address(key);
+        if (!address) return error(field, address.error());
+        const auto existing = std::ranges::find(config_.peers, *address, &Peer::address);
+        if (existing != config_.peers.end()) {
+            return error(field, fmt::format("peer {} is already defined at {}", key, existing->where.file_and_line()));
+        }
+        Peer peer;
+        peer.address = *address;
+        peer.where = where(field);
+        for_each_entry(field, [&](const std::string& name, const Field& value) { read_peer_entry(peer, name, value); });
+        if (!peer.psk.empty() && !peer.psk_file.empty()) return error(field, "give psk or psk-file, not both");
+        if (!peer.psk_file.empty()) peer.psk = read_psk_file(peer.psk_file, field);
+        config_.peers.push_back(std::move(peer));
+    }
+
+    void read_peer_entry(Peer& peer, const std::string& key, const Field& value) {
+        if (key == "local-ip") return set(peer.local_ip, read_parsed(value, "address", parse_address));
+        if (key == "nated") return set(peer.nated, read_bool(value));
+        if (key == "local-id") return set(peer.local_id, read_text(value, "identity"));
+        if (key == "local-nets") return set(peer.local_nets, read_networks(value, "local-net"));
+        if (key == "remote-id") return set(peer.remote_id, read_text(value, "identity"));
+        if (key == "remote-ip") return set(peer.remote_ip_any, read_remote_ip(value));
+        if (key == "remote-nets") return set(peer.remote_nets, read_networks(value, "remote-net"));
+        if (key == "ike-policy") return set(peer.ike_policy, read_number(value, "ike-policy number", kPolicyNumberRange));
+        if (key == "esp-policy") return set(peer.esp_policy, read_number(value, "esp-policy number", kPolicyNumberRange));
+        if (key == "psk") return set(peer.psk, read_text(value, "pre-shared key"));
+        if (key == "psk-file") return set(peer.psk_file, read_text(value, "file name"));
+        unknown_key(key, value, {"local-ip", "nated", "local-id", "local-nets", "remote-id", "remote-ip", "remote-nets",
+                                 "ike-policy", "esp-policy", "psk", "psk-file"});
+    }
+
+    // The secret lives apart from the configuration; a relative name is relative to
+    // the YAML file's directory. One line; a final newline is not part of the key.
+    std::string read_psk_file(const std::string& name, const Field& field) {
+        const std::filesystem::path written(name);
+        const std::filesystem::path path = written.is_absolute() ? written : directory_ / written;
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream content;
+        if (in) content << in.rdbuf();
+        std::string psk = content.str();
+        while (!psk.empty() && (psk.back() == '\n' || psk.back() == '\r')) psk.pop_back();
+        if (!in || in.bad() || std::filesystem::is_directory(path)) {
+            error(field, fmt::format("cannot read psk-file '{}'", path.string()));
+        } else if (psk.empty()) {
+            error(field, fmt::format("psk-file '{}' is empty", path.string()));
+        } else if (psk.find_first_of("\r\n") != std::string::npos) {
+            error(field, fmt::format("psk-file '{}' holds more than one line", path.string()));
+        }
+        return psk;
+    }
+
+    void read_snat_rule(const Field& field) {
+        SnatRule rule;
+        rule.where = where(field);
+        bool has_rule = false;
+        bool has_action = false;
+        bool has_interface = false;
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "rule") return set(rule.rule, read_number(value, "rule number", kSnatRuleNumberRange), has_rule);
+            if (key == "action") return set(rule.action, read_parsed(value, "action", parse_snat_action_word), has_action);
+            if (key == "interface") return set(rule.interface, read_word(value, "interface name"), has_interface);
+            if (key == "protocol") return set(rule.protocol, read_parsed(value, "protocol", parse_protocol_word));
+            if (key == "src") return set(rule.src, read_networks(value, "firewall-snat src"));
+            if (key == "dst") return set(rule.dst, read_networks(value, "firewall-snat dst"));
+            if (key == "remark") return set(rule.remark, read_text(value, "remark"));
+            unknown_key(key, value, {"rule", "action", "interface", "protocol", "src", "dst", "remark"});
+        });
+        if (!check_required(field, {{"rule", has_rule}, {"action", has_action}, {"interface", has_interface}})) return;
+        const auto same = std::ranges::find(config_.snat_rules, rule.rule, &SnatRule::rule);
+        if (same != config_.snat_rules.end()) {
+            return error(field, fmt::format("firewall-snat rule {} is already defined at {}", rule.rule,
+                                            same->where.file_and_line()));
+        }
+        config_.snat_rules.push_back(std::move(rule));
+    }
+
+    // ---- walking maps and lists ----
+
+    // Calls on_entry(key, value) for each entry of a map. Nothing ("key:" with no
+    // value) is an empty map; anything else that is not a map is reported.
+    template <typename OnEntry>
+    void for_each_entry(const Field& field, OnEntry on_entry) {
+        if (field.node.IsNull()) return;
+        if (!field.node.IsMap()) return error(field, fmt::format("expected a map, got {}", describe(field.node)));
+        std::set<std::string> seen;
+        for (const auto& entry : field.node) {
+            const int key_line = line_of(entry.first, field.line);
+            if (!entry.first.IsScalar()) {
+                error(key_line, field.path, fmt::format("expected a key, got {}", describe(entry.first)));
+                continue;
+            }
+            const std::string& key = entry.first.Scalar();
+            const std::string path = field.path.empty() ? key : fmt::format("{}.{}", field.path, key);
+            if (!seen.insert(key).second) {
+                error(key_line, path, fmt::format("duplicate key '{}'", key));
+                continue;
+            }
+            on_entry(key, Field{entry.second, path, key_line});
+        }
+    }
+
+    template <typename OnElement>
+    void for_each_element(const Field& field, OnElement on_element) {
+        if (field.node.IsNull()) return;
+        if (!field.node.IsSequence()) return error(field, fmt::format("expected a list, got {}", describe(field.node)));
+        for (size_t i = 0; i < field.node.size(); ++i) {
+            const YAML::Node element = field.node[i];
+            on_element(Field{element, fmt::format("{}[{}]", field.path, i), line_of(element, field.line)});
+        }
+    }
+
+    // A list whose every element read_element turns into a value; nullopt if any fails.
+    template <typename ReadElement>
+    auto read_list(const Field& field, ReadElement read_element)
+        -> std::optional<std::vector<typename std::invoke_result_t<ReadElement, const Field&>::value_type>> {
+        using Element = typename std::invoke_result_t<ReadElement, const Field&>::value_type;
+        if (!field.node.IsSequence()) {
+            error(field, fmt::format("expected a list, got {}", describe(field.node)));
+            return std::nullopt;
+        }
+        std::vector<Element> values;
+        bool all_read = true;
+        for_each_element(field, [&](const Field& element) {
+            const auto value = read_element(element);
+            if (value) values.push_back(*value);
+            all_read = all_read && value.has_value();
+        });
+        if (!all_read) return std::nullopt;
+        return values;
+    }
+
+    // ---- values ----
+
+    std::optional<std::string> read_scalar(const Field& field, std::string_view what) {
+        if (field.node.IsScalar()) return field.node.Scalar();
+        error(field, fmt::format("expected {}, got {}", what, describe(field.node)));
+        return std::nullopt;
+    }
+
+    // Free text of one line (the mbox language has no way to write a line break).
+    std::optional<std::string> read_text(const Field& field, std::string_view what) {
+        auto text = read_scalar(field, what);
+        if (text && text->find_first_of("\r\n") != std::string::npos) {
+            error(field, fmt::format("{} must be one line", what));
+            return std::nullopt;
+        }
+        return text;
+    }
+
+    std::optional<std::string> read_word(const Field& field, std::string_view what) {
+        auto word = read_scalar(field, what);
+        if (word && !check_word(*word, field, what)) return std::nullopt;
+        return word;
+    }
+
+    std::optional<bool> read_bool(const Field& field) {
+        const auto text = read_scalar(field, "true or false");
+        if (!text) return std::nullopt;
+        if (equals_ignoring_case(*text, "true")) return true;
+        if (equals_ignoring_case(*text, "false")) return false;
+        error(field, fmt::format("expected true or false, got '{}'", *text));
+        return std::nullopt;
+    }
+
+    // Reads a scalar and converts it with `parse` (a value_parsing function).
+    template <typename ParseText>
+    auto read_parsed(const Field& field, std::string_view what, ParseText parse)
+        -> std::optional<std::remove_cvref_t<decltype(*parse(std::string_view{}))>> {
+        const auto text = read_scalar(field, what);
+        if (!text) return std::nullopt;
+        const auto parsed = parse(*text);
+        if (!parsed) {
+            error(field, parsed.error());
+            return std::nullopt;
+        }
+        return *parsed;
+    }
+
+    std::optional<int> read_number(const Field& field, std::string_view what, NumberRange range) {
+        const auto number = read_parsed(field, what, [&](std::string_view text) { return parse_number(text, what, range); });
+        if (!number) return std::nullopt;
+        return static_cast<int>(*number);
+    }
+
+    std::optional<int> read_dh_group(const Field& field, std::string_view what) {
+        return read_parsed(field, what, [&](std::string_view text) { return parse_dh_group(text, what); });
+    }
+
+    std::optional<Ipv4Prefix> read_network(const Field& field, std::string_view context) {
+        return read_parsed(field, "prefix", [&](std::string_view text) { return parse_network(text, context); });
+    }
+
+    std::optional<std::vector<Ipv4Prefix>> read_networks(const Field& field, std::string_view context) {
+        return read_list(field, [&](const Field& element) { return read_network(element, context); });
+    }
+
+    std::optional<bool> read_remote_ip(const Field& field) {
+        const auto text = read_scalar(field, "any");
+        if (!text) return std::nullopt;
+        if (*text == "any") return true;
+        error(field, fmt::format("expected any, got '{}'", *text));
+        return std::nullopt;
+    }
+
+    // ---- checks and reporting ----
+
+    bool check_word(const std::string& word, const Field& field, std::string_view what) {
+        if (!word.empty() && word.find_first_of(" \t\r\n") == std::string::npos) return true;
+        error(field, fmt::format("invalid {} '{}' (expected one word)", what, word));
+        return false;
+    }
+
+    bool check_required(const Field& field, std::initializer_list<std::pair<std::string_view, bool>> keys) {
+        if (!field.node.IsMap()) return false;  // already reported
+        bool complete = true;
+        for (const auto& [key, present] : keys) {
+            if (!present) error(field, fmt::format("missing key '{}'", key));
+            complete = complete && present;
+        }
+        return complete;
+    }
+
+    void unknown_key(const std::string& key, const Field& value, Keys expected) {
+        error(value, fmt::format("unknown key '{}' (expected one of: {})", key, fmt::join(expected, ", ")));
+    }
+
+    template <typename Target, typename Value>
+    static void set(Target& target, const std::optional<Value>& value) {
+        if (value) target = *value;
+    }
+
+    template <typename Target, typename Value>
+    static void set(Target& target, const std::optional<Value>& value, bool& present) {
+        set(target, value);
+        present = true;  // a wrong value is reported as such, not as a missing key
+    }
+
+    SourceLocation where(const Field& field) const { return SourceLocation{file_, field.line, field.path}; }
+
+    void error(const Field& field, std::string message) { error(field.line, field.path, std::move(message)); }
+
+    void error(int line, const std::string& path, std::string message) {
+        diagnostics_.push_back(Diagnostic{Severity::Error, SourceLocation{file_, line, path}, std::move(message)});
+    }
+
+    std::string file_;
+    std::filesystem::path directory_;
+    Config config_;
+    Diagnostics diagnostics_;
+};
+
+// ---- emitter ----
+
+void emit_text(YAML::Emitter& out, std::string_view key, const std::string& text) {
+    out << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << text;
+}
+
+void emit_prefixes(YAML::Emitter& out, std::string_view key, const std::vector<Ipv4Prefix>& prefixes) {
+    out << YAML::Key << std::string(key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& prefix : prefixes) out << prefix.to_string();
+    out << YAML::EndSeq;
+}
+
+void emit_interface(YAML::Emitter& out, const Interface& interface) {
+    out << YAML::Key << interface.name << YAML::Value << YAML::BeginMap;
+    if (!interface.dpdk_device.empty()) emit_text(out, "dpdk-device", interface.dpdk_device);
+    if (!interface.description.empty()) emit_text(out, "description", interface.description);
+    if (!interface.addresses.empty()) emit_prefixes(out, "addresses", interface.addresses);
+    if (interface.default_gateway) {
+        out << YAML::Key << "default-gateway" << YAML::Value << interface.default_gateway->to_string();
+    }
+    if (interface.mtu) out << YAML::Key << "mtu" << YAML::Value << *interface.mtu;
+    out << YAML::Key << "enabled" << YAML::Value << interface.enabled << YAML::EndMap;
+}
+
+void emit_routes(YAML::Emitter& out, const std::vector<Route>& routes) {
+    out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& route : routes) {
+        out << YAML::Flow << YAML::BeginMap << YAML::Key << "prefix" << YAML::Value << route.prefix.to_string()
+            << YAML::Key << "nexthop" << YAML::Value << route.nexthop.to_string() << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+}
+
+void emit_ike_policy(YAML::Emitter& out, const IkePolicy& policy) {
+    out << YAML::Key << policy.id << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "authentication" << YAML::Value << std::string(to_string(policy.authentication));
+    out << YAML::Key << "encryption" << YAML::Value << std::string(to_string(policy.encryption));
+    out << YAML::Key << "hash" << YAML::Value << std::string(to_string(policy.hash));
+    out << YAML::Key << "dh-group" << YAML::Value << policy.dh_group;
+    out << YAML::Key << "keylife" << YAML::Value << policy.keylife;
+    out << YAML::Key << "version" << YAML::Value << policy.version << YAML::EndMap;
+}
+
+void emit_esp_policy(YAML::Emitter& out, const EspPolicy& policy) {
+    out << YAML::Key << policy.id << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "encryption" << YAML::Value << std::string(to_string(policy.encryption));
+    out << YAML::Key << "hash" << YAML::Value << std::string(to_string(policy.hash));
+    if (policy.pfs_group) out << YAML::Key << "pfs-group" << YAML::Value << *policy.pfs_group;
+    out << YAML::Key << "keylife" << YAML::Value << policy.keylife << YAML::EndMap;
+}
+
+void emit_peer_secret(YAML::Emitter& out, const Peer& peer, EmitOptions options) {
+    if (!peer.psk_file.empty()) {
+        emit_text(out, "psk-file", peer.psk_file);  // a file name, not the secret
+    } else if (!peer.psk.empty()) {
+        emit_text(out, "psk", options.redact_secrets ? "********" : peer.psk);
+    }
+}
+
+void emit_peer(YAML::Emitter& out, const Peer& peer, EmitOptions options) {
+    out << YAML::Key << peer.address.to_string() << YAML::Value << YAML::BeginMap;
+    if (peer.local_ip) out << YAML::Key << "local-ip" << YAML::Value << peer.local_ip->to_string();
+    if (peer.nated) out << YAML::Key << "nated" << YAML::Value << true;
+    if (!peer.local_id.empty()) emit_text(out, "local-id", peer.local_id);
+    if (!peer.local_nets.empty()) emit_prefixes(out, "local-nets", peer.local_nets);
+    if (!peer.remote_id.empty()) emit_text(out, "remote-id", peer.remote_id);
+    if (peer.remote_ip_any) out << YAML::Key << "remote-ip" << YAML::Value << "any";
+    if (!peer.remote_nets.empty()) emit_prefixes(out, "remote-nets", peer.remote_nets);
+    if (peer.ike_policy) out << YAML::Key << "ike-policy" << YAML::Value << *peer.ike_policy;
+    if (peer.esp_policy) out << YAML::Key << "esp-policy" << YAML::Value << *peer.esp_policy;
+    emit_peer_secret(out, peer, options);
+    out << YAML::EndMap;
+}
+
+void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
+    out << YAML::Key << "ipsec" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "enabled" << YAML::Value << config.ipsec_enabled;
+    if (!config.ike_policies.empty()) {
+        out << YAML::Key << "ike-policies" << YAML::Value << YAML::BeginMap;
+        for (const auto& [id, policy] : config.ike_policies) emit_ike_policy(out, policy);
+        out << YAML::EndMap;
+    }
+    if (!config.esp_policies.empty()) {
+        out << YAML::Key << "esp-policies" << YAML::Value << YAML::BeginMap;
+        for (const auto& [id, policy] : config.esp_policies) emit_esp_policy(out, policy);
+        out << YAML::EndMap;
+    }
+    if (!config.peers.empty()) {
+        out << YAML::Key << "peers" << YAML::Value << YAML::BeginMap;
+        for (const auto& peer : config.peers) emit_peer(out, peer, options);
+        out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+}
+
+void emit_snat_rule(YAML::Emitter& out, const SnatRule& rule) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "rule" << YAML::Value << rule.rule;
+    out << YAML::Key << "action" << YAML::Value << std::string(to_string(rule.action));
+    out << YAML::Key << "interface" << YAML::Value << rule.interface;
+    if (rule.protocol) out << YAML::Key << "protocol" << YAML::Value << std::string(to_string(*rule.protocol));
+    if (!rule.src.empty()) emit_prefixes(out, "src", rule.src);
+    if (!rule.dst.empty()) emit_prefixes(out, "dst", rule.dst);
+    if (!rule.remark.empty()) emit_text(out, "remark", rule.remark);
+    out << YAML::EndMap;
+}
+
+}  // namespace
+
+ParseResult parse_yaml(std::string_view text, std::string_view file) {
+    return YamlReader(file).read(text);
+}
+
+std::string emit_yaml(const Config& config, EmitOptions options) {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    if (!config.interfaces.empty()) {
+        out << YAML::Key << "interfaces" << YAML::Value << YAML::BeginMap;
+        for (const auto& interface : config.interfaces) emit_interface(out, interface);
+        out << YAML::EndMap;
+    }
+    if (!config.routes.empty()) emit_routes(out, config.routes);
+    emit_ipsec(out, config, options);
+    if (!config.snat_rules.empty()) {
+        out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap << YAML::Key << "snat" << YAML::Value
+            << YAML::BeginSeq;
+        for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
+        out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace mbox::config

@@ -1,0 +1,17 @@
+// The YAML form of the configuration model (yaml-cpp), for generated deployments.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "config/mbox_language.hpp"
+
+namespace mbox::config {
+
+// Diagnostics carry file:line and the key path ("ipsec.peers.203.0.113.2.ike-policy").
+// A psk-file is read relative to the YAML file's directory when not absolute.
+ParseResult parse_yaml(std::string_view text, std::string_view file);
+
+std::string emit_yaml(const Config&, EmitOptions = {});
+
+}  // namespace mbox::config

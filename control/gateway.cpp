@@ -1,0 +1,119 @@
+#include "control/gateway.hpp"
+
+#include <cstring>
+
+#include "control/log.hpp"
+#include "control/show_commands.hpp"
+
+namespace mbox::control {
+
+namespace {
+
+// The loop waits on the command socket at most this long between punt-ring polls: it
+// bounds how late an ARP answer reaches the workers.
+constexpr std::chrono::milliseconds kServeSlice{1};
+constexpr std::chrono::milliseconds kTickInterval{100};
+
+}  // namespace
+
+Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> dataplane,
+                 std::unique_ptr<CommandServer> server)
+    : config_(std::move(config)), dataplane_(std::move(dataplane)), server_(std::move(server)) {
+    NeighbourOutput& output = *this;  // private base: convert here, where it is accessible
+    neighbours_ = std::make_unique<NeighbourManager>(neighbour_interfaces(), output);
+}
+
+Gateway::~Gateway() = default;
+
+std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
+    std::vector<NeighbourInterface> out;
+    for (const auto& port : dataplane_->ports()) {
+        const config::Interface* iface = config_.find_interface(port.interface);
+        if (iface == nullptr) continue;
+        NeighbourInterface n;
+        n.name = port.interface;
+        n.port = port.id;
+        std::memcpy(n.mac.data(), port.mac, n.mac.size());
+        n.addresses = iface->addresses;
+        out.push_back(std::move(n));
+    }
+    return out;
+}
+
+bool Gateway::publish_forwarding_state() {
+    rib_ = build_rib(config_, [this](std::string_view name) { return dataplane_->port_of(name); });
+    std::string error;
+    auto routes = dataplane::RouteTable::build(build_fib_entries(rib_), error);
+    if (!routes) {
+        log_error("cannot build the forwarding table: {}", error);
+        return false;
+    }
+    auto state = std::make_unique<dataplane::ForwardingState>();
+    state->routes = std::move(routes);
+    for (const auto& port : dataplane_->ports()) {
+        const config::Interface* iface = config_.find_interface(port.interface);
+        auto& ps = state->ports[port.id];
+        ps.in_use = true;
+        ps.enabled = iface != nullptr && iface->enabled;
+        std::memcpy(ps.mac, port.mac, sizeof ps.mac);
+        ps.mtu = port.mtu;
+        ps.primary_address = iface != nullptr && !iface->addresses.empty() ? iface->addresses.front().address.value : 0;
+    }
+    dataplane_->publish(std::move(state));
+    return true;
+}
+
+bool Gateway::run(const std::atomic<bool>& stop) {
+    if (!publish_forwarding_state()) return false;
+    neighbours_->announce();
+    log_info("forwarding on {} interface(s) with {} worker(s); {} route(s)", dataplane_->ports().size(),
+             dataplane_->worker_count(), rib_.size());
+
+    const dataplane::Dataplane::PuntHandler punts{
+        [this](uint16_t port, std::span<const uint8_t> frame) { neighbours_->on_frame(port, frame, Clock::now()); },
+        [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); }};
+    const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
+    auto next_tick = Clock::now();
+
+    while (!stop.load(std::memory_order_relaxed)) {
+        const unsigned handled = dataplane_->poll_punts(punts);
+        server_->serve(handled > 0 ? std::chrono::milliseconds(0) : kServeSlice, handler);
+        if (const auto now = Clock::now(); now >= next_tick) {
+            neighbours_->tick(now);
+            next_tick = now + kTickInterval;
+        }
+    }
+    log_info("stopping");
+    return true;
+}
+
+Reply Gateway::handle(const CommandMatch& match, const Request&) {
+    const std::string key = command_key(*match.spec);
+    if (key == "clear dataplane counters") {
+        counter_base_ = dataplane_->counters();
+        Reply r;
+        r.text = "dataplane counters cleared\n";
+        return r;
+    }
+    if (key == "show version") return show_version();
+    const GatewayView view{config_, *dataplane_, rib_, *neighbours_, dataplane_->counters() - counter_base_, Clock::now()};
+    if (key == "show interfaces") return show_interfaces(view);
+    if (key == "show ip route") return show_ip_route(view);
+    if (key == "show arp") return show_arp(view);
+    if (key == "show dataplane counters") return show_dataplane_counters(view);
+    if (key == "show running-config") return show_running_config(view);
+    return Reply::failure("command '" + key + "' is not implemented by this mboxd");
+}
+
+void Gateway::transmit(uint16_t port, std::span<const uint8_t> frame) {
+    if (!dataplane_->transmit(port, frame) && transmit_failures_++ % 1000 == 0)
+        log_warning("no packet buffer for a control frame on port {} ({} so far)", port, transmit_failures_);
+}
+
+void Gateway::install(uint32_t ip, const MacAddress& mac, uint16_t port) {
+    dataplane_->neighbour_update(ip, mac.data(), port);
+}
+
+void Gateway::remove(uint32_t ip) { dataplane_->neighbour_delete(ip); }
+
+}  // namespace mbox::control

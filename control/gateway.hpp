@@ -1,0 +1,47 @@
+// The control thread: owns the configuration, the data plane handle, ARP and the
+// command server, and runs them in one loop on the EAL main lcore. All mutable state
+// lives here; workers get immutable snapshots and commands through their rings.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "config/model.hpp"
+#include "control/command_server.hpp"
+#include "control/neighbour_manager.hpp"
+#include "control/rib.hpp"
+#include "dataplane/dataplane.hpp"
+
+namespace mbox::control {
+
+class Gateway final : private NeighbourOutput {
+public:
+    Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> dataplane,
+            std::unique_ptr<CommandServer> server);
+    ~Gateway() override;
+
+    // Publishes the forwarding state, announces our addresses, and serves until `stop`.
+    // Returns false when the forwarding state could not be built.
+    bool run(const std::atomic<bool>& stop);
+
+    Reply handle(const CommandMatch& match, const Request& request);
+
+private:
+    void transmit(uint16_t port, std::span<const uint8_t> frame) override;
+    void install(uint32_t ip, const MacAddress& mac, uint16_t port) override;
+    void remove(uint32_t ip) override;
+
+    bool publish_forwarding_state();
+    std::vector<NeighbourInterface> neighbour_interfaces() const;
+
+    config::Config config_;
+    std::unique_ptr<dataplane::Dataplane> dataplane_;
+    std::unique_ptr<CommandServer> server_;
+    std::vector<RibRoute> rib_;
+    std::unique_ptr<NeighbourManager> neighbours_;
+    dataplane::CounterTotals counter_base_;
+    uint64_t transmit_failures_ = 0;
+};
+
+}  // namespace mbox::control

@@ -1,0 +1,185 @@
+#include "control/show_commands.hpp"
+
+#include <fmt/format.h>
+
+#include "config/mbox_language.hpp"
+
+namespace mbox::control {
+
+namespace {
+
+using nlohmann::json;
+
+std::string mac_string(const uint8_t mac[6]) {
+    MacAddress m;
+    std::copy_n(mac, 6, m.begin());
+    return to_string(m);
+}
+
+const dataplane::PortInfo* port_of(const GatewayView& v, const std::string& interface) {
+    for (const auto& p : v.dataplane.ports())
+        if (p.interface == interface) return &p;
+    return nullptr;
+}
+
+json interface_json(const GatewayView& v, const config::Interface& iface) {
+    json j{{"name", iface.name},
+           {"description", iface.description},
+           {"enabled", iface.enabled},
+           {"dpdk_device", iface.dpdk_device},
+           {"mtu", iface.effective_mtu()},
+           {"addresses", json::array()}};
+    for (const auto& a : iface.addresses) j["addresses"].push_back(a.to_string());
+    const dataplane::PortInfo* p = port_of(v, iface.name);
+    if (p == nullptr) {
+        j["port"] = nullptr;
+        j["link_up"] = false;
+        return j;
+    }
+    const auto link = v.dataplane.link(p->id);
+    const auto& c = v.counters.ports[p->id];
+    const auto hw = v.dataplane.port_stats(p->id);
+    j["port"] = p->id;
+    j["driver"] = p->driver;
+    j["mac"] = mac_string(p->mac);
+    j["link_up"] = link.up;
+    j["speed_mbps"] = link.speed_mbps;
+    j["counters"] = {{"rx_packets", c.rx_packets}, {"rx_bytes", c.rx_bytes},
+                     {"tx_packets", c.tx_packets}, {"tx_bytes", c.tx_bytes}};
+    j["driver_counters"] = {{"rx_packets", hw.rx_packets}, {"tx_packets", hw.tx_packets},
+                            {"rx_missed", hw.rx_missed},   {"rx_errors", hw.rx_errors},
+                            {"tx_errors", hw.tx_errors},   {"rx_no_mbuf", hw.rx_nombuf}};
+    return j;
+}
+
+std::string interface_text(const json& j) {
+    std::string out = fmt::format("{} is {}, link is {}\n", j["name"].get<std::string>(),
+                                  j["enabled"].get<bool>() ? "enabled" : "disabled",
+                                  j["link_up"].get<bool>() ? "up" : "down");
+    if (!j["description"].get<std::string>().empty())
+        out += fmt::format("  Description: {}\n", j["description"].get<std::string>());
+    out += fmt::format("  DPDK device {}", j["dpdk_device"].get<std::string>());
+    if (!j["port"].is_null())
+        out += fmt::format(" (port {}, driver {})", j["port"].get<int>(), j["driver"].get<std::string>());
+    out += "\n";
+    if (j.contains("mac")) out += fmt::format("  Hardware address {}, ", j["mac"].get<std::string>());
+    else out += "  ";
+    out += fmt::format("MTU {}\n", j["mtu"].get<int>());
+    for (const auto& a : j["addresses"]) out += fmt::format("  Internet address {}\n", a.get<std::string>());
+    if (j.contains("counters")) {
+        const auto& c = j["counters"];
+        out += fmt::format("  RX {} packets, {} bytes; TX {} packets, {} bytes\n", c["rx_packets"].get<uint64_t>(),
+                           c["rx_bytes"].get<uint64_t>(), c["tx_packets"].get<uint64_t>(),
+                           c["tx_bytes"].get<uint64_t>());
+        const auto& d = j["driver_counters"];
+        out += fmt::format("  Driver: {} missed, {} RX errors, {} TX errors, {} RX without buffer\n",
+                           d["rx_missed"].get<uint64_t>(), d["rx_errors"].get<uint64_t>(),
+                           d["tx_errors"].get<uint64_t>(), d["rx_no_mbuf"].get<uint64_t>());
+    }
+    return out;
+}
+
+std::string age_string(Clock::duration d) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+}
+
+}  // namespace
+
+Reply show_interfaces(const GatewayView& v) {
+    Reply r;
+    r.data = {{"interfaces", json::array()}};
+    for (const auto& iface : v.config.interfaces) {
+        json j = interface_json(v, iface);
+        r.text += interface_text(j);
+        r.data["interfaces"].push_back(std::move(j));
+    }
+    if (v.config.interfaces.empty()) r.text = "no interfaces configured\n";
+    return r;
+}
+
+Reply show_ip_route(const GatewayView& v) {
+    Reply r;
+    r.data = {{"routes", json::array()}};
+    r.text = "Codes: C connected, L local, S static\n\n";
+    for (const auto& route : v.rib) {
+        const char code = route.source == RibRoute::Source::Connected ? 'C'
+                          : route.source == RibRoute::Source::Local   ? 'L'
+                                                                      : 'S';
+        std::string via = route.nexthop ? fmt::format("via {}, ", route.nexthop->to_string())
+                                        : std::string("is directly connected, ");
+        r.text += fmt::format("{}  {:<18} {}{}\n", code, route.prefix.to_string(), via, route.interface);
+        json j{{"prefix", route.prefix.to_string()},
+               {"source", to_string(route.source)},
+               {"interface", route.interface},
+               {"port", route.port}};
+        j["nexthop"] = route.nexthop ? json(route.nexthop->to_string()) : json(nullptr);
+        r.data["routes"].push_back(std::move(j));
+    }
+    return r;
+}
+
+Reply show_arp(const GatewayView& v) {
+    Reply r;
+    r.data = {{"entries", json::array()}};
+    r.text = fmt::format("{:<16} {:<18} {:<10} {:<11} {}\n", "Address", "Hardware address", "Interface", "State", "Age");
+    for (const auto& e : v.neighbours.entries()) {
+        std::string iface = "?";
+        for (const auto& i : v.neighbours.interfaces())
+            if (i.port == e.port) iface = i.name;
+        const bool known = e.state == NeighbourEntry::State::Reachable || e.state == NeighbourEntry::State::Stale;
+        const std::string mac = known ? to_string(e.mac) : "(incomplete)";
+        const std::string age = known ? age_string(v.now - e.confirmed) : "-";
+        const std::string ip = Ipv4Address{e.ip}.to_string();
+        r.text += fmt::format("{:<16} {:<18} {:<10} {:<11} {}\n", ip, mac, iface, to_string(e.state), age);
+        json j{{"address", ip}, {"interface", iface}, {"state", to_string(e.state)}};
+        j["mac"] = known ? json(mac) : json(nullptr);
+        j["age_seconds"] = known ? json(std::chrono::duration_cast<std::chrono::seconds>(v.now - e.confirmed).count())
+                                 : json(nullptr);
+        r.data["entries"].push_back(std::move(j));
+    }
+    const auto& c = v.neighbours.counters();
+    r.data["counters"] = {{"requests_received", c.requests_received}, {"replies_received", c.replies_received},
+                          {"requests_sent", c.requests_sent},         {"replies_sent", c.replies_sent},
+                          {"invalid", c.invalid},                     {"not_for_us", c.not_for_us},
+                          {"resolve_off_link", c.resolve_off_link}};
+    return r;
+}
+
+Reply show_dataplane_counters(const GatewayView& v) {
+    const auto& t = v.counters;
+    Reply r;
+    r.data = {{"workers", v.dataplane.worker_count()},
+              {"forwarded", t.forwarded},
+              {"punted", t.punted},
+              {"icmp_generated", t.icmp_generated},
+              {"drops", json::object()}};
+    r.text = fmt::format("Workers: {}\nForwarded: {}\nPunted to control: {}\nICMP generated: {}\n\nDrops:\n",
+                         v.dataplane.worker_count(), t.forwarded, t.punted, t.icmp_generated);
+    uint64_t total = 0;
+    for (size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
+        const auto& info = dataplane::kDropReasons[i];
+        r.data["drops"][std::string(info.name)] = t.drops[i];
+        total += t.drops[i];
+        if (t.drops[i] != 0) r.text += fmt::format("  {:<24} {:>12}  {}\n", info.name, t.drops[i], info.description);
+    }
+    if (total == 0) r.text += "  (none)\n";
+    r.data["drops_total"] = total;
+    return r;
+}
+
+Reply show_running_config(const GatewayView& v) {
+    Reply r;
+    r.text = config::emit_mbox(v.config, config::EmitOptions{.redact_secrets = true});
+    r.data = {{"config", r.text}};
+    return r;
+}
+
+Reply show_version() {
+    Reply r;
+    r.text = "mbox " MBOX_VERSION "\n";
+    r.data = {{"version", MBOX_VERSION}};
+    return r;
+}
+
+}  // namespace mbox::control

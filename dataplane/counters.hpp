@@ -1,0 +1,38 @@
+// Per-worker counters. Each worker writes only its own block (no atomics, no shared
+// cache lines); the control thread reads them with relaxed loads and sums on demand.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/drop_reasons.hpp"
+
+namespace mbox::dataplane {
+
+inline constexpr uint16_t kMaxPorts = 16;
+
+struct PortCounters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t tx_packets = 0;
+    uint64_t tx_bytes = 0;
+};
+
+struct alignas(64) WorkerCounters {
+    uint64_t drops[kDropReasonCount] = {};
+    PortCounters ports[kMaxPorts] = {};
+    uint64_t forwarded = 0;      // packets routed through the gateway
+    uint64_t punted = 0;         // packets handed to the control thread
+    uint64_t icmp_generated = 0; // echo replies and ICMP errors we originated
+    uint64_t polls = 0;          // loop iterations (liveness)
+    uint64_t idle_sleeps = 0;    // back-off sleeps taken
+
+    void drop(Drop reason) { ++drops[static_cast<size_t>(reason)]; }
+};
+
+// A reader's view of a counter another core writes: a relaxed atomic load, so the
+// compiler neither tears nor caches it.
+inline uint64_t read_counter(const uint64_t& c) {
+    return __atomic_load_n(&c, __ATOMIC_RELAXED);
+}
+
+}  // namespace mbox::dataplane

@@ -1,0 +1,350 @@
+#include "dataplane/dataplane.hpp"
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <cstring>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "dataplane/messages.hpp"
+#include "dataplane/worker.hpp"
+
+namespace mbox::dataplane {
+
+namespace {
+
+constexpr uint16_t kRxDescriptors = 512;
+constexpr uint16_t kTxDescriptors = 512;
+constexpr unsigned kMbufCache = 256;
+constexpr unsigned kRingSize = 1024;
+constexpr uint32_t kNeighbourCapacity = 4096;
+
+bool is_pci_address(const std::string& device) {
+    static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](,.*)?$)");
+    return std::regex_match(device, pci);
+}
+
+std::string device_name(const std::string& device) { return device.substr(0, device.find(',')); }
+
+// net_af_packet gives one queue pair per socket; each worker needs its own pair.
+std::string with_queue_pairs(const std::string& device, unsigned workers) {
+    if (device.rfind("net_af_packet", 0) != 0 || workers <= 1 || device.find("qpairs=") != std::string::npos)
+        return device;
+    return fmt::format("{},qpairs={}", device, workers);
+}
+
+int worker_main(void* arg) { return run_worker(*static_cast<WorkerContext*>(arg)); }
+
+rte_ring* make_ring(const char* kind, unsigned worker, unsigned elem_size, unsigned flags) {
+    const std::string name = fmt::format("mbox_{}_{}", kind, worker);
+    return rte_ring_create_elem(name.c_str(), elem_size, kRingSize, static_cast<int>(rte_socket_id()), flags);
+}
+
+}  // namespace
+
+CounterTotals CounterTotals::operator-(const CounterTotals& base) const {
+    CounterTotals d = *this;
+    for (size_t i = 0; i < kDropReasonCount; ++i) d.drops[i] -= base.drops[i];
+    for (size_t p = 0; p < kMaxPorts; ++p) {
+        d.ports[p].rx_packets -= base.ports[p].rx_packets;
+        d.ports[p].rx_bytes -= base.ports[p].rx_bytes;
+        d.ports[p].tx_packets -= base.ports[p].tx_packets;
+        d.ports[p].tx_bytes -= base.ports[p].tx_bytes;
+    }
+    d.forwarded -= base.forwarded;
+    d.punted -= base.punted;
+    d.icmp_generated -= base.icmp_generated;
+    return d;
+}
+
+std::unique_ptr<Dataplane> Dataplane::start(std::span<const PortSpec> ports, std::string& error) {
+    if (rte_lcore_count() < 2) {
+        error = "mboxd needs at least two lcores (e.g. -l 0-1): the main lcore runs the control thread, "
+                "the others run workers";
+        return nullptr;
+    }
+    if (ports.size() > kMaxPorts) {
+        error = fmt::format("at most {} interfaces are supported", kMaxPorts);
+        return nullptr;
+    }
+    std::unique_ptr<Dataplane> dp(new Dataplane());
+    if (!dp->create_workers(error) || !dp->open_ports(ports, error)) return nullptr;
+    dp->launch_workers();
+    return dp;
+}
+
+bool Dataplane::create_workers(std::string& error) {
+    const unsigned count = rte_lcore_count() - 1;
+    counters_ = std::make_unique<WorkerCounters[]>(count);
+    unsigned index = 0;
+    unsigned lcore;
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+        auto w = std::make_unique<Worker>();
+        w->lcore = lcore;
+        w->neighbours = NeighbourTable::create(index, kNeighbourCapacity, error);
+        if (!w->neighbours) return false;
+        WorkerContext& ctx = w->ctx;
+        ctx.index = index;
+        ctx.commands = make_ring("cmd", index, sizeof(Command), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ctx.punts = make_ring("punt", index, sizeof(Punt), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (ctx.commands == nullptr || ctx.punts == nullptr) {
+            error = fmt::format("cannot create worker rings: {}", rte_strerror(rte_errno));
+            return false;
+        }
+        ctx.counters = &counters_[index];
+        ctx.neighbours = w->neighbours.get();
+        ctx.stop = &stop_;
+        workers_.push_back(std::move(w));
+        ++index;
+    }
+    return true;
+}
+
+bool Dataplane::open_ports(std::span<const PortSpec> specs, std::string& error) {
+    const unsigned workers = worker_count();
+    const unsigned mbufs = static_cast<unsigned>(specs.size()) * workers * (kRxDescriptors + kTxDescriptors) +
+                           workers * (kMbufCache + PendingQueue::kCapacity + kTxBufferSize * kMaxPorts) + 2048;
+    pool_ = rte_pktmbuf_pool_create("mbox_pkts", mbufs, kMbufCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    static_cast<int>(rte_socket_id()));
+    if (pool_ == nullptr) {
+        error = fmt::format("cannot allocate {} packet buffers: {} (give EAL more memory, e.g. -m 512)", mbufs,
+                            rte_strerror(rte_errno));
+        return false;
+    }
+    for (auto& w : workers_) w->ctx.pool = pool_;
+
+    for (const PortSpec& spec : specs) {
+        const std::string devargs = with_queue_pairs(spec.device, workers);
+        const std::string name = is_pci_address(spec.device) ? device_name(spec.device) : device_name(devargs);
+        if (int rc = rte_dev_probe(devargs.c_str()); rc < 0 && rc != -EEXIST) {
+            error = fmt::format("interface {}: cannot probe dpdk-device '{}': {}", spec.interface, spec.device,
+                                rte_strerror(-rc));
+            return false;
+        }
+        uint16_t id = 0;
+        if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+            error = fmt::format("interface {}: dpdk-device '{}' is not an Ethernet port", spec.interface, spec.device);
+            return false;
+        }
+        if (id >= kMaxPorts) {
+            error = fmt::format("interface {}: port id {} beyond the supported {}", spec.interface, id, kMaxPorts);
+            return false;
+        }
+        rte_eth_dev_info info{};
+        if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
+            error = fmt::format("interface {}: {}", spec.interface, rte_strerror(-rc));
+            return false;
+        }
+        if (info.max_rx_queues < workers || info.max_tx_queues < workers) {
+            error = fmt::format("interface {}: device has {} RX / {} TX queues, {} workers need one each",
+                                spec.interface, info.max_rx_queues, info.max_tx_queues, workers);
+            return false;
+        }
+        rte_eth_conf conf{};
+        const uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        if (workers > 1 && rss != 0) {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_hf = rss;
+        }
+        const auto queues = static_cast<uint16_t>(workers);
+        if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0) {
+            error = fmt::format("interface {}: cannot configure: {}", spec.interface, rte_strerror(-rc));
+            return false;
+        }
+        uint16_t rxd = kRxDescriptors, txd = kTxDescriptors;
+        rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
+        const int socket = rte_eth_dev_socket_id(id);
+        for (uint16_t q = 0; q < queues; ++q) {
+            if (rte_eth_rx_queue_setup(id, q, rxd, static_cast<unsigned>(socket), nullptr, pool_) != 0 ||
+                rte_eth_tx_queue_setup(id, q, txd, static_cast<unsigned>(socket), nullptr) != 0) {
+                error = fmt::format("interface {}: cannot set up queue {}", spec.interface, q);
+                return false;
+            }
+        }
+        // The software MTU check in the route stage is what enforces the configured MTU;
+        // a driver that cannot change its own is not an error.
+        rte_eth_dev_set_mtu(id, spec.mtu);
+        if (int rc = rte_eth_dev_start(id); rc != 0) {
+            error = fmt::format("interface {}: cannot start: {}", spec.interface, rte_strerror(-rc));
+            return false;
+        }
+        PortInfo p;
+        p.id = id;
+        p.interface = spec.interface;
+        p.device = spec.device;
+        p.driver = info.driver_name ? info.driver_name : "";
+        p.mtu = spec.mtu;
+        rte_ether_addr mac{};
+        rte_eth_macaddr_get(id, &mac);
+        std::memcpy(p.mac, mac.addr_bytes, sizeof p.mac);
+        ports_.push_back(p);
+        for (auto& w : workers_) w->ctx.ports.push_back(id);
+    }
+    return true;
+}
+
+void Dataplane::launch_workers() {
+    for (auto& w : workers_) rte_eal_remote_launch(worker_main, &w->ctx, w->lcore);
+    launched_ = true;
+}
+
+void Dataplane::stop_workers() {
+    if (!launched_) return;
+    stop_.store(true);
+    rte_eal_mp_wait_lcore();
+    launched_ = false;
+    // Collect the snapshots the workers handed back on their way out; free the rest.
+    poll_punts(PuntHandler{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}});
+    for (auto& w : workers_) {
+        Command c;
+        while (rte_ring_sc_dequeue_elem(w->ctx.commands, &c, sizeof c) == 0) {
+            if (c.kind == Command::Kind::Transmit) rte_pktmbuf_free(c.packet);
+        }
+    }
+}
+
+Dataplane::~Dataplane() {
+    stop_workers();
+    for (auto& [state, remaining] : outstanding_) delete state;
+    for (const PortInfo& p : ports_) {
+        rte_eth_dev_stop(p.id);
+        rte_eth_dev_close(p.id);
+    }
+    for (auto& w : workers_) {
+        for (TxBuffer& b : w->ctx.tx)
+            for (uint16_t i = 0; i < b.count; ++i) rte_pktmbuf_free(b.packets[i]);
+        rte_ring_free(w->ctx.commands);
+        rte_ring_free(w->ctx.punts);
+    }
+    rte_mempool_free(pool_);
+}
+
+std::optional<uint16_t> Dataplane::port_of(std::string_view interface) const {
+    for (const PortInfo& p : ports_)
+        if (p.interface == interface) return p.id;
+    return std::nullopt;
+}
+
+LinkStatus Dataplane::link(uint16_t port) const {
+    rte_eth_link l{};
+    if (rte_eth_link_get_nowait(port, &l) != 0) return {};
+    return {l.link_status == RTE_ETH_LINK_UP, l.link_speed};
+}
+
+PortStats Dataplane::port_stats(uint16_t port) const {
+    rte_eth_stats s{};
+    if (rte_eth_stats_get(port, &s) != 0) return {};
+    return {s.ipackets, s.opackets, s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf};
+}
+
+void Dataplane::send(unsigned worker, Command c) {
+    // The worker drains its ring every loop; waiting here is the control thread's
+    // back-pressure, never the worker's.
+    while (rte_ring_sp_enqueue_elem(workers_[worker]->ctx.commands, &c, sizeof c) != 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+}
+
+void Dataplane::publish(std::unique_ptr<ForwardingState> state) {
+    Command c{};
+    c.kind = Command::Kind::SetForwardingState;
+    c.state = state.release();
+    outstanding_[c.state] = worker_count();
+    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+}
+
+void Dataplane::retire(const ForwardingState* state) {
+    auto it = outstanding_.find(state);
+    if (it == outstanding_.end()) return;
+    if (--it->second == 0) {
+        delete it->first;
+        outstanding_.erase(it);
+    }
+}
+
+void Dataplane::neighbour_update(uint32_t ip, const uint8_t mac[6], uint16_t port) {
+    Command c{};
+    c.kind = Command::Kind::NeighbourUpdate;
+    c.ip = ip;
+    c.port = port;
+    std::memcpy(c.mac, mac, sizeof c.mac);
+    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+}
+
+void Dataplane::neighbour_delete(uint32_t ip) {
+    Command c{};
+    c.kind = Command::Kind::NeighbourDelete;
+    c.ip = ip;
+    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+}
+
+bool Dataplane::transmit(uint16_t port, std::span<const uint8_t> frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) return false;
+    char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+    if (data == nullptr) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    std::memcpy(data, frame.data(), frame.size());
+    Command c{};
+    c.kind = Command::Kind::Transmit;
+    c.port = port;
+    c.packet = m;
+    send(0, c);
+    return true;
+}
+
+unsigned Dataplane::poll_punts(const PuntHandler& handler) {
+    unsigned handled = 0;
+    for (auto& w : workers_) {
+        Punt batch[32];
+        unsigned n;
+        while ((n = rte_ring_sc_dequeue_burst_elem(w->ctx.punts, batch, sizeof(Punt), 32, nullptr)) > 0) {
+            for (unsigned i = 0; i < n; ++i) {
+                const Punt& p = batch[i];
+                switch (p.kind) {
+                case Punt::Kind::Packet: {
+                    rte_mbuf* m = p.packet;
+                    handler.on_frame(p.port, {rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)});
+                    rte_pktmbuf_free(m);
+                    break;
+                }
+                case Punt::Kind::Resolve: handler.on_resolve(p.port, p.ip); break;
+                case Punt::Kind::Retired: retire(p.state); break;
+                }
+            }
+            handled += n;
+        }
+    }
+    return handled;
+}
+
+CounterTotals Dataplane::counters() const {
+    CounterTotals t;
+    for (unsigned w = 0; w < worker_count(); ++w) {
+        const WorkerCounters& c = counters_[w];
+        for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += read_counter(c.drops[i]);
+        for (size_t p = 0; p < kMaxPorts; ++p) {
+            t.ports[p].rx_packets += read_counter(c.ports[p].rx_packets);
+            t.ports[p].rx_bytes += read_counter(c.ports[p].rx_bytes);
+            t.ports[p].tx_packets += read_counter(c.ports[p].tx_packets);
+            t.ports[p].tx_bytes += read_counter(c.ports[p].tx_bytes);
+        }
+        t.forwarded += read_counter(c.forwarded);
+        t.punted += read_counter(c.punted);
+        t.icmp_generated += read_counter(c.icmp_generated);
+    }
+    return t;
+}
+
+}  // namespace mbox::dataplane

@@ -1,0 +1,119 @@
+// The data plane as the control thread sees it: ports, packet pool, one worker per
+// worker lcore, and the rings between them. This is the seam between control/ and
+// dataplane/: control code never touches an mbuf, only bytes handed through here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/forwarding_state.hpp"
+#include "dataplane/messages.hpp"
+#include "dataplane/neighbour_table.hpp"
+#include "dataplane/worker_context.hpp"
+
+struct rte_mempool;
+
+namespace mbox::dataplane {
+
+struct PortSpec {
+    std::string interface;  // configuration name, e.g. "eth0"
+    std::string device;     // vdev string or PCI address
+    uint16_t mtu = 1500;
+};
+
+struct PortInfo {
+    uint16_t id = 0;
+    std::string interface;
+    std::string device;
+    std::string driver;
+    uint8_t mac[6] = {};
+    uint16_t mtu = 1500;
+};
+
+struct LinkStatus {
+    bool up = false;
+    uint32_t speed_mbps = 0;
+};
+
+// Hardware/driver view of a port, from rte_eth_stats.
+struct PortStats {
+    uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+    uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_nombuf = 0;
+};
+
+// Sum over workers.
+struct CounterTotals {
+    uint64_t drops[kDropReasonCount] = {};
+    PortCounters ports[kMaxPorts] = {};
+    uint64_t forwarded = 0, punted = 0, icmp_generated = 0;
+
+    CounterTotals operator-(const CounterTotals& base) const;
+};
+
+class Dataplane {
+public:
+    // Call after rte_eal_init. Probes and starts every port, then launches one worker on
+    // each worker lcore. Workers forward nothing until the first publish().
+    static std::unique_ptr<Dataplane> start(std::span<const PortSpec> ports, std::string& error);
+    ~Dataplane();  // stops the workers, frees what they held, stops and closes the ports
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
+    const std::vector<PortInfo>& ports() const { return ports_; }
+    std::optional<uint16_t> port_of(std::string_view interface) const;
+    LinkStatus link(uint16_t port) const;
+    PortStats port_stats(uint16_t port) const;
+
+    // Hands a new snapshot to every worker. The previous one is freed once each worker
+    // has returned it (collected by poll_punts).
+    void publish(std::unique_ptr<ForwardingState> state);
+    void neighbour_update(uint32_t ip, const uint8_t mac[6], uint16_t port);
+    void neighbour_delete(uint32_t ip);
+    // Copies a frame the control thread built (ARP) into a packet and sends it through
+    // worker 0. Returns false when no packet buffer is free.
+    bool transmit(uint16_t port, std::span<const uint8_t> frame);
+
+    struct PuntHandler {
+        std::function<void(uint16_t port, std::span<const uint8_t> frame)> on_frame;
+        std::function<void(uint16_t port, uint32_t ip)> on_resolve;
+    };
+    // Drains the punt rings. Returns how many items were handled.
+    unsigned poll_punts(const PuntHandler& handler);
+
+    CounterTotals counters() const;
+
+private:
+    struct Worker {
+        WorkerContext ctx;
+        std::unique_ptr<NeighbourTable> neighbours;
+        unsigned lcore = 0;
+    };
+
+    Dataplane() = default;
+    bool open_ports(std::span<const PortSpec> specs, std::string& error);
+    bool create_workers(std::string& error);
+    void launch_workers();
+    void stop_workers();
+    void send(unsigned worker, Command c);  // by value: DPDK's ring API takes a non-const pointer
+    void retire(const ForwardingState* state);
+
+    rte_mempool* pool_ = nullptr;
+    std::vector<PortInfo> ports_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::unique_ptr<WorkerCounters[]> counters_;
+    std::atomic<bool> stop_{false};
+    bool launched_ = false;
+    // Snapshots still held by some worker: how many workers have yet to return each.
+    std::map<const ForwardingState*, unsigned> outstanding_;
+};
+
+}  // namespace mbox::dataplane

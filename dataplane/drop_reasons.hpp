@@ -1,0 +1,55 @@
+// Every reason the data plane drops a packet, in one table: a name that `mbox show
+// dataplane counters` prints and tests assert on, and a sentence for operators.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace mbox::dataplane {
+
+#define MBOX_DROP_REASONS(X)                                                                 \
+    X(eth_truncated, "frame shorter than an Ethernet header")                                \
+    X(eth_not_for_us, "destination MAC is neither ours nor broadcast")                       \
+    X(eth_unsupported_type, "EtherType is neither IPv4 nor ARP")                             \
+    X(ipv4_truncated, "IPv4 header or total length runs past the end of the frame")          \
+    X(ipv4_bad_version, "IP version field is not 4")                                         \
+    X(ipv4_bad_header_length, "IPv4 header length below 20 bytes or above total length")    \
+    X(ipv4_bad_checksum, "IPv4 header checksum does not verify")                             \
+    X(ipv4_bad_source, "source address is broadcast, multicast, loopback or zero")          \
+    X(ipv4_bad_destination, "destination is multicast, loopback, zero or a directed broadcast") \
+    X(arp_truncated, "ARP frame shorter than an Ethernet/IPv4 ARP packet")                   \
+    X(interface_disabled, "packet arrived on or was routed to a disabled interface")         \
+    X(no_route, "no route to the destination")                                               \
+    X(ttl_exceeded, "TTL reached zero while forwarding")                                     \
+    X(mtu_exceeded, "packet larger than the egress MTU")                                     \
+    X(local_unsupported, "addressed to the gateway for a service it does not run")          \
+    X(local_fragment, "fragment addressed to the gateway (no local reassembly)")             \
+    X(icmp_truncated, "ICMP message addressed to the gateway is too short")                  \
+    X(icmp_bad_checksum, "ICMP checksum of a message to the gateway does not verify")        \
+    X(neighbour_unresolved, "next hop did not answer ARP in time")                           \
+    X(neighbour_queue_full, "too many packets already waiting for ARP resolution")           \
+    X(punt_ring_full, "control thread's punt ring was full")                                 \
+    X(mbuf_alloc_failed, "no packet buffer available to build a reply")                      \
+    X(tx_queue_full, "egress queue full (tx_burst did not take the packet)")
+
+enum class Drop : uint16_t {
+#define MBOX_DROP_ENUM(name, text) name,
+    MBOX_DROP_REASONS(MBOX_DROP_ENUM)
+#undef MBOX_DROP_ENUM
+};
+
+struct DropReasonInfo {
+    std::string_view name;
+    std::string_view description;
+};
+
+inline constexpr std::array kDropReasons = {
+#define MBOX_DROP_INFO(name, text) DropReasonInfo{#name, text},
+    MBOX_DROP_REASONS(MBOX_DROP_INFO)
+#undef MBOX_DROP_INFO
+};
+
+inline constexpr size_t kDropReasonCount = kDropReasons.size();
+
+}  // namespace mbox::dataplane

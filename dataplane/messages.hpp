@@ -1,0 +1,50 @@
+// What crosses between the control thread and the workers. Both directions use DPDK
+// rings of fixed-size elements (rte_ring_create_elem), one ring per worker each way,
+// single producer and single consumer: the only channel between the two sides.
+#pragma once
+
+#include <cstdint>
+
+struct rte_mbuf;
+
+namespace mbox::dataplane {
+
+struct ForwardingState;
+
+// control thread -> worker
+struct Command {
+    enum class Kind : uint8_t {
+        SetForwardingState,  // state: the new immutable snapshot; the old one comes back as Retired
+        NeighbourUpdate,     // ip/mac/port: a resolved next hop; flushes packets waiting for it
+        NeighbourDelete,     // ip: forget the next hop
+        Transmit,            // packet/port: send a frame the control thread built (ARP)
+    };
+    Kind kind;
+    uint8_t mac[6];
+    uint16_t port;
+    uint32_t ip;  // host byte order
+    union {
+        const ForwardingState* state;
+        rte_mbuf* packet;
+    };
+};
+static_assert(sizeof(Command) == 24);
+
+// worker -> control thread
+struct Punt {
+    enum class Kind : uint8_t {
+        Packet,        // packet: a frame for the control plane (ARP, IKE); packet->port is the ingress port
+        Resolve,       // ip/port: a packet is waiting for this next hop's MAC
+        Retired,       // state: a snapshot this worker no longer uses
+    };
+    Kind kind;
+    uint16_t port;
+    uint32_t ip;
+    union {
+        const ForwardingState* state;
+        rte_mbuf* packet;
+    };
+};
+static_assert(sizeof(Punt) == 16);
+
+}  // namespace mbox::dataplane

@@ -1,0 +1,55 @@
+// Small header helpers shared by the pipeline stages. Everything on the wire is in
+// network byte order; these helpers say so in their names where it matters.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+namespace mbox::dataplane {
+
+inline rte_ether_hdr* eth_header(rte_mbuf* m) { return rte_pktmbuf_mtod(m, rte_ether_hdr*); }
+
+inline rte_ipv4_hdr* ipv4_header(rte_mbuf* m) {
+    return rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+}
+
+inline uint32_t ipv4_src(const rte_ipv4_hdr* ip) { return rte_be_to_cpu_32(ip->src_addr); }
+inline uint32_t ipv4_dst(const rte_ipv4_hdr* ip) { return rte_be_to_cpu_32(ip->dst_addr); }
+inline uint16_t ipv4_header_length(const rte_ipv4_hdr* ip) { return (ip->version_ihl & 0x0f) * 4; }
+inline uint16_t ipv4_total_length(const rte_ipv4_hdr* ip) { return rte_be_to_cpu_16(ip->total_length); }
+
+// Decrements TTL and patches the checksum incrementally (RFC 1624, eqn. 3).
+inline void ipv4_decrement_ttl(rte_ipv4_hdr* ip) {
+    --ip->time_to_live;
+    uint32_t sum = rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(sum));
+}
+
+inline void ipv4_set_checksum(rte_ipv4_hdr* ip) {
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+// Internet checksum of an arbitrary buffer, ready to store (already complemented).
+inline uint16_t internet_checksum(const void* data, size_t len) {
+    const uint16_t sum = rte_raw_cksum(data, len);
+    return sum == 0xffff ? sum : static_cast<uint16_t>(~sum);
+}
+
+inline bool is_martian_source(uint32_t a) {
+    const uint8_t first = a >> 24;
+    return a == 0 || a == 0xffffffff || first == 127 || (first >= 224);
+}
+
+inline bool is_martian_destination(uint32_t a) {
+    const uint8_t first = a >> 24;
+    return a == 0 || first == 127 || first >= 224;
+}
+
+}  // namespace mbox::dataplane

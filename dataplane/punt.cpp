@@ -1,0 +1,46 @@
+#include "dataplane/punt.hpp"
+
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dataplane/messages.hpp"
+
+namespace mbox::dataplane {
+
+namespace {
+
+bool enqueue(WorkerContext& ctx, Punt p) { return rte_ring_sp_enqueue_elem(ctx.punts, &p, sizeof(Punt)) == 0; }
+
+}  // namespace
+
+void punt_packet(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
+    m->port = in_port;
+    Punt p{};
+    p.kind = Punt::Kind::Packet;
+    p.port = in_port;
+    p.packet = m;
+    if (!enqueue(ctx, p)) {
+        rte_pktmbuf_free(m);
+        ctx.drop(Drop::punt_ring_full);
+        return;
+    }
+    ++ctx.counters->punted;
+}
+
+bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop) {
+    Punt p{};
+    p.kind = Punt::Kind::Resolve;
+    p.port = port;
+    p.ip = next_hop;
+    return enqueue(ctx, p);
+}
+
+void punt_retired(WorkerContext& ctx, const ForwardingState* state) {
+    Punt p{};
+    p.kind = Punt::Kind::Retired;
+    p.state = state;
+    while (!enqueue(ctx, p)) rte_pause();
+}
+
+}  // namespace mbox::dataplane

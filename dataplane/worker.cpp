@@ -1,0 +1,136 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/classify.hpp"
+#include "dataplane/local.hpp"
+#include "dataplane/neighbour.hpp"
+#include "dataplane/punt.hpp"
+#include "dataplane/route.hpp"
+#include "dataplane/tx.hpp"
+
+namespace mbox::dataplane {
+
+namespace {
+
+// Idle back-off: after this many empty polls, sleep, doubling up to the cap.
+constexpr unsigned kIdlePollsBeforeSleep = 256;
+constexpr unsigned kMaxIdleSleepUs = 200;
+
+void finish_burst(WorkerContext& ctx, uint16_t in_port, Burst& burst) {
+    for (uint16_t i = 0; i < burst.count; ++i) {
+        switch (burst.next[i]) {
+        case Next::Punt: punt_packet(ctx, in_port, burst.packets[i]); break;
+        case Next::Drop: rte_pktmbuf_free(burst.packets[i]); break;
+        case Next::Consumed: break;
+        case Next::Local:
+        case Next::Forward:
+        case Next::Transmit:
+            // Every stage ran: nothing may be left in an intermediate state.
+            RTE_ASSERT(false);
+            rte_pktmbuf_free(burst.packets[i]);
+            break;
+        }
+    }
+}
+
+void set_state(WorkerContext& ctx, const ForwardingState* state) {
+    const ForwardingState* old = ctx.state;
+    ctx.state = state;
+    if (old != nullptr) punt_retired(ctx, old);
+}
+
+}  // namespace
+
+void process_burst(WorkerContext& ctx, uint16_t in_port, rte_mbuf** packets, uint16_t count) {
+    Burst burst;
+    burst.count = count;
+    std::copy_n(packets, count, burst.packets);
+    PortCounters& pc = ctx.counters->ports[in_port];
+    pc.rx_packets += count;
+    for (uint16_t i = 0; i < count; ++i) pc.rx_bytes += rte_pktmbuf_pkt_len(packets[i]);
+
+    classify(ctx, in_port, burst);
+    route(ctx, in_port, burst);
+    deliver_local(ctx, burst);
+    resolve_neighbours(ctx, burst);
+    finish_burst(ctx, in_port, burst);
+}
+
+void apply_command(WorkerContext& ctx, const Command& c) {
+    switch (c.kind) {
+    case Command::Kind::SetForwardingState: set_state(ctx, c.state); break;
+    case Command::Kind::NeighbourUpdate: {
+        Neighbour n{};
+        std::memcpy(n.mac, c.mac, sizeof n.mac);
+        n.port = c.port;
+        neighbour_resolved(ctx, c.ip, n);
+        break;
+    }
+    case Command::Kind::NeighbourDelete: neighbour_removed(ctx, c.ip); break;
+    case Command::Kind::Transmit:
+        if (c.port < kMaxPorts && ctx.state != nullptr && ctx.state->ports[c.port].enabled)
+            tx_enqueue(ctx, c.port, c.packet);
+        else
+            rte_pktmbuf_free(c.packet), ctx.drop(Drop::interface_disabled);
+        break;
+    }
+}
+
+unsigned apply_commands(WorkerContext& ctx) {
+    Command batch[16];
+    unsigned total = 0;
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst_elem(ctx.commands, batch, sizeof(Command), 16, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) apply_command(ctx, batch[i]);
+        total += n;
+    }
+    return total;
+}
+
+int run_worker(WorkerContext& ctx) {
+    ctx.tsc_hz = rte_get_tsc_hz();
+    rte_mbuf* packets[kBurstSize];
+    unsigned idle_polls = 0;
+    unsigned sleep_us = 1;
+    uint64_t next_expiry = 0;
+
+    while (!ctx.stop->load(std::memory_order_relaxed)) {
+        ++ctx.counters->polls;
+        unsigned work = apply_commands(ctx);
+        if (ctx.state != nullptr) {
+            for (uint16_t port : ctx.ports) {
+                const uint16_t n = rte_eth_rx_burst(port, static_cast<uint16_t>(ctx.index), packets, kBurstSize);
+                if (n > 0) process_burst(ctx, port, packets, n);
+                work += n;
+            }
+        }
+        const uint64_t now = rte_rdtsc();
+        if (ctx.pending.count > 0 && now >= next_expiry) {
+            expire_pending(ctx, now);
+            next_expiry = now + ctx.tsc_hz / 1000;
+        }
+        tx_flush(ctx);
+
+        if (work > 0) {
+            idle_polls = 0;
+            sleep_us = 1;
+        } else if (++idle_polls >= kIdlePollsBeforeSleep) {
+            ++ctx.counters->idle_sleeps;
+            rte_delay_us_sleep(sleep_us);
+            sleep_us = std::min(sleep_us * 2, kMaxIdleSleepUs);
+        }
+    }
+    // Free what is still queued and hand the snapshot back so the control thread can free it.
+    expire_pending(ctx, UINT64_MAX / 2 + rte_rdtsc());
+    if (ctx.state != nullptr) set_state(ctx, nullptr);
+    return 0;
+}
+
+}  // namespace mbox::dataplane

@@ -1,0 +1,121 @@
+# The mbox lab: three network namespaces joined by veth pairs, no hardware needed.
+#
+#   host A (LAN)                 gateway (mboxd)                   host B (WAN)
+#   eth0 10.1.0.2/24 ---- lan0 [net_af_packet0]  [net_af_packet1] wan0 ---- eth0 198.51.100.2/24
+#        gw 10.1.0.1           eth1 10.1.0.1/24   eth0 198.51.100.1/24          gw 198.51.100.1
+#
+# Source this file, then: lab_init PREFIX; lab_up; lab_config > FILE; lab_start_gateway FILE;
+# ... lab_in a CMD / lab_mbox show interfaces ...; lab_down. Every name carries PREFIX,
+# so labs can run twice and side by side; lab_down removes everything, even after a failure.
+
+lab_init() {
+  LAB_PREFIX=$1
+  LAB_ROOT=${LAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+  LAB_BUILD=${LAB_BUILD:-$LAB_ROOT/build}
+  LAB_NS_A=${LAB_PREFIX}-a
+  LAB_NS_GW=${LAB_PREFIX}-gw
+  LAB_NS_B=${LAB_PREFIX}-b
+  LAB_RUN=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX")
+  LAB_SOCKET=$LAB_RUN/mboxd.sock
+  LAB_GW_PID=
+}
+
+lab_in() {  # lab_in a|gw|b COMMAND...
+  local ns
+  case $1 in a) ns=$LAB_NS_A ;; gw) ns=$LAB_NS_GW ;; b) ns=$LAB_NS_B ;; *) echo "lab_in: no host $1" >&2; return 2 ;; esac
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+lab_link() {  # lab_link GW_IFACE HOST_NS: a veth pair, offloads off (af_packet needs full checksums)
+  ip link add "$1" netns "$LAB_NS_GW" type veth peer name eth0 netns "$2"
+  ip netns exec "$LAB_NS_GW" ethtool -K "$1" tx off rx off >/dev/null 2>&1 || true
+  ip netns exec "$2" ethtool -K eth0 tx off rx off >/dev/null 2>&1 || true
+  ip -n "$LAB_NS_GW" link set "$1" up
+  ip -n "$2" link set eth0 up
+}
+
+lab_up() {
+  local ns
+  for ns in "$LAB_NS_A" "$LAB_NS_GW" "$LAB_NS_B"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    # No IPv6 chatter: the gateway forwards IPv4 only and counts anything else as a drop.
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  done
+  lab_link lan0 "$LAB_NS_A"
+  lab_link wan0 "$LAB_NS_B"
+  ip -n "$LAB_NS_A" addr add 10.1.0.2/24 dev eth0
+  ip -n "$LAB_NS_A" route add default via 10.1.0.1
+  ip -n "$LAB_NS_B" addr add 198.51.100.2/24 dev eth0
+  ip -n "$LAB_NS_B" route add default via 198.51.100.1
+}
+
+lab_config() {  # the gateway's configuration, in the mbox language
+  cat <<'CONF'
+# mbox lab: a LAN on eth1, the "Internet" on eth0
+interface eth0
+ description WAN towards host B
+ dpdk-device net_af_packet1,iface=wan0
+ ip address 198.51.100.1/24
+ enable
+!
+interface eth1
+ description LAN with host A
+ dpdk-device net_af_packet0,iface=lan0
+ ip address 10.1.0.1/24
+ enable
+!
+ip route 192.0.2.0/24 nexthop 198.51.100.2
+!
+CONF
+}
+
+lab_start_gateway() {  # lab_start_gateway CONFIG_FILE [extra EAL args...]
+  local conf=$1
+  shift
+  ip netns exec "$LAB_NS_GW" "$LAB_BUILD/mboxd" -c "$conf" --socket "$LAB_SOCKET" -- \
+    --no-huge -m 512 --no-pci -l 0-1 --file-prefix "$LAB_PREFIX" --log-level=lib.eal:warning "$@" \
+    >"$LAB_RUN/mboxd.log" 2>&1 &
+  LAB_GW_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    if "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" show version >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$LAB_GW_PID" 2>/dev/null; then
+      echo "lab: mboxd exited during start-up:" >&2
+      cat "$LAB_RUN/mboxd.log" >&2
+      LAB_GW_PID=
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "lab: mboxd did not answer on $LAB_SOCKET within 30 s" >&2
+  cat "$LAB_RUN/mboxd.log" >&2
+  return 1
+}
+
+lab_mbox() { "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" "$@"; }
+
+lab_stop_gateway() {
+  [[ -n ${LAB_GW_PID:-} ]] || return 0
+  kill -TERM "$LAB_GW_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$LAB_GW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$LAB_GW_PID" 2>/dev/null || true
+  wait "$LAB_GW_PID" 2>/dev/null || true
+  LAB_GW_PID=
+}
+
+lab_down() {
+  lab_stop_gateway
+  local ns
+  for ns in "$LAB_NS_A" "$LAB_NS_GW" "$LAB_NS_B"; do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  [[ -n ${LAB_RUN:-} && -d $LAB_RUN ]] && rm -rf "$LAB_RUN"
+  # A DPDK process killed hard leaves its runtime directory behind.
+  rm -rf "/var/run/dpdk/$LAB_PREFIX" 2>/dev/null || true
+}
