@@ -51,6 +51,16 @@ std::string_view strip_quotes(std::string_view text) {
     return text;
 }
 
+// A sub-command written without its indentation, e.g. " mtu 1400" as "mtu 1400".
+bool is_block_keyword(std::string_view word) {
+    for (const Keywords keywords : {Keywords(kInterfaceKeywords), Keywords(kPeerKeywords), Keywords(kIkePolicyKeywords)}) {
+        for (const std::string_view keyword : keywords) {
+            if (keyword != "ip" && equals_ignoring_case(word, keyword)) return true;
+        }
+    }
+    return false;
+}
+
 bool is_digits(std::string_view text) {
     return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -178,6 +188,7 @@ private:
         if (is(keyword, "ip")) return parse_top_level_ip(words);
         if (is(keyword, "ipsec")) return parse_ipsec(words);
         if (is(keyword, "firewall-snat")) return parse_snat_rule(words);
+        if (is_block_keyword(keyword)) return not_indented(keyword);
         unknown_keyword(keyword, "", kTopLevelKeywords);
     }
 
@@ -185,6 +196,7 @@ private:
         const std::string context{words.consumed()};
         const std::string_view keyword = words.next();
         if (is(keyword, "route")) return parse_route(words);
+        if (is(keyword, "address") || is(keyword, "default-gateway")) return not_indented(fmt::format("ip {}", keyword));
         unknown_keyword(keyword, context, kTopLevelIpKeywords);
     }
 
@@ -469,12 +481,14 @@ private:
         }
         const std::string networks_context = fmt::format("firewall-snat {} {}", rule.rule, keyword);
         if (is(keyword, "src")) {
-            return rule.src.empty() ? set(rule.src, expect_networks(words, networks_context)) : given_twice("src");
+            return rule.src.empty() ? set(rule.src, expect_networks(words, networks_context)) : given_twice("'src'");
         }
         if (is(keyword, "dst")) {
-            return rule.dst.empty() ? set(rule.dst, expect_networks(words, networks_context)) : given_twice("dst");
+            return rule.dst.empty() ? set(rule.dst, expect_networks(words, networks_context)) : given_twice("'dst'");
         }
-        if (is(keyword, "remark")) return set(rule.remark, expect_quoted(words, "remark text"));
+        if (is(keyword, "remark")) {
+            return rule.remark.empty() ? set(rule.remark, expect_quoted(words, "remark text")) : given_twice("'remark'");
+        }
         return unknown_keyword(keyword, context, kSnatOptionKeywords);
     }
 
@@ -602,8 +616,17 @@ private:
 
     bool unknown_keyword(std::string_view keyword, std::string_view context, Keywords expected) {
         const std::string after = context.empty() ? "" : fmt::format(" after '{}'", context);
-        error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, fmt::join(expected, ", ")));
+        if (keyword.empty()) {
+            error(fmt::format("missing keyword{} (expected one of: {})", after, fmt::join(expected, ", ")));
+        } else {
+            error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, fmt::join(expected, ", ")));
+        }
         return false;
+    }
+
+    void not_indented(std::string_view command) {
+        error(fmt::format("'{}' belongs inside a block: indent it under its interface, ipsec peer or policy header",
+                          command));
     }
 
     bool given_twice(std::string_view what) {

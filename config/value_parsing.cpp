@@ -62,6 +62,11 @@ Parsed<Ipv4Prefix> parse_network(std::string_view text, std::string_view context
 }
 
 Parsed<std::vector<Ipv4Prefix>> parse_network_list(std::string_view text, std::string_view context) {
+    if (text.empty() || text.front() == ',' || text.back() == ',' || text.find(",,") != std::string_view::npos) {
+        return Failure{fmt::format("invalid network list '{}' (expected P[,P...]: prefixes separated by commas, "
+                                   "no spaces)",
+                                   text)};
+    }
     std::vector<Ipv4Prefix> networks;
     while (true) {
         const size_t comma = text.find(',');

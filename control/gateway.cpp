@@ -19,6 +19,7 @@ constexpr std::chrono::milliseconds kTickInterval{100};
 Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> dataplane,
                  std::unique_ptr<CommandServer> server)
     : config_(std::move(config)), dataplane_(std::move(dataplane)), server_(std::move(server)) {
+    counter_base_.resize(dataplane_->worker_count());
     NeighbourOutput& output = *this;  // private base: convert here, where it is accessible
     neighbours_ = std::make_unique<NeighbourManager>(neighbour_interfaces(), output);
 }
@@ -90,13 +91,19 @@ bool Gateway::run(const std::atomic<bool>& stop) {
 Reply Gateway::handle(const CommandMatch& match, const Request&) {
     const std::string key = command_key(*match.spec);
     if (key == "clear dataplane counters") {
-        counter_base_ = dataplane_->counters();
+        for (unsigned w = 0; w < dataplane_->worker_count(); ++w) counter_base_[w] = dataplane_->counters(w);
         Reply r;
         r.text = "dataplane counters cleared\n";
         return r;
     }
     if (key == "show version") return show_version();
-    const GatewayView view{config_, *dataplane_, rib_, *neighbours_, dataplane_->counters() - counter_base_, Clock::now()};
+    std::vector<dataplane::CounterTotals> per_worker;
+    dataplane::CounterTotals total;
+    for (unsigned w = 0; w < dataplane_->worker_count(); ++w) {
+        per_worker.push_back(dataplane_->counters(w) - counter_base_[w]);
+        total += per_worker.back();
+    }
+    const GatewayView view{config_, *dataplane_, rib_, *neighbours_, total, std::move(per_worker), Clock::now()};
     if (key == "show interfaces") return show_interfaces(view);
     if (key == "show ip route") return show_ip_route(view);
     if (key == "show arp") return show_arp(view);

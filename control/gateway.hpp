@@ -40,7 +40,7 @@ private:
     std::unique_ptr<CommandServer> server_;
     std::vector<RibRoute> rib_;
     std::unique_ptr<NeighbourManager> neighbours_;
-    dataplane::CounterTotals counter_base_;
+    std::vector<dataplane::CounterTotals> counter_base_;  // per worker, taken by `clear dataplane counters`
     uint64_t transmit_failures_ = 0;
 };
 

@@ -113,14 +113,14 @@ std::string_view common_prefix(const std::vector<std::string>& words) {
     return prefix;
 }
 
-// readline's contract: [0] is what replaces the word being typed, then the candidates.
+// readline's contract: [0] is what replaces the word being typed, then the candidates,
+// then NULL. libedit reads [2] even after a single match: pad with NULLs (calloc).
 char** completion_array(const std::vector<std::string>& words) {
     if (words.empty()) return nullptr;
-    size_t extra = words.size() == 1 ? 0 : words.size();
-    auto** array = static_cast<char**>(std::malloc((extra + 2) * sizeof(char*)));
+    size_t listed = words.size() == 1 ? 0 : words.size();
+    auto** array = static_cast<char**>(std::calloc(listed + 3, sizeof(char*)));
     array[0] = copy_c_string(words.size() == 1 ? std::string_view(words[0]) : common_prefix(words));
-    for (size_t i = 0; i < extra; ++i) array[i + 1] = copy_c_string(words[i]);
-    array[extra + 1] = nullptr;
+    for (size_t i = 0; i < listed; ++i) array[i + 1] = copy_c_string(words[i]);
     return array;
 }
 

@@ -148,23 +148,46 @@ Reply show_arp(const GatewayView& v) {
 
 Reply show_dataplane_counters(const GatewayView& v) {
     const auto& t = v.counters;
+    const size_t workers = v.worker_counters.size();
     Reply r;
-    r.data = {{"workers", v.dataplane.worker_count()},
+    r.data = {{"workers", workers},
               {"forwarded", t.forwarded},
               {"punted", t.punted},
               {"icmp_generated", t.icmp_generated},
-              {"drops", json::object()}};
-    r.text = fmt::format("Workers: {}\nForwarded: {}\nPunted to control: {}\nICMP generated: {}\n\nDrops:\n",
-                         v.dataplane.worker_count(), t.forwarded, t.punted, t.icmp_generated);
+              {"drops", json::object()},
+              {"per_worker", json::array()}};
+    r.text = fmt::format("Workers: {}\nForwarded: {}\nPunted to control: {}\nICMP generated: {}\n\n",
+                         workers, t.forwarded, t.punted, t.icmp_generated);
+    r.text += fmt::format("{:<24} {:>12}", "Drop reason", "total");
+    for (size_t w = 0; w < workers; ++w) r.text += fmt::format(" {:>12}", fmt::format("worker {}", w));
+    r.text += "\n";
     uint64_t total = 0;
     for (size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
         const auto& info = dataplane::kDropReasons[i];
         r.data["drops"][std::string(info.name)] = t.drops[i];
         total += t.drops[i];
-        if (t.drops[i] != 0) r.text += fmt::format("  {:<24} {:>12}  {}\n", info.name, t.drops[i], info.description);
+        if (t.drops[i] == 0) continue;
+        r.text += fmt::format("{:<24} {:>12}", info.name, t.drops[i]);
+        for (const auto& wc : v.worker_counters) r.text += fmt::format(" {:>12}", wc.drops[i]);
+        r.text += fmt::format("  {}\n", info.description);
     }
-    if (total == 0) r.text += "  (none)\n";
+    if (total == 0) r.text += "(no drops)\n";
     r.data["drops_total"] = total;
+    for (size_t w = 0; w < workers; ++w) {
+        const auto& wc = v.worker_counters[w];
+        uint64_t rx = 0, tx = 0;
+        for (const auto& p : wc.ports) rx += p.rx_packets, tx += p.tx_packets;
+        json drops = json::object();
+        for (size_t i = 0; i < dataplane::kDropReasonCount; ++i)
+            drops[std::string(dataplane::kDropReasons[i].name)] = wc.drops[i];
+        r.data["per_worker"].push_back({{"worker", w},
+                                        {"lcore", v.dataplane.lcore_of(static_cast<unsigned>(w))},
+                                        {"rx_packets", rx},
+                                        {"tx_packets", tx},
+                                        {"forwarded", wc.forwarded},
+                                        {"punted", wc.punted},
+                                        {"drops", std::move(drops)}});
+    }
     return r;
 }
 

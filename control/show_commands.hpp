@@ -19,7 +19,8 @@ struct GatewayView {
     const dataplane::Dataplane& dataplane;
     const std::vector<RibRoute>& rib;
     const NeighbourManager& neighbours;
-    dataplane::CounterTotals counters;  // since the last `clear dataplane counters`
+    dataplane::CounterTotals counters;  // all workers, since the last `clear dataplane counters`
+    std::vector<dataplane::CounterTotals> worker_counters;  // the same, per worker
     Clock::time_point now;
 };
 

@@ -52,19 +52,34 @@ rte_ring* make_ring(const char* kind, unsigned worker, unsigned elem_size, unsig
 
 }  // namespace
 
+namespace {
+
+// Applies op to every counter of a and the matching counter of b.
+template <typename Op>
+void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
+    for (size_t i = 0; i < kDropReasonCount; ++i) op(a.drops[i], b.drops[i]);
+    for (size_t p = 0; p < kMaxPorts; ++p) {
+        op(a.ports[p].rx_packets, b.ports[p].rx_packets);
+        op(a.ports[p].rx_bytes, b.ports[p].rx_bytes);
+        op(a.ports[p].tx_packets, b.ports[p].tx_packets);
+        op(a.ports[p].tx_bytes, b.ports[p].tx_bytes);
+    }
+    op(a.forwarded, b.forwarded);
+    op(a.punted, b.punted);
+    op(a.icmp_generated, b.icmp_generated);
+}
+
+}  // namespace
+
 CounterTotals CounterTotals::operator-(const CounterTotals& base) const {
     CounterTotals d = *this;
-    for (size_t i = 0; i < kDropReasonCount; ++i) d.drops[i] -= base.drops[i];
-    for (size_t p = 0; p < kMaxPorts; ++p) {
-        d.ports[p].rx_packets -= base.ports[p].rx_packets;
-        d.ports[p].rx_bytes -= base.ports[p].rx_bytes;
-        d.ports[p].tx_packets -= base.ports[p].tx_packets;
-        d.ports[p].tx_bytes -= base.ports[p].tx_bytes;
-    }
-    d.forwarded -= base.forwarded;
-    d.punted -= base.punted;
-    d.icmp_generated -= base.icmp_generated;
+    for_each_counter(d, base, [](uint64_t& x, uint64_t y) { x -= y; });
     return d;
+}
+
+CounterTotals& CounterTotals::operator+=(const CounterTotals& other) {
+    for_each_counter(*this, other, [](uint64_t& x, uint64_t y) { x += y; });
+    return *this;
 }
 
 std::unique_ptr<Dataplane> Dataplane::start(std::span<const PortSpec> ports, std::string& error) {
@@ -329,21 +344,25 @@ unsigned Dataplane::poll_punts(const PuntHandler& handler) {
     return handled;
 }
 
+CounterTotals Dataplane::counters(unsigned worker) const {
+    CounterTotals t;
+    const WorkerCounters& c = counters_[worker];
+    for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] = read_counter(c.drops[i]);
+    for (size_t p = 0; p < kMaxPorts; ++p) {
+        t.ports[p].rx_packets = read_counter(c.ports[p].rx_packets);
+        t.ports[p].rx_bytes = read_counter(c.ports[p].rx_bytes);
+        t.ports[p].tx_packets = read_counter(c.ports[p].tx_packets);
+        t.ports[p].tx_bytes = read_counter(c.ports[p].tx_bytes);
+    }
+    t.forwarded = read_counter(c.forwarded);
+    t.punted = read_counter(c.punted);
+    t.icmp_generated = read_counter(c.icmp_generated);
+    return t;
+}
+
 CounterTotals Dataplane::counters() const {
     CounterTotals t;
-    for (unsigned w = 0; w < worker_count(); ++w) {
-        const WorkerCounters& c = counters_[w];
-        for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += read_counter(c.drops[i]);
-        for (size_t p = 0; p < kMaxPorts; ++p) {
-            t.ports[p].rx_packets += read_counter(c.ports[p].rx_packets);
-            t.ports[p].rx_bytes += read_counter(c.ports[p].rx_bytes);
-            t.ports[p].tx_packets += read_counter(c.ports[p].tx_packets);
-            t.ports[p].tx_bytes += read_counter(c.ports[p].tx_bytes);
-        }
-        t.forwarded += read_counter(c.forwarded);
-        t.punted += read_counter(c.punted);
-        t.icmp_generated += read_counter(c.icmp_generated);
-    }
+    for (unsigned w = 0; w < worker_count(); ++w) t += counters(w);
     return t;
 }
 

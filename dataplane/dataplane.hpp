@@ -56,6 +56,7 @@ struct CounterTotals {
     uint64_t forwarded = 0, punted = 0, icmp_generated = 0;
 
     CounterTotals operator-(const CounterTotals& base) const;
+    CounterTotals& operator+=(const CounterTotals& other);
 };
 
 class Dataplane {
@@ -89,7 +90,9 @@ public:
     // Drains the punt rings. Returns how many items were handled.
     unsigned poll_punts(const PuntHandler& handler);
 
-    CounterTotals counters() const;
+    CounterTotals counters() const;          // all workers
+    CounterTotals counters(unsigned worker) const;
+    unsigned lcore_of(unsigned worker) const { return workers_[worker]->lcore; }
 
 private:
     struct Worker {

@@ -75,7 +75,7 @@ lab_start_gateway() {  # lab_start_gateway CONFIG_FILE [extra EAL args...]
   local conf=$1
   shift
   ip netns exec "$LAB_NS_GW" "$LAB_BUILD/mboxd" -c "$conf" --socket "$LAB_SOCKET" -- \
-    --no-huge -m 512 --no-pci -l 0-1 --file-prefix "$LAB_PREFIX" --log-level=lib.eal:warning "$@" \
+    --no-huge -m 512 --no-pci ${LAB_LCORES:---lcores=0@0,1@1} --file-prefix "$LAB_PREFIX" --log-level=lib.eal:warning "$@" \
     >"$LAB_RUN/mboxd.log" 2>&1 &
   LAB_GW_PID=$!
   local i

@@ -106,6 +106,30 @@ trunc_after=$(drop_count ipv4_truncated)
   || not_ok "truncated IPv4 packet dropped and counted" "$trunc_before -> $trunc_after"
 check "forwarding still works after malformed frames" lab_in a ping -c 1 -W 2 198.51.100.2
 
+# Workers: as many as EAL worker lcores, and with several, RSS (af_packet fanout)
+# spreads flows over all of them.
+expect_workers=${LAB_EXPECT_WORKERS:-1}
+lab_in a /usr/bin/python3 -c '
+import socket
+for port in range(40000, 40064):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.1.0.2", port))
+    for _ in range(4):
+        s.sendto(b"flow", ("198.51.100.2", 9))
+    s.close()
+'
+sleep 0.3
+out=$(lab_mbox --json show dataplane counters 2>&1)
+if /usr/bin/python3 - "$out" "$expect_workers" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+want = int(sys.argv[2])
+assert d["workers"] == want, f"workers {d['workers']} != {want}"
+assert len(d["per_worker"]) == want
+assert all(w["rx_packets"] > 0 for w in d["per_worker"]), [w["rx_packets"] for w in d["per_worker"]]
+PY
+then ok "$expect_workers worker(s), every one receiving traffic"; else not_ok "$expect_workers worker(s), every one receiving traffic" "$out"; fi
+
 # The operator's view.
 out=$(lab_mbox show interfaces 2>&1)
 grep -q "eth0 is enabled, link is up" <<<"$out" && grep -q "Internet address 10.1.0.1/24" <<<"$out" \

@@ -1,0 +1,139 @@
+// RouteTable: the rte_lpm-backed longest-prefix-match table every worker forwards with.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dataplane/route_table.hpp"
+#include "eal_environment.hpp"
+
+namespace mbox::dataplane {
+
+// Readable next hops in failure messages.
+inline void PrintTo(const NextHop& h, std::ostream* out) {
+    static constexpr const char* kKinds[] = {"connected", "gateway", "local", "broadcast"};
+    *out << kKinds[static_cast<int>(h.kind)] << " port " << h.port;
+    if (h.kind == NextHop::Kind::Gateway) *out << " via " << Ipv4Address{h.gateway}.to_string();
+}
+
+namespace {
+
+uint32_t ip(const char* text) { return Ipv4Address::parse(text).value().value; }
+
+RouteEntry entry(const char* prefix, NextHop hop) { return {Ipv4Prefix::parse(prefix).value(), hop}; }
+
+NextHop connected(uint16_t port) { return {NextHop::Kind::Connected, port, 0}; }
+NextHop via(const char* gateway, uint16_t port) { return {NextHop::Kind::Gateway, port, ip(gateway)}; }
+
+class RouteTableTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!mbox::testing::eal_ready()) GTEST_SKIP() << "EAL not initialised";
+    }
+
+    std::unique_ptr<RouteTable> build(const std::vector<RouteEntry>& entries) {
+        std::string error;
+        auto table = RouteTable::build(entries, error);
+        EXPECT_NE(table, nullptr) << error;
+        EXPECT_EQ(error, "");
+        return table;
+    }
+
+    // The hop the table chooses for `addr`, or nullopt on a miss.
+    static std::optional<NextHop> lookup(const RouteTable& t, const char* addr) {
+        const NextHop* h = t.lookup(ip(addr));
+        return h == nullptr ? std::nullopt : std::optional<NextHop>(*h);
+    }
+};
+
+TEST_F(RouteTableTest, MostSpecificPrefixWins) {
+    const auto t = build({
+        entry("10.0.0.0/24", connected(1)),
+        entry("10.0.0.0/25", connected(2)),
+        entry("10.0.0.7/32", via("192.0.2.7", 3)),
+    });
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(lookup(*t, "10.0.0.7"), via("192.0.2.7", 3));  // the /32 beats the /25 and the /24
+    EXPECT_EQ(lookup(*t, "10.0.0.8"), connected(2));         // inside the /25, not the /32
+    EXPECT_EQ(lookup(*t, "10.0.0.127"), connected(2));       // last address of the /25
+    EXPECT_EQ(lookup(*t, "10.0.0.128"), connected(1));       // upper half: only the /24 covers it
+    EXPECT_EQ(lookup(*t, "10.0.0.255"), connected(1));
+}
+
+TEST_F(RouteTableTest, AddressCoveredByNoPrefixMissesWithoutDefaultRoute) {
+    const auto t = build({entry("10.0.0.0/24", connected(1)), entry("10.0.0.7/32", connected(2))});
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(lookup(*t, "10.0.1.0"), std::nullopt);
+    EXPECT_EQ(lookup(*t, "9.255.255.255"), std::nullopt);
+    EXPECT_EQ(lookup(*t, "0.0.0.0"), std::nullopt);
+    EXPECT_EQ(lookup(*t, "255.255.255.255"), std::nullopt);
+}
+
+// BUG (dataplane/route_table.cpp, RouteTable::build): rte_lpm_add() rejects depth 0
+// with -EINVAL (lib/lpm/rte_lpm.c: "depth < 1 || depth > RTE_LPM_MAX_DEPTH"), so a
+// table holding 0.0.0.0/0 - every interface `default-gateway` - fails to build.
+TEST_F(RouteTableTest, DefaultRouteCatchesEverythingNoLongerPrefixCovers) {
+    const auto t = build({
+        entry("0.0.0.0/0", via("198.51.100.254", 1)),
+        entry("10.0.0.0/24", connected(0)),
+        entry("10.0.0.0/25", connected(2)),
+        entry("10.0.0.9/32", connected(3)),
+    });
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(lookup(*t, "10.0.0.9"), connected(3));
+    EXPECT_EQ(lookup(*t, "10.0.0.10"), connected(2));
+    EXPECT_EQ(lookup(*t, "10.0.0.200"), connected(0));
+    for (const char* elsewhere : {"10.0.1.1", "203.0.113.9", "0.0.0.1", "255.255.255.254", "128.0.0.0"})
+        EXPECT_EQ(lookup(*t, elsewhere), via("198.51.100.254", 1)) << elsewhere;
+}
+
+TEST_F(RouteTableTest, LaterEntryForSamePrefixReplacesEarlier) {
+    const auto t = build({
+        entry("10.0.0.0/24", connected(1)),
+        entry("10.9.0.0/16", connected(4)),
+        entry("10.0.0.0/24", via("192.0.2.1", 2)),
+    });
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(lookup(*t, "10.0.0.1"), via("192.0.2.1", 2));
+    EXPECT_EQ(lookup(*t, "10.9.3.3"), connected(4));
+    EXPECT_EQ(t->size(), 2u);  // one next hop per distinct prefix
+}
+
+TEST_F(RouteTableTest, HostBitsInPrefixAreIgnored) {
+    // "10.0.0.77/24" means the network 10.0.0.0/24: it covers the whole /24, not just .77 ...
+    const auto t = build({entry("10.0.0.77/24", connected(1)), entry("10.5.5.5/8", connected(5))});
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(lookup(*t, "10.0.0.0"), connected(1));
+    EXPECT_EQ(lookup(*t, "10.0.0.255"), connected(1));
+    EXPECT_EQ(lookup(*t, "10.200.1.1"), connected(5));
+    EXPECT_EQ(lookup(*t, "10.0.1.0"), connected(5));
+
+    // ... and it is the same prefix as 10.0.0.0/24, so the later of the two wins.
+    const auto same = build({entry("10.0.0.0/24", connected(1)), entry("10.0.0.77/24", connected(2))});
+    ASSERT_NE(same, nullptr);
+    EXPECT_EQ(same->size(), 1u);
+    EXPECT_EQ(lookup(*same, "10.0.0.1"), connected(2));
+}
+
+TEST_F(RouteTableTest, EmptyTableBuildsAndMatchesNothing) {
+    const auto t = build({});
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->size(), 0u);
+    for (const char* a : {"0.0.0.0", "10.0.0.1", "255.255.255.255"}) EXPECT_EQ(lookup(*t, a), std::nullopt) << a;
+}
+
+TEST_F(RouteTableTest, TablesAreIndependent) {
+    // Each table gets its own rte_lpm (distinct names): building a second one, and
+    // destroying the first, leaves the other intact.
+    auto first = build({entry("10.0.0.0/8", connected(1))});
+    const auto second = build({entry("10.0.0.0/8", connected(2))});
+    ASSERT_NE(first, nullptr);
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(lookup(*first, "10.1.1.1"), connected(1));
+    first.reset();
+    EXPECT_EQ(lookup(*second, "10.1.1.1"), connected(2));
+}
+
+}  // namespace
+}  // namespace mbox::dataplane
