@@ -53,7 +53,8 @@ std::string_view strip_quotes(std::string_view text) {
 
 // A sub-command written without its indentation, e.g. " mtu 1400" as "mtu 1400".
 bool is_block_keyword(std::string_view word) {
-    for (const Keywords keywords : {Keywords(kInterfaceKeywords), Keywords(kPeerKeywords), Keywords(kIkePolicyKeywords)}) {
+    const Keywords block_keywords[] = {kInterfaceKeywords, kPeerKeywords, kIkePolicyKeywords};
+    for (const Keywords keywords : block_keywords) {
         for (const std::string_view keyword : keywords) {
             if (keyword != "ip" && equals_ignoring_case(word, keyword)) return true;
         }
@@ -196,7 +197,9 @@ private:
         const std::string context{words.consumed()};
         const std::string_view keyword = words.next();
         if (is(keyword, "route")) return parse_route(words);
-        if (is(keyword, "address") || is(keyword, "default-gateway")) return not_indented(fmt::format("ip {}", keyword));
+        if (is(keyword, "address") || is(keyword, "default-gateway")) {
+            return not_indented(fmt::format("ip {}", keyword));
+        }
         unknown_keyword(keyword, context, kTopLevelIpKeywords);
     }
 
@@ -244,35 +247,30 @@ private:
     }
 
     void parse_ike_policy_header(Words& words) {
-        scratch_ike_policy_ = IkePolicy{};
-        block_ = &scratch_ike_policy_;
-        const auto id = expect_number(words, "ike-policy number", kPolicyNumberRange);
-        if (!id) return;
-        if (const auto existing = config_.ike_policies.find(*id); existing != config_.ike_policies.end()) {
-            error(fmt::format("ike-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
-        } else {
-            IkePolicy& policy = config_.ike_policies[*id];
-            policy.id = *id;
-            policy.where = here();
-            block_ = &policy;
-        }
-        parse_policy_header_tail(*std::get<IkePolicy*>(block_), words);
+        parse_policy_header(words, "ike-policy", config_.ike_policies, scratch_ike_policy_);
     }
 
     void parse_esp_policy_header(Words& words) {
-        scratch_esp_policy_ = EspPolicy{};
-        block_ = &scratch_esp_policy_;
-        const auto id = expect_number(words, "esp-policy number", kPolicyNumberRange);
+        parse_policy_header(words, "esp-policy", config_.esp_policies, scratch_esp_policy_);
+    }
+
+    // ipsec ike-policy N / ipsec esp-policy N: a number may be defined once.
+    template <typename Policy>
+    void parse_policy_header(Words& words, std::string_view kind, std::map<int, Policy>& policies, Policy& scratch) {
+        scratch = Policy{};
+        block_ = &scratch;
+        const auto id = expect_number(words, fmt::format("{} number", kind), kPolicyNumberRange);
         if (!id) return;
-        if (const auto existing = config_.esp_policies.find(*id); existing != config_.esp_policies.end()) {
-            error(fmt::format("esp-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+        Policy* policy = &scratch;
+        if (const auto existing = policies.find(*id); existing != policies.end()) {
+            error(fmt::format("{} {} is already defined at {}", kind, *id, existing->second.where.file_and_line()));
         } else {
-            EspPolicy& policy = config_.esp_policies[*id];
-            policy.id = *id;
-            policy.where = here();
-            block_ = &policy;
+            policy = &policies[*id];
+            policy->id = *id;
+            policy->where = here();
         }
-        parse_policy_header_tail(*std::get<EspPolicy*>(block_), words);
+        block_ = policy;
+        parse_policy_header_tail(*policy, words);
     }
 
     // The single-line form of a policy: any number of sub-commands after the header.
@@ -487,7 +485,8 @@ private:
             return rule.dst.empty() ? set(rule.dst, expect_networks(words, networks_context)) : given_twice("'dst'");
         }
         if (is(keyword, "remark")) {
-            return rule.remark.empty() ? set(rule.remark, expect_quoted(words, "remark text")) : given_twice("'remark'");
+            return rule.remark.empty() ? set(rule.remark, expect_quoted(words, "remark text"))
+                                       : given_twice("'remark'");
         }
         return unknown_keyword(keyword, context, kSnatOptionKeywords);
     }
@@ -496,7 +495,8 @@ private:
         auto& rules = config_.snat_rules;
         const auto position = std::ranges::lower_bound(rules, rule.rule, {}, &SnatRule::rule);
         if (position != rules.end() && position->rule == rule.rule) {
-            error(fmt::format("firewall-snat rule {} is already defined at {}", rule.rule, position->where.file_and_line()));
+            error(fmt::format("firewall-snat rule {} is already defined at {}", rule.rule,
+                              position->where.file_and_line()));
             return;
         }
         rules.insert(position, std::move(rule));
@@ -552,7 +552,8 @@ private:
     }
 
     std::optional<int> expect_number(Words& words, std::string_view what, NumberRange range) {
-        const auto number = expect_value(words, what, [&](std::string_view text) { return parse_number(text, what, range); });
+        const auto parse = [&](std::string_view text) { return parse_number(text, what, range); };
+        const auto number = expect_value(words, what, parse);
         if (!number) return std::nullopt;
         return static_cast<int>(*number);
     }
@@ -616,10 +617,11 @@ private:
 
     bool unknown_keyword(std::string_view keyword, std::string_view context, Keywords expected) {
         const std::string after = context.empty() ? "" : fmt::format(" after '{}'", context);
+        const std::string choices = fmt::format("{}", fmt::join(expected, ", "));
         if (keyword.empty()) {
-            error(fmt::format("missing keyword{} (expected one of: {})", after, fmt::join(expected, ", ")));
+            error(fmt::format("missing keyword{} (expected one of: {})", after, choices));
         } else {
-            error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, fmt::join(expected, ", ")));
+            error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, choices));
         }
         return false;
     }
@@ -682,9 +684,13 @@ using Out = std::back_insert_iterator<std::string>;
 void emit_interface(Out out, const Interface& interface) {
     fmt::format_to(out, "interface {}\n", interface.name);
     if (!interface.dpdk_device.empty()) fmt::format_to(out, " dpdk-device {}\n", interface.dpdk_device);
-    if (!interface.description.empty()) fmt::format_to(out, " description {}\n", end_of_line_text(interface.description));
+    if (!interface.description.empty()) {
+        fmt::format_to(out, " description {}\n", end_of_line_text(interface.description));
+    }
     for (const auto& address : interface.addresses) fmt::format_to(out, " ip address {}\n", address.to_string());
-    if (interface.default_gateway) fmt::format_to(out, " ip default-gateway {}\n", interface.default_gateway->to_string());
+    if (interface.default_gateway) {
+        fmt::format_to(out, " ip default-gateway {}\n", interface.default_gateway->to_string());
+    }
     if (interface.mtu) fmt::format_to(out, " mtu {}\n", *interface.mtu);
     fmt::format_to(out, " {}\n!\n", interface.enabled ? "enable" : "shutdown");
 }
@@ -696,7 +702,8 @@ void emit_ike_policy(Out out, const IkePolicy& policy) {
 }
 
 void emit_esp_policy(Out out, const EspPolicy& policy) {
-    fmt::format_to(out, "ipsec esp-policy {}\n policy {} {}", policy.id, to_string(policy.encryption), to_string(policy.hash));
+    fmt::format_to(out, "ipsec esp-policy {}\n", policy.id);
+    fmt::format_to(out, " policy {} {}", to_string(policy.encryption), to_string(policy.hash));
     if (policy.pfs_group) fmt::format_to(out, " {}", *policy.pfs_group);
     fmt::format_to(out, "\n keylife {}\n!\n", policy.keylife);
 }
@@ -709,8 +716,12 @@ void emit_peer(Out out, const Peer& peer, EmitOptions options) {
     if (!peer.remote_id.empty()) fmt::format_to(out, " remote-id {}\n", end_of_line_text(peer.remote_id));
     if (peer.remote_ip_any) fmt::format_to(out, " remote-ip any\n");
     if (!peer.remote_nets.empty()) fmt::format_to(out, " remote-net {}\n", network_list(peer.remote_nets));
-    if (peer.ike_policy && peer.esp_policy) fmt::format_to(out, " policy ike {} esp {}\n", *peer.ike_policy, *peer.esp_policy);
-    if (!peer.psk.empty()) fmt::format_to(out, " psk {}\n", options.redact_secrets ? "********" : end_of_line_text(peer.psk));
+    if (peer.ike_policy && peer.esp_policy) {
+        fmt::format_to(out, " policy ike {} esp {}\n", *peer.ike_policy, *peer.esp_policy);
+    }
+    if (!peer.psk.empty()) {
+        fmt::format_to(out, " psk {}\n", options.redact_secrets ? "********" : end_of_line_text(peer.psk));
+    }
     fmt::format_to(out, "!\n");
 }
 

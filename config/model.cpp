@@ -103,6 +103,8 @@ std::string snat_action_choices() { return choices_of(kSnatActionWords); }
 std::string ip_protocol_choices() { return choices_of(kProtocolWords); }
 std::string dh_group_choices() { return fmt::format("{}", fmt::join(kSupportedDhGroups, ", ")); }
 
-bool is_supported_dh_group(int group) { return std::ranges::find(kSupportedDhGroups, group) != std::end(kSupportedDhGroups); }
+bool is_supported_dh_group(int group) {
+    return std::ranges::find(kSupportedDhGroups, group) != std::end(kSupportedDhGroups);
+}
 
 }  // namespace mbox::config

@@ -87,7 +87,9 @@ private:
         if (const auto* same = find_earlier(earlier, &Peer::address, peer.address)) {
             error(peer.where, fmt::format("peer {} is already defined at {}", name, same->where.file_and_line()));
         }
-        if (peer.nated && !peer.local_ip) error(peer.where, fmt::format("peer {}: nated is set without a local ip", name));
+        if (peer.nated && !peer.local_ip) {
+            error(peer.where, fmt::format("peer {}: nated is set without a local ip", name));
+        }
         check_peer_networks(peer, name);
         check_peer_policies(peer, name);
         check_tunnel_not_translated(peer, name);
@@ -178,7 +180,8 @@ private:
 
     // ---- helpers ----
 
-    void check_networks(const SourceLocation& where, const std::vector<Ipv4Prefix>& networks, const std::string& context) {
+    void check_networks(const SourceLocation& where, const std::vector<Ipv4Prefix>& networks,
+                        const std::string& context) {
         for (const auto& network : networks) {
             if (!network.is_network()) error(where, host_bits_message(context, network));
         }

@@ -48,8 +48,11 @@ public:
 
     ParseResult read(std::string_view text) {
         try {
-            const YAML::Node root = YAML::Load(std::string(text));
-            read_document(Field{root, "", 1});
+            const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+            if (!documents.empty()) read_document(Field{documents[0], "", 1});
+            if (documents.size() > 1) {
+                error(line_of(documents[1], 0), "", "more than one YAML document (a configuration is one document)");
+            }
         } catch (const YAML::Exception& problem) {
             const int line = problem.mark.is_null() ? 0 : problem.mark.line + 1;
             error(line, "", fmt::format("YAML syntax error: {}", problem.msg));
@@ -59,11 +62,17 @@ public:
     }
 
 private:
+    // An on_entry for for_each_entry that hands each entry to a member reader. (Defined
+    // ahead of its callers: they need its deduced return type.)
+    auto entries_by(void (YamlReader::*read)(const std::string&, const Field&)) {
+        return [this, read](const std::string& key, const Field& value) { (this->*read)(key, value); };
+    }
+
     // ---- document structure ----
 
     void read_document(const Field& root) {
         for_each_entry(root, [&](const std::string& key, const Field& value) {
-            if (key == "interfaces") return for_each_entry(value, [&](const auto& name, const auto& f) { read_interface(name, f); });
+            if (key == "interfaces") return for_each_entry(value, entries_by(&YamlReader::read_interface));
             if (key == "routes") return for_each_element(value, [&](const Field& f) { read_route(f); });
             if (key == "ipsec") return read_ipsec(value);
             if (key == "firewall") return read_firewall(value);
@@ -77,9 +86,9 @@ private:
                 config_.ipsec_enabled_where = where(value);
                 return set(config_.ipsec_enabled, read_bool(value));
             }
-            if (key == "ike-policies") return for_each_entry(value, [&](const auto& id, const auto& f) { read_ike_policy(id, f); });
-            if (key == "esp-policies") return for_each_entry(value, [&](const auto& id, const auto& f) { read_esp_policy(id, f); });
-            if (key == "peers") return for_each_entry(value, [&](const auto& address, const auto& f) { read_peer(address, f); });
+            if (key == "ike-policies") return for_each_entry(value, entries_by(&YamlReader::read_ike_policy));
+            if (key == "esp-policies") return for_each_entry(value, entries_by(&YamlReader::read_esp_policy));
+            if (key == "peers") return for_each_entry(value, entries_by(&YamlReader::read_peer));
             unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "peers"});
         });
     }
@@ -96,7 +105,7 @@ private:
     void read_interface(const std::string& name, const Field& field) {
         if (!check_word(name, field, "interface name")) return;
         if (const Interface* existing = config_.find_interface(name)) {
-            return error(field, fmt::format("interface {} is already defined at {}", name, existing->where.file_and_line()));
+            return already_defined(field, fmt::format("interface {}", name), existing->where);
         }
         Interface interface;
         interface.name = name;
@@ -109,7 +118,9 @@ private:
             if (key == "mtu") return set(interface.mtu, read_number(value, "MTU", kMtuRange));
             if (key == "enabled") return set(interface.enabled, read_bool(value));
             if (key == "description") return set(interface.description, read_text(value, "description"));
-            if (key == "default-gateway") return set(interface.default_gateway, read_parsed(value, "address", parse_address));
+            if (key == "default-gateway") {
+                return set(interface.default_gateway, read_parsed(value, "address", parse_address));
+            }
             unknown_key(key, value, {"dpdk-device", "addresses", "mtu", "enabled", "description", "default-gateway"});
         });
         config_.interfaces.push_back(std::move(interface));
@@ -132,7 +143,7 @@ private:
         const auto id = parse_number(key, "ike-policy number", kPolicyNumberRange);
         if (!id) return error(field, id.error());
         if (const auto existing = config_.ike_policies.find(*id); existing != config_.ike_policies.end()) {
-            return error(field, fmt::format("ike-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+            return already_defined(field, fmt::format("ike-policy {}", *id), existing->second.where);
         }
         IkePolicy& policy = config_.ike_policies[*id];
         policy.id = *id;
@@ -141,8 +152,8 @@ private:
             if (name == "authentication") {
                 return set(policy.authentication, read_parsed(value, "authentication", parse_authentication_word));
             }
-            if (name == "encryption") return set(policy.encryption, read_parsed(value, "encryption", parse_encryption_word));
-            if (name == "hash") return set(policy.hash, read_parsed(value, "hash", parse_hash_word));
+            if (name == "encryption") return set(policy.encryption, read_encryption(value));
+            if (name == "hash") return set(policy.hash, read_hash(value));
             if (name == "dh-group") return set(policy.dh_group, read_dh_group(value, "DH group"));
             if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
             if (name == "version") return set(policy.version, read_parsed(value, "IKE version", parse_ike_version));
@@ -154,14 +165,14 @@ private:
         const auto id = parse_number(key, "esp-policy number", kPolicyNumberRange);
         if (!id) return error(field, id.error());
         if (const auto existing = config_.esp_policies.find(*id); existing != config_.esp_policies.end()) {
-            return error(field, fmt::format("esp-policy {} is already defined at {}", *id, existing->second.where.file_and_line()));
+            return already_defined(field, fmt::format("esp-policy {}", *id), existing->second.where);
         }
         EspPolicy& policy = config_.esp_policies[*id];
         policy.id = *id;
         policy.where = where(field);
         for_each_entry(field, [&](const std::string& name, const Field& value) {
-            if (name == "encryption") return set(policy.encryption, read_parsed(value, "encryption", parse_encryption_word));
-            if (name == "hash") return set(policy.hash, read_parsed(value, "hash", parse_hash_word));
+            if (name == "encryption") return set(policy.encryption, read_encryption(value));
+            if (name == "hash") return set(policy.hash, read_hash(value));
             if (name == "pfs-group") return set(policy.pfs_group, read_dh_group(value, "PFS group"));
             if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
             unknown_key(name, value, {"encryption", "hash", "pfs-group", "keylife"});
@@ -173,7 +184,7 @@ private:
         if (!address) return error(field, address.error());
         const auto existing = std::ranges::find(config_.peers, *address, &Peer::address);
         if (existing != config_.peers.end()) {
-            return error(field, fmt::format("peer {} is already defined at {}", key, existing->where.file_and_line()));
+            return already_defined(field, fmt::format("peer {}", key), existing->where);
         }
         Peer peer;
         peer.address = *address;
@@ -192,8 +203,8 @@ private:
         if (key == "remote-id") return set(peer.remote_id, read_text(value, "identity"));
         if (key == "remote-ip") return set(peer.remote_ip_any, read_remote_ip(value));
         if (key == "remote-nets") return set(peer.remote_nets, read_networks(value, "remote-net"));
-        if (key == "ike-policy") return set(peer.ike_policy, read_number(value, "ike-policy number", kPolicyNumberRange));
-        if (key == "esp-policy") return set(peer.esp_policy, read_number(value, "esp-policy number", kPolicyNumberRange));
+        if (key == "ike-policy") return set(peer.ike_policy, read_policy_number(value, "ike-policy number"));
+        if (key == "esp-policy") return set(peer.esp_policy, read_policy_number(value, "esp-policy number"));
         if (key == "psk") return set(peer.psk, read_text(value, "pre-shared key"));
         if (key == "psk-file") return set(peer.psk_file, read_text(value, "file name"));
         unknown_key(key, value, {"local-ip", "nated", "local-id", "local-nets", "remote-id", "remote-ip", "remote-nets",
@@ -228,7 +239,9 @@ private:
         bool has_interface = false;
         for_each_entry(field, [&](const std::string& key, const Field& value) {
             if (key == "rule") return set(rule.rule, read_number(value, "rule number", kSnatRuleNumberRange), has_rule);
-            if (key == "action") return set(rule.action, read_parsed(value, "action", parse_snat_action_word), has_action);
+            if (key == "action") {
+                return set(rule.action, read_parsed(value, "action", parse_snat_action_word), has_action);
+            }
             if (key == "interface") return set(rule.interface, read_word(value, "interface name"), has_interface);
             if (key == "protocol") return set(rule.protocol, read_parsed(value, "protocol", parse_protocol_word));
             if (key == "src") return set(rule.src, read_networks(value, "firewall-snat src"));
@@ -239,8 +252,7 @@ private:
         if (!check_required(field, {{"rule", has_rule}, {"action", has_action}, {"interface", has_interface}})) return;
         const auto same = std::ranges::find(config_.snat_rules, rule.rule, &SnatRule::rule);
         if (same != config_.snat_rules.end()) {
-            return error(field, fmt::format("firewall-snat rule {} is already defined at {}", rule.rule,
-                                            same->where.file_and_line()));
+            return already_defined(field, fmt::format("firewall-snat rule {}", rule.rule), same->where);
         }
         config_.snat_rules.push_back(std::move(rule));
     }
@@ -348,10 +360,21 @@ private:
     }
 
     std::optional<int> read_number(const Field& field, std::string_view what, NumberRange range) {
-        const auto number = read_parsed(field, what, [&](std::string_view text) { return parse_number(text, what, range); });
+        const auto parse = [&](std::string_view text) { return parse_number(text, what, range); };
+        const auto number = read_parsed(field, what, parse);
         if (!number) return std::nullopt;
         return static_cast<int>(*number);
     }
+
+    std::optional<int> read_policy_number(const Field& field, std::string_view what) {
+        return read_number(field, what, kPolicyNumberRange);
+    }
+
+    std::optional<Encryption> read_encryption(const Field& field) {
+        return read_parsed(field, "encryption", parse_encryption_word);
+    }
+
+    std::optional<Hash> read_hash(const Field& field) { return read_parsed(field, "hash", parse_hash_word); }
 
     std::optional<int> read_dh_group(const Field& field, std::string_view what) {
         return read_parsed(field, what, [&](std::string_view text) { return parse_dh_group(text, what); });
@@ -382,13 +405,18 @@ private:
     }
 
     bool check_required(const Field& field, std::initializer_list<std::pair<std::string_view, bool>> keys) {
-        if (!field.node.IsMap()) return false;  // already reported
+        if (field.node.IsNull()) error(field, "expected a map, got nothing");
+        if (!field.node.IsMap()) return false;  // anything else was reported by for_each_entry
         bool complete = true;
         for (const auto& [key, present] : keys) {
             if (!present) error(field, fmt::format("missing key '{}'", key));
             complete = complete && present;
         }
         return complete;
+    }
+
+    void already_defined(const Field& field, const std::string& what, const SourceLocation& first) {
+        error(field, fmt::format("{} is already defined at {}", what, first.file_and_line()));
     }
 
     void unknown_key(const std::string& key, const Field& value, Keys expected) {

@@ -74,6 +74,13 @@ CommandClient& CommandClient::operator=(CommandClient&& other) noexcept {
 
 CommandClient::~CommandClient() { disconnect(); }
 
+bool CommandClient::connected() const {
+    if (fd_ < 0) return false;
+    // Between calls mboxd sends nothing: a readable socket means it hung up.
+    pollfd pfd{fd_, POLLIN, 0};
+    return ::poll(&pfd, 1, 0) == 0;
+}
+
 void CommandClient::disconnect() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

@@ -33,7 +33,8 @@ class CommandClient {
     std::variant<Reply, std::string> call(const Request& request,
                                           std::chrono::milliseconds timeout = kDefaultTimeout);
 
-    bool connected() const { return fd_ >= 0; }
+    // False once a call failed or mboxd closed the connection (it restarted, say).
+    bool connected() const;
     const std::string& path() const { return path_; }
 
    private:

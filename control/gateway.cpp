@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "control/forwarding_builder.hpp"
 #include "control/log.hpp"
 #include "control/show_commands.hpp"
 
@@ -42,25 +43,13 @@ std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
 }
 
 bool Gateway::publish_forwarding_state() {
-    rib_ = build_rib(config_, [this](std::string_view name) { return dataplane_->port_of(name); });
-    std::string error;
-    auto routes = dataplane::RouteTable::build(build_fib_entries(rib_), error);
-    if (!routes) {
-        log_error("cannot build the forwarding table: {}", error);
+    auto built = build_forwarding_state(config_, *dataplane_);
+    if (!built.state) {
+        log_error("cannot build the forwarding table: {}", built.error);
         return false;
     }
-    auto state = std::make_unique<dataplane::ForwardingState>();
-    state->routes = std::move(routes);
-    for (const auto& port : dataplane_->ports()) {
-        const config::Interface* iface = config_.find_interface(port.interface);
-        auto& ps = state->ports[port.id];
-        ps.in_use = true;
-        ps.enabled = iface != nullptr && iface->enabled;
-        std::memcpy(ps.mac, port.mac, sizeof ps.mac);
-        ps.mtu = port.mtu;
-        ps.primary_address = iface != nullptr && !iface->addresses.empty() ? iface->addresses.front().address.value : 0;
-    }
-    dataplane_->publish(std::move(state));
+    rib_ = std::move(built.rib);
+    dataplane_->publish(std::move(built.state));
     return true;
 }
 

@@ -4,15 +4,18 @@
 //   mbox config convert FILE --to yaml|mbox       offline: print FILE in the other form
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <editline/readline.h>
+#include <histedit.h>
 #include <fmt/format.h>
 
 #include "config/load.hpp"
@@ -67,7 +70,8 @@ bool print_reply(const std::variant<Reply, std::string>& result, bool json) {
     return true;
 }
 
-// One connection for a whole session; reconnects once if mboxd went away in between.
+// One connection for a whole session; reconnects when mboxd closed it (a restart) or a
+// call failed. A failed command is not sent again: it may have been carried out.
 class Session {
    public:
     Session(CommandClient client, bool json) : client_(std::move(client)), json_(json) {}
@@ -94,13 +98,44 @@ bool is_exit(const std::vector<std::string>& words) {
 }
 
 // ---- interactive shell (libedit) -------------------------------------------------------
+//
+// libedit's native API rather than its readline layer: there rl_bind_key() binds nothing
+// but rl_insert, and rl_add_defun() functions cannot ask for a redraw. Here a bound
+// function returns what to redraw (CC_REFRESH, CC_REDISPLAY).
 
-// libedit frees what completion returns with free(): allocate with malloc/strdup.
-char* copy_c_string(std::string_view text) {
-    char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-    std::memcpy(copy, text.data(), text.size());
-    copy[text.size()] = '\0';
-    return copy;
+struct EditLineDeleter {
+    void operator()(EditLine* el) const { el_end(el); }
+};
+struct HistoryDeleter {
+    void operator()(History* history) const { history_end(history); }
+};
+using EditLinePtr = std::unique_ptr<EditLine, EditLineDeleter>;
+using HistoryPtr = std::unique_ptr<History, HistoryDeleter>;
+
+// The line up to the cursor: the words before the one being typed, and that one ("" after
+// a blank).
+struct WordsAtCursor {
+    std::vector<std::string> before;
+    std::string partial;
+};
+
+WordsAtCursor words_at_cursor(EditLine* el) {
+    const LineInfo* line = el_line(el);
+    std::string_view typed(line->buffer, static_cast<size_t>(line->cursor - line->buffer));
+    size_t cut = typed.find_last_of(" \t");
+    size_t start = cut == std::string_view::npos ? 0 : cut + 1;
+    return {mbox::control::split_words(typed.substr(0, start)), std::string(typed.substr(start))};
+}
+
+// Prints what may come next at the cursor, with help, below the line being edited.
+void list_next(const WordsAtCursor& at) {
+    auto next = mbox::control::describe_next(at.before);
+    std::erase_if(next, [&](const auto& entry) { return !entry.first.starts_with(at.partial); });
+    std::string listing = "\n";
+    if (next.empty()) listing += "% no command matches\n";
+    for (const auto& [word, help] : next) listing += fmt::format("  {:<18} {}\n", word, help);
+    std::fputs(listing.c_str(), stdout);
+    std::fflush(stdout);
 }
 
 std::string_view common_prefix(const std::vector<std::string>& words) {
@@ -113,67 +148,70 @@ std::string_view common_prefix(const std::vector<std::string>& words) {
     return prefix;
 }
 
-// readline's contract: [0] is what replaces the word being typed, then the candidates,
-// then NULL. libedit reads [2] even after a single match: pad with NULLs (calloc).
-char** completion_array(const std::vector<std::string>& words) {
-    if (words.empty()) return nullptr;
-    size_t listed = words.size() == 1 ? 0 : words.size();
-    auto** array = static_cast<char**>(std::calloc(listed + 3, sizeof(char*)));
-    array[0] = copy_c_string(words.size() == 1 ? std::string_view(words[0]) : common_prefix(words));
-    for (size_t i = 0; i < listed; ++i) array[i + 1] = copy_c_string(words[i]);
-    return array;
+// `?`: lists the possible next words; the line is then drawn again below the list.
+unsigned char describe_key(EditLine* el, int /*key*/) {
+    list_next(words_at_cursor(el));
+    return CC_REDISPLAY;
 }
 
-char** complete_keyword(const char* text, int start, int /*end*/) {
-    rl_attempted_completion_over = 1;  // never fall back to file names
-    auto before = mbox::control::split_words(std::string_view(rl_line_buffer, static_cast<size_t>(start)));
-    return completion_array(mbox::control::complete(before, text));
+// Tab: completes the keyword at the cursor as far as it is unambiguous, with a blank after
+// a whole word; when that adds nothing, lists the candidates as `?` does.
+unsigned char complete_key(EditLine* el, int /*key*/) {
+    WordsAtCursor at = words_at_cursor(el);
+    auto options = mbox::control::complete(at.before, at.partial);
+    if (options.empty()) return CC_ERROR;  // rings the bell
+    std::string insert(common_prefix(options).substr(at.partial.size()));
+    if (options.size() == 1) insert += ' ';
+    if (insert.empty()) {
+        list_next(at);
+        return CC_REDISPLAY;
+    }
+    return el_insertstr(el, insert.c_str()) == 0 ? CC_REFRESH : CC_ERROR;
 }
 
-// `?`: lists what may come next at the cursor, with help, then redraws the line.
-int describe_at_cursor(int /*count*/, int /*key*/) {
-    std::string_view typed(rl_line_buffer, static_cast<size_t>(rl_point));
-    size_t cut = typed.find_last_of(" \t");
-    std::string_view partial = cut == std::string_view::npos ? typed : typed.substr(cut + 1);
-    auto before = mbox::control::split_words(typed.substr(0, typed.size() - partial.size()));
-    auto next = mbox::control::describe_next(before);
-    std::erase_if(next, [&](const auto& entry) { return !entry.first.starts_with(partial); });
-    std::string listing = "\n";
-    if (next.empty()) listing += "% no command matches\n";
-    for (const auto& [word, help] : next) listing += fmt::format("  {:<18} {}\n", word, help);
-    std::fputs(listing.c_str(), stdout);
-    std::fflush(stdout);
-    rl_on_new_line();
-    rl_forced_update_display();
-    return 0;
-}
+const char* prompt(EditLine* /*el*/) { return kPrompt; }
 
 std::string history_path() {
     const char* home = std::getenv("HOME");
     return home != nullptr && *home != '\0' ? std::string(home) + "/.mbox_history" : std::string();
 }
 
-void setup_line_editor() {
-    rl_readline_name = "mbox";
-    rl_initialize();  // libedit: must precede rl_add_defun, and must run only once
-    rl_attempted_completion_function = complete_keyword;
-    // libedit's rl_bind_key() binds only rl_insert; rl_add_defun() binds any function
-    // (el_set EL_ADDFN + EL_BIND underneath).
-    rl_add_defun("mbox-describe", describe_at_cursor, '?');
-    stifle_history(kHistoryLines);
+HistoryPtr open_history(const std::string& path) {
+    HistoryPtr history(history_init());
+    HistEvent event;
+    ::history(history.get(), &event, H_SETSIZE, kHistoryLines);
+    ::history(history.get(), &event, H_SETUNIQUE, 1);
+    if (!path.empty()) ::history(history.get(), &event, H_LOAD, path.c_str());
+    return history;
+}
+
+EditLinePtr open_editor(History* history) {
+    EditLinePtr el(el_init("mbox", stdin, stdout, stderr));
+    el_set(el.get(), EL_EDITOR, "emacs");
+    el_set(el.get(), EL_SIGNAL, 1);
+    el_set(el.get(), EL_PROMPT, prompt);
+    el_set(el.get(), EL_HIST, ::history, history);
+    el_set(el.get(), EL_ADDFN, "mbox-complete", "Complete the command word", complete_key);
+    el_set(el.get(), EL_ADDFN, "mbox-describe", "List the possible next words", describe_key);
+    el_set(el.get(), EL_BIND, "^I", "mbox-complete", nullptr);
+    el_set(el.get(), EL_BIND, "?", "mbox-describe", nullptr);
+    el_source(el.get(), nullptr);  // ~/.editrc, as every libedit program does
+    return el;
 }
 
 int run_tty_shell(Session& session) {
-    setup_line_editor();
-    const std::string history = history_path();
-    if (!history.empty()) read_history(history.c_str());
-    while (char* raw = readline(kPrompt)) {
-        std::string line(raw);
-        std::free(raw);
+    const std::string path = history_path();
+    HistoryPtr history = open_history(path);
+    EditLinePtr el = open_editor(history.get());
+    HistEvent event;
+    int count = 0;
+    while (const char* raw = el_gets(el.get(), &count)) {
+        std::string line(raw, static_cast<size_t>(std::max(count, 0)));
         auto words = mbox::control::split_words(line);
         if (words.empty()) continue;
-        add_history(line.c_str());
-        if (!history.empty()) write_history(history.c_str());
+        line.erase(line.find_last_not_of(" \t\r\n") + 1);  // history keeps the words only
+        ::history(history.get(), &event, H_ENTER, line.c_str());
+        if (!path.empty()) ::history(history.get(), &event, H_SAVE, path.c_str());
         if (is_exit(words)) return 0;
         session.run(line);
     }
@@ -242,8 +280,9 @@ CLI::App* define_options(CLI::App& app, Options& options) {
     // Words after the options are the command, passed through untouched. Set after the
     // subcommands exist, since they would inherit it.
     app.prefix_command();
-    app.footer("With no command words, mbox reads commands interactively (or from a pipe).\n"
-               "Type ? in the shell for the possible next words.");
+    app.footer("Commands: mbox [OPTIONS] WORDS...   e.g. mbox show interfaces, mbox sh ip route\n"
+               "With no words, mbox reads commands interactively (or one per line from a pipe);\n"
+               "type ? in the shell for the possible next words.");
     return convert;
 }
 
@@ -262,6 +301,9 @@ int main(int argc, char** argv) {
     for (const std::string& word : app.remaining()) {
         if (word == "--json") {
             options.json = true;  // also accepted after the words: `mbox show arp --json`
+        } else if (word.starts_with("--")) {
+            print_error(fmt::format("unknown option '{}' (see mbox --help)", word));
+            return 1;
         } else {
             options.words.push_back(word);
         }

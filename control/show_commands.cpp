@@ -106,8 +106,9 @@ Reply show_ip_route(const GatewayView& v) {
         const char code = route.source == RibRoute::Source::Connected ? 'C'
                           : route.source == RibRoute::Source::Local   ? 'L'
                                                                       : 'S';
-        std::string via = route.nexthop ? fmt::format("via {}, ", route.nexthop->to_string())
-                                        : std::string("is directly connected, ");
+        const std::string via = route.nexthop                                    ? fmt::format("via {}, ", route.nexthop->to_string())
+                                : route.source == RibRoute::Source::Local ? std::string("is local, ")
+                                                                          : std::string("is directly connected, ");
         r.text += fmt::format("{}  {:<18} {}{}\n", code, route.prefix.to_string(), via, route.interface);
         json j{{"prefix", route.prefix.to_string()},
                {"source", to_string(route.source)},

@@ -25,6 +25,7 @@ struct alignas(64) WorkerCounters {
     uint64_t icmp_generated = 0; // echo replies and ICMP errors we originated
     uint64_t polls = 0;          // loop iterations (liveness)
     uint64_t idle_sleeps = 0;    // back-off sleeps taken
+    uint64_t busy_cycles = 0;    // TSC cycles spent in loop iterations that did work
 
     void drop(Drop reason) { ++drops[static_cast<size_t>(reason)]; }
 };

@@ -67,6 +67,9 @@ void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
     op(a.forwarded, b.forwarded);
     op(a.punted, b.punted);
     op(a.icmp_generated, b.icmp_generated);
+    op(a.polls, b.polls);
+    op(a.idle_sleeps, b.idle_sleeps);
+    op(a.busy_cycles, b.busy_cycles);
 }
 
 }  // namespace
@@ -141,13 +144,16 @@ bool Dataplane::open_ports(std::span<const PortSpec> specs, std::string& error) 
     for (const PortSpec& spec : specs) {
         const std::string devargs = with_queue_pairs(spec.device, workers);
         const std::string name = is_pci_address(spec.device) ? device_name(spec.device) : device_name(devargs);
-        if (int rc = rte_dev_probe(devargs.c_str()); rc < 0 && rc != -EEXIST) {
+        uint16_t id = 0;
+        const bool exists = rte_eth_dev_get_port_by_name(spec.device.c_str(), &id) == 0;
+        if (exists) {
+            // An ethdev created in-process (rte_eth_from_rings in benchmarks and tests).
+        } else if (int rc = rte_dev_probe(devargs.c_str()); rc < 0 && rc != -EEXIST) {
             error = fmt::format("interface {}: cannot probe dpdk-device '{}': {}", spec.interface, spec.device,
                                 rte_strerror(-rc));
             return false;
         }
-        uint16_t id = 0;
-        if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+        if (!exists && rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
             error = fmt::format("interface {}: dpdk-device '{}' is not an Ethernet port", spec.interface, spec.device);
             return false;
         }
@@ -357,6 +363,9 @@ CounterTotals Dataplane::counters(unsigned worker) const {
     t.forwarded = read_counter(c.forwarded);
     t.punted = read_counter(c.punted);
     t.icmp_generated = read_counter(c.icmp_generated);
+    t.polls = read_counter(c.polls);
+    t.idle_sleeps = read_counter(c.idle_sleeps);
+    t.busy_cycles = read_counter(c.busy_cycles);
     return t;
 }
 

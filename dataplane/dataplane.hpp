@@ -54,6 +54,7 @@ struct CounterTotals {
     uint64_t drops[kDropReasonCount] = {};
     PortCounters ports[kMaxPorts] = {};
     uint64_t forwarded = 0, punted = 0, icmp_generated = 0;
+    uint64_t polls = 0, idle_sleeps = 0, busy_cycles = 0;
 
     CounterTotals operator-(const CounterTotals& base) const;
     CounterTotals& operator+=(const CounterTotals& other);

@@ -39,7 +39,12 @@ std::unique_ptr<RouteTable> RouteTable::build(std::span<const RouteEntry> entrie
 
     std::vector<NextHop> hops;
     hops.reserve(unique.size());
+    std::optional<NextHop> default_hop;
     for (const auto& [key, hop] : unique) {
+        if (key.second == 0) {
+            default_hop = hop;
+            continue;
+        }
         const auto index = static_cast<uint32_t>(hops.size());
         hops.push_back(hop);
         if (int rc = rte_lpm_add(lpm, key.first, key.second, index); rc < 0) {
@@ -49,14 +54,14 @@ std::unique_ptr<RouteTable> RouteTable::build(std::span<const RouteEntry> entrie
             return nullptr;
         }
     }
-    return std::unique_ptr<RouteTable>(new RouteTable(lpm, std::move(hops)));
+    return std::unique_ptr<RouteTable>(new RouteTable(lpm, std::move(hops), default_hop));
 }
 
 RouteTable::~RouteTable() { rte_lpm_free(lpm_); }
 
 const NextHop* RouteTable::lookup(uint32_t addr) const {
     uint32_t index = 0;
-    if (rte_lpm_lookup(lpm_, addr, &index) != 0) return nullptr;
+    if (rte_lpm_lookup(lpm_, addr, &index) != 0) return default_hop_ ? &*default_hop_ : nullptr;
     return &next_hops_[index];
 }
 

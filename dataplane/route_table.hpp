@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,12 +46,14 @@ public:
 
     // addr in host byte order; nullptr when nothing matches.
     const NextHop* lookup(uint32_t addr) const;
-    size_t size() const { return next_hops_.size(); }
+    size_t size() const { return next_hops_.size() + (default_hop_ ? 1 : 0); }
 
 private:
-    RouteTable(rte_lpm* lpm, std::vector<NextHop> next_hops) : lpm_(lpm), next_hops_(std::move(next_hops)) {}
+    RouteTable(rte_lpm* lpm, std::vector<NextHop> next_hops, std::optional<NextHop> default_hop)
+        : lpm_(lpm), next_hops_(std::move(next_hops)), default_hop_(default_hop) {}
     rte_lpm* lpm_;
     std::vector<NextHop> next_hops_;
+    std::optional<NextHop> default_hop_;  // rte_lpm takes depths 1..32: 0.0.0.0/0 lives here
 };
 
 }  // namespace mbox::dataplane

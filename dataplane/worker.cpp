@@ -102,6 +102,7 @@ int run_worker(WorkerContext& ctx) {
     uint64_t next_expiry = 0;
 
     while (!ctx.stop->load(std::memory_order_relaxed)) {
+        const uint64_t loop_start = rte_rdtsc();
         ++ctx.counters->polls;
         unsigned work = apply_commands(ctx);
         if (ctx.state != nullptr) {
@@ -118,7 +119,9 @@ int run_worker(WorkerContext& ctx) {
         }
         tx_flush(ctx);
 
+        const uint64_t loop_end = rte_rdtsc();
         if (work > 0) {
+            ctx.counters->busy_cycles += loop_end - loop_start;
             idle_polls = 0;
             sleep_us = 1;
         } else if (++idle_polls >= kIdlePollsBeforeSleep) {

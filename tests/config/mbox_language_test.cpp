@@ -110,7 +110,8 @@ interface eth1
 // ---- lines, comments, blocks ----
 
 TEST(MboxLines, CommentsBlankLinesAndStrayBangsAreIgnored) {
-    const Config config = parse_mbox_clean("# lab gateway\n\n!\n   \n  # indented comment\ninterface eth0\r\n mtu 1400\r\n");
+    const Config config =
+        parse_mbox_clean("# lab gateway\n\n!\n   \n  # indented comment\ninterface eth0\r\n mtu 1400\r\n");
     EXPECT_EQ(only_interface(config).mtu, 1400);
 }
 
@@ -133,7 +134,8 @@ TEST(MboxLines, EmptyTextIsAnEmptyConfig) {
 // ---- routes and ipsec start/stop ----
 
 TEST(MboxRoute, RoutesKeepTheirOrder) {
-    const Config config = parse_mbox_clean("ip route 0.0.0.0/0 nexthop 198.51.100.254\nip route 10.8.0.0/16 nexthop 10.1.0.2\n");
+    const Config config =
+        parse_mbox_clean("ip route 0.0.0.0/0 nexthop 198.51.100.254\nip route 10.8.0.0/16 nexthop 10.1.0.2\n");
     ASSERT_EQ(config.routes.size(), 2u);
     EXPECT_EQ(config.routes[0].prefix, prefix("0.0.0.0/0"));
     EXPECT_EQ(config.routes[0].nexthop, address("198.51.100.254"));
@@ -176,10 +178,12 @@ TEST(MboxIkePolicy, BlockAndSingleLineFormsAgree) {
     EXPECT_EQ(policy.dh_group, 19);
     EXPECT_EQ(policy.keylife, 7200u);
     EXPECT_EQ(policy.version, 1);
-    EXPECT_EQ(parse_mbox_clean("ipsec ike-policy 20 authentication rsa-sig policy AES-192 SHA-512 19 keylife 7200 version 1\n"),
+    EXPECT_EQ(parse_mbox_clean(
+                  "ipsec ike-policy 20 authentication rsa-sig policy AES-192 SHA-512 19 keylife 7200 version 1\n"),
               block);
     // The sub-commands may come in any order on the single line.
-    EXPECT_EQ(parse_mbox_clean("ipsec ike-policy 20 version 1 keylife 7200 policy AES-192 SHA-512 19 authentication rsa-sig\n"),
+    EXPECT_EQ(parse_mbox_clean(
+                  "ipsec ike-policy 20 version 1 keylife 7200 policy AES-192 SHA-512 19 authentication rsa-sig\n"),
               block);
 }
 
@@ -292,7 +296,8 @@ TEST(MboxPeer, PolicyAppliedAgainReplacesTheOldOne) {
 
 TEST(MboxSnat, EveryOptionInAnyOrder) {
     const Config config = parse_mbox_clean(
-        "firewall-snat 30 exempt outbound eth0 remark \"say \\\"hi\\\"\" dst 10.2.0.0/24,10.5.0.0/16 udp src 10.1.0.0/24\n");
+        "firewall-snat 30 exempt outbound eth0 remark \"say \\\"hi\\\"\" dst 10.2.0.0/24,10.5.0.0/16 udp "
+        "src 10.1.0.0/24\n");
     ASSERT_EQ(config.snat_rules.size(), 1u);
     const SnatRule& rule = config.snat_rules[0];
     EXPECT_EQ(rule.rule, 30);

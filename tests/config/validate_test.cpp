@@ -63,7 +63,8 @@ TEST_F(Validate, EnabledInterfaceNeedsADevice) {
 
 TEST_F(Validate, TwoInterfacesCannotShareADevice) {
     config.interfaces[1].dpdk_device = "net_null0";
-    EXPECT_EQ(found(), Lines{"test.conf:6: error: interface eth1: dpdk-device 'net_null0' is already used by interface eth0"});
+    EXPECT_EQ(found(),
+              Lines{"test.conf:6: error: interface eth1: dpdk-device 'net_null0' is already used by interface eth0"});
 }
 
 TEST_F(Validate, InterfaceNamesAreUnique) {
@@ -77,17 +78,20 @@ TEST_F(Validate, DefaultGatewayMustBeOnTheInterfacesNetwork) {
     config.interfaces[0].default_gateway = address("198.51.100.254");
     EXPECT_EQ(found(), Lines{});
     config.interfaces[0].default_gateway = address("10.1.0.254");
-    EXPECT_EQ(found(), Lines{"test.conf:1: error: interface eth0: default-gateway 10.1.0.254 is not on a connected network"});
+    EXPECT_EQ(found(),
+              Lines{"test.conf:1: error: interface eth0: default-gateway 10.1.0.254 is not on a connected network"});
 }
 
 TEST_F(Validate, RoutePrefixMustHaveNoHostBits) {
     config.routes[0].prefix = prefix("10.9.0.1/16");
-    EXPECT_EQ(found(), Lines{"test.conf:11: error: ip route: 10.9.0.1/16 has host bits set (did you mean 10.9.0.0/16?)"});
+    EXPECT_EQ(found(),
+              Lines{"test.conf:11: error: ip route: 10.9.0.1/16 has host bits set (did you mean 10.9.0.0/16?)"});
 }
 
 TEST_F(Validate, RouteNexthopMustBeOnAConnectedNetwork) {
     config.routes[0].nexthop = address("192.0.2.1");
-    EXPECT_EQ(found(), Lines{"test.conf:11: error: ip route 0.0.0.0/0: nexthop 192.0.2.1 is not on a connected network"});
+    EXPECT_EQ(found(),
+              Lines{"test.conf:11: error: ip route 0.0.0.0/0: nexthop 192.0.2.1 is not on a connected network"});
 }
 
 TEST_F(Validate, PeerMustNameDefinedPolicies) {
@@ -140,8 +144,8 @@ TEST_F(Validate, Md5_128EspPolicyNeedsAnIkeV2Peer) {
 
 TEST_F(Validate, PskPolicyNeedsAPsk) {
     peer().psk.clear();
-    EXPECT_EQ(found(), Lines{"test.conf:18: error: peer 203.0.113.2: ike-policy 10 uses psk authentication but the peer "
-                             "has no psk"});
+    EXPECT_EQ(found(), Lines{"test.conf:18: error: peer 203.0.113.2: ike-policy 10 uses psk authentication but the "
+                             "peer has no psk"});
     config.ike_policies.at(10).authentication = IkeAuthentication::RsaSig;
     EXPECT_EQ(found(), Lines{});
 }
@@ -173,7 +177,8 @@ TEST_F(Validate, WiderExemptionCovers) {
 }
 
 TEST_F(Validate, ExemptionOfPartOfTheTrafficDoesNotCover) {
-    replace_snat_rules("firewall-snat 1 exempt outbound eth0 src 10.1.0.0/25\nfirewall-snat 2 overload outbound eth0\n");
+    replace_snat_rules(
+        "firewall-snat 1 exempt outbound eth0 src 10.1.0.0/25\nfirewall-snat 2 overload outbound eth0\n");
     EXPECT_EQ(found().size(), 1u);
     replace_snat_rules("firewall-snat 1 exempt outbound eth0 tcp\nfirewall-snat 2 overload outbound eth0\n");
     EXPECT_EQ(found().size(), 1u);

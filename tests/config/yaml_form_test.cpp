@@ -146,7 +146,8 @@ TEST(YamlForm, PskFileProblemsAreErrors) {
     directory.write("empty.psk", "\n");
     const std::string yaml_file = (directory.path() / "gw.yaml").string();
     const auto errors = [&](std::string_view peer_body) {
-        return messages(parse_yaml(fmt::format("ipsec:\n  peers:\n    192.0.2.1: {}\n", peer_body), yaml_file).diagnostics);
+        const std::string yaml = fmt::format("ipsec:\n  peers:\n    192.0.2.1: {}\n", peer_body);
+        return messages(parse_yaml(yaml, yaml_file).diagnostics);
     };
     const std::string at = yaml_file + ":3: error: ";
     const std::string path = " (ipsec.peers.192.0.2.1)";
@@ -197,7 +198,8 @@ TEST(YamlFormErrors, WrongTypesAreDiagnosticsNotExceptions) {
     EXPECT_EQ(yaml_errors("interfaces:\n  eth0: {mtu: [1500]}\n"),
               std::vector<std::string>{"t.yaml:2: error: expected MTU, got a list (interfaces.eth0.mtu)"});
     EXPECT_EQ(yaml_errors("interfaces:\n  eth0: {addresses: 10.1.0.1/24}\n"),
-              std::vector<std::string>{"t.yaml:2: error: expected a list, got '10.1.0.1/24' (interfaces.eth0.addresses)"});
+              std::vector<std::string>{
+                  "t.yaml:2: error: expected a list, got '10.1.0.1/24' (interfaces.eth0.addresses)"});
     EXPECT_EQ(yaml_errors("interfaces:\n  eth0:\n    enabled: yes\n"),
               std::vector<std::string>{"t.yaml:3: error: expected true or false, got 'yes' (interfaces.eth0.enabled)"});
     EXPECT_EQ(yaml_errors("interfaces:\n  eth0:\n    mtu:\n"),
@@ -208,7 +210,8 @@ TEST(YamlFormErrors, WrongTypesAreDiagnosticsNotExceptions) {
               std::vector<std::string>{"t.yaml:1: error: expected a map, got a list"});
     EXPECT_EQ(yaml_errors("ipsec: {ike-policies: {ten: {}}}\n"),
               std::vector<std::string>{
-                  "t.yaml:1: error: invalid ike-policy number 'ten' (expected a number 1..65535) (ipsec.ike-policies.ten)"});
+                  "t.yaml:1: error: invalid ike-policy number 'ten' (expected a number 1..65535) "
+                  "(ipsec.ike-policies.ten)"});
 }
 
 TEST(YamlFormErrors, BadValuesUseTheSameMessagesAsTheMboxLanguage) {
@@ -217,7 +220,8 @@ TEST(YamlFormErrors, BadValuesUseTheSameMessagesAsTheMboxLanguage) {
                                        "AES-192, AES-256) (ipsec.esp-policies.10.encryption)"});
     EXPECT_EQ(yaml_errors("routes:\n  - {prefix: 10.1.0.1/24, nexthop: 300.1.1.1}\n"),
               (std::vector<std::string>{
-                  "t.yaml:2: error: route: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?) (routes[0].prefix)",
+                  "t.yaml:2: error: route: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?) "
+                  "(routes[0].prefix)",
                   "t.yaml:2: error: invalid address '300.1.1.1' (expected A.B.C.D) (routes[0].nexthop)"}));
 }
 
@@ -232,6 +236,10 @@ TEST(YamlFormErrors, MissingRequiredKeysDuplicatesAndSyntax) {
                           "    - {rule: 1, action: exempt, interface: b}\n"),
               std::vector<std::string>{
                   "t.yaml:4: error: firewall-snat rule 1 is already defined at t.yaml:3 (firewall.snat[1])"});
+    EXPECT_EQ(yaml_errors("routes:\n  -\n"),
+              std::vector<std::string>{"t.yaml:1: error: expected a map, got nothing (routes[0])"});
+    EXPECT_EQ(yaml_errors("ipsec: {enabled: true}\n---\nipsec: {enabled: false}\n"),
+              std::vector<std::string>{"t.yaml:3: error: more than one YAML document (a configuration is one document)"});
     EXPECT_EQ(yaml_errors("interfaces: [eth0\n"),
               std::vector<std::string>{"t.yaml:2: error: YAML syntax error: end of sequence flow not found"});
 }

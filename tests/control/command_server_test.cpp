@@ -387,6 +387,15 @@ TEST_F(CommandServerTest, ClientTimesOutWhenTheDaemonDoesNotAnswer) {
     EXPECT_FALSE(client.connected());
 }
 
+TEST_F(CommandServerTest, ClientNoticesADaemonThatClosedTheConnection) {
+    auto server = open_server();
+    CommandClient client = connect();
+    server->serve(10ms, recorder_.handler());  // accept the connection
+    EXPECT_TRUE(client.connected());
+    server.reset();
+    EXPECT_FALSE(client.connected());  // so a shell reconnects before its next command
+}
+
 TEST_F(CommandServerTest, ClientReportsADaemonThatWentAway) {
     auto server = open_server();
     CommandClient client = connect();

@@ -21,8 +21,11 @@ bool eal_ready() { return g_ready; }
 void EalEnvironment::SetUp() {
     // No hugepages, no PCI scan, nothing shared on disk: the tests run unprivileged. The
     // pid-based prefix keeps two test binaries (or two runs of one) from colliding.
+    // --no-shconf rather than --in-memory: DPDK 22.11 turns --no-huge into legacy memory
+    // mode, which it refuses to combine with --in-memory; --no-huge already keeps the
+    // memory itself off disk, and --no-shconf does the same for the runtime config.
     std::vector<std::string> args = {
-        "mbox_test", "--no-huge",  "-m", "256", "--no-pci", "--in-memory", "-l", "0", "--log-level=error",
+        "mbox_test", "--no-huge",  "-m", "256", "--no-pci", "--no-shconf", "-l", "0", "--log-level=error",
         "--file-prefix=mbox_test_" + std::to_string(::getpid()),
     };
     std::vector<char*> argv;
