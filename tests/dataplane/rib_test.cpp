@@ -11,6 +11,7 @@
 
 #include "control/rib.hpp"
 #include "eal_environment.hpp"
+#include "route_printers.hpp"
 
 namespace mbox::control {
 namespace {
@@ -56,8 +57,7 @@ std::vector<std::string> describe(const std::vector<RibRoute>& rib) {
 }
 
 std::string describe(const dataplane::RouteEntry& e) {
-    static constexpr const char* kKinds[] = {"connected", "gateway", "local", "broadcast"};
-    std::string s = std::string(kKinds[static_cast<int>(e.next_hop.kind)]) + " " + e.prefix.to_string();
+    std::string s = std::string(dataplane::kind_name(e.next_hop.kind)) + " " + e.prefix.to_string();
     if (e.next_hop.kind == NextHop::Kind::Gateway) s += " via " + Ipv4Address{e.next_hop.gateway}.to_string();
     return s + " port " + std::to_string(e.next_hop.port);
 }
@@ -259,8 +259,8 @@ TEST_F(RibForwarding, StaticHostRouteDoesNotTakeOverOurOwnAddress) {
 }
 
 TEST_F(RibForwarding, ConfigurationWithDefaultGatewayLoads) {
-    // The ordinary gateway configuration: must produce a table whose default route
-    // leads to the wan gateway (see RouteTableTest.DefaultRoute... for the failure cause).
+    // The ordinary gateway configuration: the interface default-gateway becomes the
+    // table's default route (a /0 in rte_lpm).
     ASSERT_NO_FATAL_FAILURE(load(lan_wan_config(), ports({{"lan", 0}, {"wan", 1}})));
     const NextHop* h = table_->lookup(addr("203.0.113.9").value);
     ASSERT_NE(h, nullptr);

@@ -1,21 +1,14 @@
 // RouteTable: the rte_lpm-backed longest-prefix-match table every worker forwards with.
 #include <gtest/gtest.h>
 
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include "dataplane/route_table.hpp"
 #include "eal_environment.hpp"
+#include "route_printers.hpp"
 
 namespace mbox::dataplane {
-
-// Readable next hops in failure messages.
-inline void PrintTo(const NextHop& h, std::ostream* out) {
-    static constexpr const char* kKinds[] = {"connected", "gateway", "local", "broadcast"};
-    *out << kKinds[static_cast<int>(h.kind)] << " port " << h.port;
-    if (h.kind == NextHop::Kind::Gateway) *out << " via " << Ipv4Address{h.gateway}.to_string();
-}
 
 namespace {
 
@@ -70,9 +63,6 @@ TEST_F(RouteTableTest, AddressCoveredByNoPrefixMissesWithoutDefaultRoute) {
     EXPECT_EQ(lookup(*t, "255.255.255.255"), std::nullopt);
 }
 
-// BUG (dataplane/route_table.cpp, RouteTable::build): rte_lpm_add() rejects depth 0
-// with -EINVAL (lib/lpm/rte_lpm.c: "depth < 1 || depth > RTE_LPM_MAX_DEPTH"), so a
-// table holding 0.0.0.0/0 - every interface `default-gateway` - fails to build.
 TEST_F(RouteTableTest, DefaultRouteCatchesEverythingNoLongerPrefixCovers) {
     const auto t = build({
         entry("0.0.0.0/0", via("198.51.100.254", 1)),
