@@ -2,10 +2,13 @@
 // forwarding snapshot built from a configuration) forwarding generated traffic on one
 // worker core. Prints Mpps, Gbit/s and worker cycles per packet for each frame size.
 //
-// By default an in-process generator on the main lcore feeds a net_ring port and the
-// worker transmits into net_null (which frees the packets, as a NIC would). Any other
+// By default the benchmark generates the traffic itself: for each frame size it writes
+// the frames (one per flow) to a temporary pcap file and replays it endlessly through
+// net_pcap (infinite_rx) into the worker, which transmits into net_null (freeing the
+// packets, as a NIC's TX completion would). Both drivers run on the worker core, so
+// cycles/packet include their cost, as they would include a NIC driver's. Any other
 // DPDK ports can be given instead (--in / --out), so the same input can be run through
-// other DPDK gateways side by side; --write-pcap produces a matching input file.
+// other DPDK gateways side by side; --write-pcap writes a matching input file.
 //
 //   mbox-bench-forward [--seconds 3] [--sizes 64,1518] [--flows 256] -- --no-huge -m 512 --no-pci -l 0-1
 //   mbox-bench-forward --in 'net_pcap0,rx_pcap=in.pcap,infinite_rx=1' --out net_null0,no-rx=1 -- ...
@@ -23,6 +26,8 @@
 #include <cstring>
 #include <fstream>
 #include <thread>
+
+#include <unistd.h>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -44,22 +49,23 @@ struct Options {
     double seconds = 3.0;
     std::vector<unsigned> sizes{64, 1518};
     unsigned flows = 256;
-    std::string in_device = "net_ring0";
-    std::string out_device = "net_null0,no-rx=1";
+    std::string in_device;   // empty: generated traffic replayed through net_pcap
+    std::string out_device;  // empty: net_null
     std::string write_pcap;
-    std::string pcap_mac = "02:70:63:61:70:00";  // net_pcap's first port
+    // net_pcap gives its n-th port in a process the address 02:70:63:61:70:<n>.
+    std::string pcap_mac = "02:70:63:61:70:00";
 };
 
-config::Config bench_config(const Options& o) {
+config::Config bench_config(const std::string& in_device, const std::string& out_device) {
     config::Config c;
     config::Interface in;
     in.name = "in";
-    in.dpdk_device = o.in_device;
+    in.dpdk_device = in_device;
     in.addresses = {*Ipv4Prefix::parse("10.1.0.1/16")};
     in.enabled = true;
     config::Interface out = in;
     out.name = "out";
-    out.dpdk_device = o.out_device;
+    out.dpdk_device = out_device;
     out.addresses = {*Ipv4Prefix::parse("198.51.100.1/24")};
     c.interfaces = {in, out};
     c.routes.push_back({*Ipv4Prefix::parse("0.0.0.0/0"), Ipv4Address{kNextHop}, {}});
@@ -91,61 +97,38 @@ std::vector<uint8_t> make_frame(unsigned size, unsigned flow, const uint8_t dst_
     return f;
 }
 
-int write_pcap(const Options& o) {
-    uint8_t mac[6];
-    if (std::sscanf(o.pcap_mac.c_str(), "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
-                    &mac[5]) != 6) {
-        std::fprintf(stderr, "bad --pcap-mac %s\n", o.pcap_mac.c_str());
-        return 2;
-    }
-    std::ofstream out(o.write_pcap, std::ios::binary);
+bool parse_mac(const std::string& text, uint8_t mac[6]) {
+    return std::sscanf(text.c_str(), "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
+                       &mac[5]) == 6;
+}
+
+// A classic pcap file (v2.4, Ethernet) with one frame per flow for each size.
+bool write_frames(const std::string& path, const std::vector<unsigned>& sizes, unsigned flows, const uint8_t mac[6]) {
+    std::ofstream out(path, std::ios::binary);
     const uint32_t global[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};  // pcap v2.4, Ethernet
-    out.write(reinterpret_cast<const char*>(global), 4 + 2 + 2 + 4 + 4 + 4 + 4 - 4);
-    for (unsigned flow = 0; flow < o.flows; ++flow) {
-        for (unsigned size : o.sizes) {
+    out.write(reinterpret_cast<const char*>(global), sizeof global);
+    for (unsigned flow = 0; flow < flows; ++flow) {
+        for (unsigned size : sizes) {
             const auto f = make_frame(size, flow, mac);
             const uint32_t rec[4] = {0, 0, static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size())};
             out.write(reinterpret_cast<const char*>(rec), sizeof rec);
             out.write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
         }
     }
-    std::printf("wrote %u frames to %s (destination MAC %s)\n", o.flows * static_cast<unsigned>(o.sizes.size()),
-                o.write_pcap.c_str(), o.pcap_mac.c_str());
-    return out ? 0 : 1;
+    return static_cast<bool>(out);
 }
 
-// Feeds the in-port's RX ring with fresh frames of one size until `until`.
-struct Generator {
-    rte_ring* ring;
-    rte_mempool* pool;
-    std::vector<std::vector<uint8_t>> frames;  // one per flow
-    uint64_t generated = 0;
-
-    void run_until(std::chrono::steady_clock::time_point until, dataplane::Dataplane& dp) {
-        rte_mbuf* burst[32];
-        unsigned flow = 0, spins = 0;
-        const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {},
-                                                      [](uint16_t, uint32_t) {}};
-        while (true) {
-            if (++spins % 4096 == 0) {
-                dp.poll_punts(ignore);
-                if (std::chrono::steady_clock::now() >= until) return;
-            }
-            if (rte_ring_free_count(ring) < 32) continue;
-            if (rte_pktmbuf_alloc_bulk(pool, burst, 32) != 0) continue;
-            for (auto* m : burst) {
-                const auto& f = frames[flow];
-                flow = flow + 1 == frames.size() ? 0 : flow + 1;
-                m->data_len = static_cast<uint16_t>(f.size());
-                m->pkt_len = static_cast<uint32_t>(f.size());
-                std::memcpy(rte_pktmbuf_mtod(m, void*), f.data(), std::min<size_t>(f.size(), 64));
-            }
-            const unsigned n = rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(burst), 32, nullptr);
-            if (n < 32) rte_pktmbuf_free_bulk(burst + n, 32 - n);
-            generated += n;
-        }
+int write_pcap(const Options& o) {
+    uint8_t mac[6];
+    if (!parse_mac(o.pcap_mac, mac)) {
+        std::fprintf(stderr, "bad --pcap-mac %s\n", o.pcap_mac.c_str());
+        return 2;
     }
-};
+    if (!write_frames(o.write_pcap, o.sizes, o.flows, mac)) return 1;
+    std::printf("wrote %u frames to %s (destination MAC %s)\n", o.flows * static_cast<unsigned>(o.sizes.size()),
+                o.write_pcap.c_str(), o.pcap_mac.c_str());
+    return 0;
+}
 
 struct Sample {
     dataplane::CounterTotals counters;
@@ -154,8 +137,11 @@ struct Sample {
 
 Sample sample(const dataplane::Dataplane& dp) { return {dp.counters(0), rte_rdtsc()}; }
 
-void report(unsigned size, const Sample& a, const Sample& b) {
+void report(uint16_t in_port, const Sample& a, const Sample& b) {
     const auto d = b.counters - a.counters;
+    const auto& rx = d.ports[in_port];
+    // Frame size as quoted on the wire: the data DPDK sees plus the FCS.
+    const double size = rx.rx_packets ? static_cast<double>(rx.rx_bytes) / static_cast<double>(rx.rx_packets) + kFcs : 0;
     const double seconds = static_cast<double>(b.tsc - a.tsc) / static_cast<double>(rte_get_tsc_hz());
     const double pps = static_cast<double>(d.forwarded) / seconds;
     const double gbps = pps * size * 8 / 1e9;
@@ -164,8 +150,53 @@ void report(unsigned size, const Sample& a, const Sample& b) {
     const double busy = static_cast<double>(d.busy_cycles) / static_cast<double>(b.tsc - a.tsc);
     uint64_t drops = 0;
     for (uint64_t x : d.drops) drops += x;
-    std::printf("%6u %10.3f %10.2f %10.2f %12.1f %7.0f%% %10lu\n", size, pps / 1e6, gbps, wire, cycles, busy * 100,
+    std::printf("%6.0f %10.3f %10.2f %10.2f %12.1f %7.0f%% %10lu\n", size, pps / 1e6, gbps, wire, cycles, busy * 100,
                 static_cast<unsigned long>(drops));
+    for (size_t i = 0; i < dataplane::kDropReasonCount; ++i)
+        if (d.drops[i] != 0)
+            std::printf("       dropped as %s: %lu\n", std::string(dataplane::kDropReasons[i].name).c_str(),
+                        static_cast<unsigned long>(d.drops[i]));
+}
+
+// Starts the data plane on in/out, forwards for `seconds` after a warm-up, reports.
+int run(const std::string& in_device, const std::string& out_device, const std::array<uint8_t, 6>& input_mac,
+        double seconds) {
+    const config::Config config = bench_config(in_device, out_device);
+    std::vector<dataplane::PortSpec> specs;
+    for (const auto& i : config.interfaces) specs.push_back({i.name, i.dpdk_device, i.effective_mtu(), {}});
+    std::string error;
+    auto dp = dataplane::Dataplane::start(specs, error);
+    if (!dp) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        return 1;
+    }
+    auto built = control::build_forwarding_state(config, *dp);
+    if (!built.state) {
+        std::fprintf(stderr, "%s\n", built.error.c_str());
+        return 1;
+    }
+    dp->publish(std::move(built.state));
+    dp->neighbour_update(kNextHop, kNextHopMac, *dp->port_of("out"));
+    const uint16_t in = *dp->port_of("in");
+    const uint8_t* actual = dp->ports()[0].mac;
+    if (!std::equal(input_mac.begin(), input_mac.end(), actual)) {
+        std::fprintf(stderr, "the input port's MAC is %02x:%02x:%02x:%02x:%02x:%02x, not the frames' destination\n",
+                     actual[0], actual[1], actual[2], actual[3], actual[4], actual[5]);
+        return 1;
+    }
+    const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
+    const auto wait = [&](std::chrono::duration<double> d) {
+        const auto until = std::chrono::steady_clock::now() + d;
+        while (std::chrono::steady_clock::now() < until) {
+            dp->poll_punts(ignore);  // returns retired snapshots
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    };
+    wait(std::chrono::milliseconds(300));
+    const Sample a = sample(*dp);
+    wait(std::chrono::duration<double>(seconds));
+    report(in, a, sample(*dp));
+    return 0;
 }
 
 std::vector<std::string> split_eal(int argc, char** argv, std::vector<std::string>& ours) {
@@ -189,10 +220,11 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", o.seconds, "measurement time per frame size")->capture_default_str();
     app.add_option("--sizes", o.sizes, "frame sizes in bytes, FCS included")->delimiter(',');
     app.add_option("--flows", o.flows, "distinct flows (source address/port)")->capture_default_str();
-    app.add_option("--in", o.in_device, "input DPDK port (default: in-process generator on net_ring)");
+    app.add_option("--in", o.in_device, "input DPDK port (default: generated frames replayed through net_pcap)");
     app.add_option("--out", o.out_device, "output DPDK port")->capture_default_str();
     app.add_option("--write-pcap", o.write_pcap, "write the generator's frames to a pcap file and exit");
-    app.add_option("--pcap-mac", o.pcap_mac, "destination MAC for --write-pcap")->capture_default_str();
+    app.add_option("--pcap-mac", o.pcap_mac, "the input port's MAC address, and the frames' destination")
+        ->capture_default_str();
     std::reverse(ours.begin(), ours.end());
     try {
         app.parse(ours);
@@ -205,63 +237,35 @@ int main(int argc, char** argv) {
     for (auto& a : eal) eal_argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) return 1;
     if (rte_lcore_count() != 2) {
-        std::fprintf(stderr, "run with exactly two lcores (e.g. -l 0-1): main = generator, one worker\n");
+        std::fprintf(stderr, "run with exactly two lcores (e.g. -l 0-1): the main lcore and one worker\n");
         return 2;
     }
-    const bool generate = o.in_device == "net_ring0";
-    const config::Config config = bench_config(o);
-    std::vector<dataplane::PortSpec> specs;
-    for (const auto& i : config.interfaces) specs.push_back({i.name, i.dpdk_device, i.effective_mtu()});
-    std::string error;
+    std::printf("mbox IPv4 forwarding, 1 worker, TSC %.2f GHz, %u flows, %.1f s per run\n",
+                static_cast<double>(rte_get_tsc_hz()) / 1e9, o.flows, o.seconds);
+    std::printf("%6s %10s %10s %10s %12s %8s %10s\n", "bytes", "Mpps", "Gbit/s", "wire Gb/s", "cycles/pkt", "busy",
+                "drops");
+    std::array<uint8_t, 6> mac{};
+    if (!parse_mac(o.pcap_mac, mac.data())) {
+        std::fprintf(stderr, "bad --pcap-mac %s\n", o.pcap_mac.c_str());
+        return 2;
+    }
     int rc = 0;
-    {
-        auto dp = dataplane::Dataplane::start(specs, error);
-        if (!dp) {
-            std::fprintf(stderr, "%s\n", error.c_str());
-            return 1;
-        }
-        auto built = control::build_forwarding_state(config, *dp);
-        if (!built.state) {
-            std::fprintf(stderr, "%s\n", built.error.c_str());
-            return 1;
-        }
-        dp->publish(std::move(built.state));
-        dp->neighbour_update(kNextHop, kNextHopMac, *dp->port_of("out"));
-
-        const auto& in = dp->ports()[0];
-        std::printf("mbox IPv4 forwarding, 1 worker (lcore %u), TSC %.2f GHz, input %s, output %s, %u flows\n",
-                    dp->lcore_of(0), static_cast<double>(rte_get_tsc_hz()) / 1e9, o.in_device.c_str(),
-                    o.out_device.c_str(), o.flows);
-        std::printf("%6s %10s %10s %10s %12s %8s %10s\n", "bytes", "Mpps", "Gbit/s", "wire Gb/s", "cycles/pkt",
-                    "busy", "drops");
-        const auto measure = std::chrono::duration<double>(o.seconds);
-        if (generate) {
-            rte_ring* ring = rte_ring_lookup("ETH_RXTX0_net_ring0");
-            rte_mempool* pool = rte_mempool_lookup("mbox_pkts");
-            if (ring == nullptr || pool == nullptr) {
-                std::fprintf(stderr, "cannot find the net_ring0 ring or the packet pool\n");
+    if (o.in_device.empty()) {
+        --mac[5];
+        for (unsigned size : o.sizes) {
+            ++mac[5];  // this run's net_pcap port is the next one (see Options::pcap_mac)
+            const std::string pcap = fmt::format("/tmp/mbox-bench-{}-{}.pcap", getpid(), size);
+            if (!write_frames(pcap, {size}, o.flows, mac.data())) {
+                std::fprintf(stderr, "cannot write %s\n", pcap.c_str());
                 return 1;
             }
-            for (unsigned size : o.sizes) {
-                Generator g{ring, pool, {}, 0};
-                for (unsigned f = 0; f < o.flows; ++f) g.frames.push_back(make_frame(size, f, in.mac));
-                const auto start = std::chrono::steady_clock::now();
-                g.run_until(start + std::chrono::milliseconds(300), *dp);  // warm up
-                const Sample a = sample(*dp);
-                g.run_until(std::chrono::steady_clock::now() +
-                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(measure),
-                            *dp);
-                report(size, a, sample(*dp));
-                // Let the worker drain the ring before the next size.
-                while (rte_ring_count(ring) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
-        } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            const Sample a = sample(*dp);
-            std::this_thread::sleep_for(measure);
-            report(0, a, sample(*dp));
-            std::printf("(bytes column is 0: the input's frame sizes are whatever the port delivers; Gbit/s not computed)\n");
+            // Each run gets its own device names: a closed vdev cannot be probed again.
+            rc |= run(fmt::format("net_pcap_in{},rx_pcap={},infinite_rx=1", size, pcap),
+                      fmt::format("net_null_out{},no-rx=1", size), mac, o.seconds);
+            std::remove(pcap.c_str());
         }
+    } else {
+        rc = run(o.in_device, o.out_device.empty() ? "net_null_out,no-rx=1" : o.out_device, mac, o.seconds);
     }
     rte_eal_cleanup();
     return rc;
