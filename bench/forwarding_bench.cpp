@@ -163,7 +163,7 @@ int run(const std::string& in_device, const std::string& out_device, const std::
         double seconds) {
     const config::Config config = bench_config(in_device, out_device);
     std::vector<dataplane::PortSpec> specs;
-    for (const auto& i : config.interfaces) specs.push_back({i.name, i.dpdk_device, i.effective_mtu(), {}});
+    for (const auto& i : config.interfaces) specs.push_back({i.name, i.dpdk_device, i.effective_mtu()});
     std::string error;
     auto dp = dataplane::Dataplane::start(specs, error);
     if (!dp) {

@@ -89,7 +89,11 @@ void CommandClient::disconnect() {
 
 std::variant<Reply, std::string> CommandClient::call(const Request& request,
                                                      std::chrono::milliseconds timeout) {
-    if (!connected()) return fmt::format("not connected to mboxd at {}", path_);
+    if (fd_ < 0) return fmt::format("not connected to mboxd at {}", path_);
+    if (!connected()) {
+        disconnect();
+        return std::string("mboxd closed the connection");
+    }
     const auto deadline = Clock::now() + timeout;
     if (auto error = send_line(encode_request(request) + '\n', deadline, timeout)) {
         disconnect();

@@ -195,14 +195,7 @@ bool Dataplane::open_ports(std::span<const PortSpec> specs, std::string& error) 
         // The software MTU check in the route stage is what enforces the configured MTU;
         // a driver that cannot change its own is not an error.
         rte_eth_dev_set_mtu(id, spec.mtu);
-        if (spec.mac) {
-            rte_ether_addr wanted{};
-            std::memcpy(wanted.addr_bytes, spec.mac->data(), RTE_ETHER_ADDR_LEN);
-            if (int rc = rte_eth_dev_default_mac_addr_set(id, &wanted); rc != 0) {
-                error = fmt::format("interface {}: cannot set MAC address: {}", spec.interface, rte_strerror(-rc));
-                return false;
-            }
-        }
+
         if (int rc = rte_eth_dev_start(id); rc != 0) {
             error = fmt::format("interface {}: cannot start: {}", spec.interface, rte_strerror(-rc));
             return false;

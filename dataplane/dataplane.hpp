@@ -3,7 +3,6 @@
 // dataplane/: control code never touches an mbuf, only bytes handed through here.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -28,7 +27,6 @@ struct PortSpec {
     std::string interface;  // configuration name, e.g. "eth0"
     std::string device;     // vdev string or PCI address
     uint16_t mtu = 1500;
-    std::optional<std::array<uint8_t, 6>> mac;  // replaces the device's own address when set
 };
 
 struct PortInfo {
