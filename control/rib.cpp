@@ -36,7 +36,10 @@ void add_static(std::vector<RibRoute>& rib, const std::vector<Connected>& nets, 
     const Connected* via = network_of(nets, nexthop);
     if (via == nullptr) return;
     const Ipv4Prefix network = prefix.network();
-    const bool shadowed = std::any_of(nets.begin(), nets.end(), [&](const Connected& c) { return c.network == network; });
+    // Connected networks and our own addresses are never overridden by a static route.
+    const bool shadowed = std::any_of(rib.begin(), rib.end(), [&](const RibRoute& r) {
+        return r.source != RibRoute::Source::Static && r.prefix == network;
+    });
     if (shadowed) return;
     std::erase_if(rib, [&](const RibRoute& r) { return r.source == RibRoute::Source::Static && r.prefix == network; });
     rib.push_back({network, RibRoute::Source::Static, nexthop, via->interface, via->port});
@@ -54,8 +57,9 @@ std::vector<RibRoute> build_rib(const config::Config& config, const PortLookup& 
         for (const auto& a : iface.addresses)
             rib.push_back({Ipv4Prefix{a.address, 32}, RibRoute::Source::Local, std::nullopt, iface.name, *port});
     }
+    // `ip default-gateway` belongs to its interface: no port, no route.
     for (const auto& iface : config.interfaces)
-        if (iface.default_gateway) add_static(rib, nets, Ipv4Prefix{{}, 0}, *iface.default_gateway);
+        if (iface.default_gateway && port_of(iface.name)) add_static(rib, nets, Ipv4Prefix{{}, 0}, *iface.default_gateway);
     for (const auto& r : config.routes) add_static(rib, nets, r.prefix, r.nexthop);
 
     std::stable_sort(rib.begin(), rib.end(), [](const RibRoute& a, const RibRoute& b) {

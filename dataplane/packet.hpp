@@ -23,12 +23,18 @@ inline uint32_t ipv4_dst(const rte_ipv4_hdr* ip) { return rte_be_to_cpu_32(ip->d
 inline uint16_t ipv4_header_length(const rte_ipv4_hdr* ip) { return (ip->version_ihl & 0x0f) * 4; }
 inline uint16_t ipv4_total_length(const rte_ipv4_hdr* ip) { return rte_be_to_cpu_16(ip->total_length); }
 
-// Decrements TTL and patches the checksum incrementally (RFC 1624, eqn. 3).
+// Decrements TTL and patches the checksum incrementally with RFC 1624 eqn. 3,
+// HC' = ~(~HC + ~m + m'), which never turns a valid +0 into -0 (0xffff).
 inline void ipv4_decrement_ttl(rte_ipv4_hdr* ip) {
+    const uint16_t old_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
     --ip->time_to_live;
-    uint32_t sum = rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+    const uint16_t new_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
+    uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(ip->hdr_checksum));
+    sum += static_cast<uint16_t>(~old_word);
+    sum += new_word;
     sum = (sum & 0xffff) + (sum >> 16);
-    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(sum));
+    sum = (sum & 0xffff) + (sum >> 16);
+    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
 }
 
 inline void ipv4_set_checksum(rte_ipv4_hdr* ip) {
