@@ -191,8 +191,9 @@ EditLinePtr open_editor(History* history) {
     el_set(el.get(), EL_SIGNAL, 1);
     el_set(el.get(), EL_PROMPT, prompt);
     el_set(el.get(), EL_HIST, ::history, history);
-    el_set(el.get(), EL_ADDFN, "mbox-complete", "Complete the command word", complete_key);
-    el_set(el.get(), EL_ADDFN, "mbox-describe", "List the possible next words", describe_key);
+    // The wide form: libedit keeps these pointers, where the narrow form leaks a copy.
+    el_wset(el.get(), EL_ADDFN, L"mbox-complete", L"Complete the command word", complete_key);
+    el_wset(el.get(), EL_ADDFN, L"mbox-describe", L"List the possible next words", describe_key);
     el_set(el.get(), EL_BIND, "^I", "mbox-complete", nullptr);
     el_set(el.get(), EL_BIND, "?", "mbox-describe", nullptr);
     el_source(el.get(), nullptr);  // ~/.editrc, as every libedit program does
