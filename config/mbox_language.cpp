@@ -153,7 +153,9 @@ private:
         if (line.ends_with('\r')) line.remove_suffix(1);
         const std::string_view content = trim(line);
         if (content.empty() || content.front() == '#') return;
-        if (content == "!") {
+        if (!is_valid_utf8(content)) return error("line is not valid UTF-8 text");
+        // "!" ends a block; as on the appliance, text after it is a comment ("! WAN side").
+        if (content.front() == '!') {
             block_ = std::monostate{};
             return;
         }

@@ -16,6 +16,19 @@ struct ParseResult {
 
 // Parses text in the mbox language. `file` names the source in diagnostics.
 // Every line is either understood or reported: nothing is silently ignored.
+//
+// Decisions where the appliance's manual is silent:
+//  * Keywords and algorithm words are accepted in any case; names (interfaces) are not.
+//  * Repeating `interface NAME` or `ipsec peer ADDR` reopens the same object (the
+//    single-line forms accumulate); a scalar setting given again replaces the old one,
+//    `ip address`, `local-net` and `remote-net` append. A policy or firewall-snat
+//    number defined twice is an error.
+//  * Free text at the end of a line (description, psk, local-id, remote-id) is taken
+//    literally; one pair of surrounding double quotes is stripped, which is how
+//    leading or trailing blanks are written. A remark is a "quoted text" with \" and
+//    \\ escapes, or one word.
+//  * A block whose header was wrong still has its indented lines checked, into a
+//    scratch object, so one mistake does not hide the ones below it.
 ParseResult parse_mbox(std::string_view text, std::string_view file);
 
 struct EmitOptions {

@@ -134,7 +134,7 @@ private:
     void check_tunnel_not_translated(const Peer& peer, const std::string& name) {
         for (const auto& local : peer.local_nets) {
             for (const auto& remote : peer.remote_nets) {
-                for (const SnatRule* rule : first_full_matches(local, remote)) {
+                for (const SnatRule* rule : deciding_rules_per_interface(local, remote)) {
                     if (rule->action != SnatAction::Overload) continue;
                     warning(peer.where, fmt::format("peer {}: traffic {} -> {} is caught by overload rule {} with no "
                                                     "exempt rule before it",
@@ -146,7 +146,7 @@ private:
 
     // Per interface, the lowest-numbered rule that takes all of local -> remote. A
     // rule limited to one protocol takes only part of it, so it decides nothing.
-    std::vector<const SnatRule*> first_full_matches(const Ipv4Prefix& local, const Ipv4Prefix& remote) const {
+    std::vector<const SnatRule*> deciding_rules_per_interface(const Ipv4Prefix& local, const Ipv4Prefix& remote) const {
         std::vector<const SnatRule*> rules;
         for (const auto& rule : config_.snat_rules) rules.push_back(&rule);
         std::ranges::stable_sort(rules, {}, &SnatRule::rule);

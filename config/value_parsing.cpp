@@ -21,12 +21,34 @@ Parsed<T> word_or_failure(std::optional<T> value, std::string_view what, std::st
     return Failure{fmt::format("unknown {} '{}' (expected one of: {})", what, text, choices)};
 }
 
+// Bytes in the UTF-8 sequence that `lead` starts; 0 when it cannot start one.
+size_t utf8_sequence_length(unsigned char lead) {
+    if (lead < 0x80) return 1;
+    if ((lead >> 5) == 0x6) return 2;
+    if ((lead >> 4) == 0xe) return 3;
+    if ((lead >> 3) == 0x1e) return 4;
+    return 0;
+}
+
 }  // namespace
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
     return std::ranges::equal(a, b, [](char x, char y) {
         return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
     });
+}
+
+bool is_valid_utf8(std::string_view text) {
+    size_t at = 0;
+    while (at < text.size()) {
+        const size_t length = utf8_sequence_length(static_cast<unsigned char>(text[at]));
+        if (length == 0 || at + length > text.size()) return false;
+        for (size_t k = 1; k < length; ++k) {
+            if ((static_cast<unsigned char>(text[at + k]) & 0xc0) != 0x80) return false;
+        }
+        at += length;
+    }
+    return true;
 }
 
 Parsed<int64_t> parse_number(std::string_view text, std::string_view what, NumberRange range) {

@@ -18,6 +18,10 @@ namespace mbox::config {
 // Keywords and algorithm words are accepted in any case ("aes-256", "Enable").
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 
+// Configuration text is UTF-8. (yaml-cpp writes invalid sequences back as U+FFFD,
+// so accepting them would break the YAML round trip.)
+bool is_valid_utf8(std::string_view text);
+
 struct Failure {
     std::string message;
 };

@@ -36,6 +36,23 @@ std::string describe(const YAML::Node& node) {
     return "nothing";
 }
 
+// The line of a "---" that starts a second document, or 0. A "---" before any content
+// only marks the start of the first.
+int second_document_line(std::string_view text) {
+    bool content_seen = false;
+    for (int line = 1; !text.empty(); ++line) {
+        const size_t newline = text.find('\n');
+        const std::string_view current = text.substr(0, newline);
+        text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+        const bool marker = current.starts_with("---") && (current.size() == 3 || current[3] == ' ' ||
+                                                           current[3] == '\t' || current[3] == '\r');
+        if (marker && content_seen) return line;
+        const size_t first = current.find_first_not_of(" \t\r");
+        content_seen = content_seen || marker || (first != std::string_view::npos && current[first] != '#');
+    }
+    return 0;
+}
+
 int line_of(const YAML::Node& node, int fallback) {
     const YAML::Mark mark = node.Mark();
     return mark.is_null() || node.IsNull() ? fallback : mark.line + 1;
@@ -48,10 +65,11 @@ public:
 
     ParseResult read(std::string_view text) {
         try {
-            const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-            if (!documents.empty()) read_document(Field{documents[0], "", 1});
-            if (documents.size() > 1) {
-                error(line_of(documents[1], 0), "", "more than one YAML document (a configuration is one document)");
+            // YAML::Load reads the first document only. (Not LoadAll: yaml-cpp 0.7 loops
+            // forever on some malformed input there, e.g. ",x: 1".)
+            read_document(Field{YAML::Load(std::string(text)), "", 1});
+            if (const int second = second_document_line(text)) {
+                error(second, "", "more than one YAML document (a configuration is one document)");
             }
         } catch (const YAML::Exception& problem) {
             const int line = problem.mark.is_null() ? 0 : problem.mark.line + 1;
@@ -273,6 +291,10 @@ private:
                 continue;
             }
             const std::string& key = entry.first.Scalar();
+            if (!is_valid_utf8(key)) {
+                error(key_line, field.path, "key is not valid UTF-8 text");
+                continue;
+            }
             const std::string path = field.path.empty() ? key : fmt::format("{}.{}", field.path, key);
             if (!seen.insert(key).second) {
                 error(key_line, path, fmt::format("duplicate key '{}'", key));
@@ -315,9 +337,15 @@ private:
     // ---- values ----
 
     std::optional<std::string> read_scalar(const Field& field, std::string_view what) {
-        if (field.node.IsScalar()) return field.node.Scalar();
-        error(field, fmt::format("expected {}, got {}", what, describe(field.node)));
-        return std::nullopt;
+        if (!field.node.IsScalar()) {
+            error(field, fmt::format("expected {}, got {}", what, describe(field.node)));
+            return std::nullopt;
+        }
+        if (!is_valid_utf8(field.node.Scalar())) {
+            error(field, fmt::format("{} is not valid UTF-8 text", what));
+            return std::nullopt;
+        }
+        return field.node.Scalar();
     }
 
     // Free text of one line (the mbox language has no way to write a line break).

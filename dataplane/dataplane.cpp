@@ -11,7 +11,8 @@
 #include <rte_ring_elem.h>
 
 #include <cstring>
-#include <regex>
+#include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include <fmt/format.h>
@@ -29,9 +30,19 @@ constexpr unsigned kMbufCache = 256;
 constexpr unsigned kRingSize = 1024;
 constexpr uint32_t kNeighbourCapacity = 4096;
 
+// [DDDD:]BB:DD.F, optionally followed by ",args" (hex digits; F is 0..7).
 bool is_pci_address(const std::string& device) {
-    static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](,.*)?$)");
-    return std::regex_match(device, pci);
+    const std::string id = device.substr(0, device.find(','));
+    const auto hex_run = [&](size_t at, size_t n) {
+        if (at + n > id.size()) return false;
+        return std::all_of(id.begin() + static_cast<ptrdiff_t>(at), id.begin() + static_cast<ptrdiff_t>(at + n),
+                           [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+    };
+    const size_t at = id.size() == 12 ? 5 : 0;  // with or without the domain
+    if (id.size() != 12 && id.size() != 7) return false;
+    if (at == 5 && (!hex_run(0, 4) || id[4] != ':')) return false;
+    return hex_run(at, 2) && id[at + 2] == ':' && hex_run(at + 3, 2) && id[at + 5] == '.' && id[at + 6] >= '0' &&
+           id[at + 6] <= '7';
 }
 
 std::string device_name(const std::string& device) { return device.substr(0, device.find(',')); }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -27,9 +28,13 @@ std::unique_ptr<RouteTable> RouteTable::build(std::span<const RouteEntry> entrie
         unique[{e.prefix.network().address.value, e.prefix.length}] = e.next_hop;
     }
 
+    // rte_lpm needs one tbl8 group for every /24 that holds a prefix longer than /24.
+    std::set<uint32_t> long_prefix_slash24s;
+    for (const auto& [key, hop] : unique)
+        if (key.second > 24) long_prefix_slash24s.insert(key.first >> 8);
     rte_lpm_config cfg{};
     cfg.max_rules = static_cast<uint32_t>(std::max<size_t>(unique.size(), 16) * 2);
-    cfg.number_tbl8s = 256;
+    cfg.number_tbl8s = static_cast<uint32_t>(std::max<size_t>(long_prefix_slash24s.size() + 16, 64));
     const std::string name = next_table_name();
     rte_lpm* lpm = rte_lpm_create(name.c_str(), SOCKET_ID_ANY, &cfg);
     if (lpm == nullptr) {

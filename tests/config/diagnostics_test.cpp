@@ -99,6 +99,10 @@ const BadInput kBadInputs[] = {
      "spaces)"},
     {"UnterminatedRemark", "bad.conf", "firewall-snat 1 exempt outbound eth0 remark \"VPN\n",
      "bad.conf:1: error: missing closing quote in the text after 'firewall-snat 1 exempt outbound eth0 remark'"},
+    {"NotUtf8", "bad.conf", "interface eth0\n description caf\xe9\n",
+     "bad.conf:2: error: line is not valid UTF-8 text"},
+    {"YamlNotUtf8", "bad.yaml", "interfaces:\n  eth0: {description: caf\xe9}\n",
+     "bad.yaml:2: error: description is not valid UTF-8 text (interfaces.eth0.description)"},
     {"YamlUnknownKey", "bad.yaml", "ipsec:\n  peers:\n    203.0.113.2:\n      ike-policcy: 10\n",
      "bad.yaml:4: error: unknown key 'ike-policcy' (expected one of: local-ip, nated, local-id, local-nets, remote-id, "
      "remote-ip, remote-nets, ike-policy, esp-policy, psk, psk-file) (ipsec.peers.203.0.113.2.ike-policcy)"},

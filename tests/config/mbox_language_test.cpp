@@ -115,6 +115,15 @@ TEST(MboxLines, CommentsBlankLinesAndStrayBangsAreIgnored) {
     EXPECT_EQ(only_interface(config).mtu, 1400);
 }
 
+TEST(MboxLines, BangWithTextIsACommentThatEndsTheBlock) {
+    const ParseResult result =
+        parse_mbox("! WAN side\ninterface eth0\n mtu 1400\n! end of eth0\n mtu 1500\n", "t.conf");
+    EXPECT_EQ(messages(result.diagnostics),
+              std::vector<std::string>{"t.conf:5: error: indented line outside a block (expected a header such as "
+                                       "'interface NAME' above it)"});
+    EXPECT_EQ(only_interface(result.config).mtu, 1400);
+}
+
 TEST(MboxLines, TabsIndentAndKeywordsIgnoreCase) {
     EXPECT_EQ(only_interface(parse_mbox_clean("Interface eth0\n\tMTU 1400\n\tEnable\n")).mtu, 1400);
 }

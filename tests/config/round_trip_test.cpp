@@ -21,7 +21,7 @@ constexpr std::string_view kEverything = R"(interface wan
 !
 interface lan
  dpdk-device 0000:3b:00.0
- description "quoted whole"
+ description "quoted whole" — café
  enable
 !
 ip route 10.8.0.0/16 nexthop 198.51.100.7

@@ -239,7 +239,8 @@ TEST(YamlFormErrors, MissingRequiredKeysDuplicatesAndSyntax) {
     EXPECT_EQ(yaml_errors("routes:\n  -\n"),
               std::vector<std::string>{"t.yaml:1: error: expected a map, got nothing (routes[0])"});
     EXPECT_EQ(yaml_errors("ipsec: {enabled: true}\n---\nipsec: {enabled: false}\n"),
-              std::vector<std::string>{"t.yaml:3: error: more than one YAML document (a configuration is one document)"});
+              std::vector<std::string>{
+                  "t.yaml:2: error: more than one YAML document (a configuration is one document)"});
     EXPECT_EQ(yaml_errors("interfaces: [eth0\n"),
               std::vector<std::string>{"t.yaml:2: error: YAML syntax error: end of sequence flow not found"});
 }

@@ -24,9 +24,10 @@ void EalEnvironment::SetUp() {
     // --no-shconf rather than --in-memory: DPDK 22.11 turns --no-huge into legacy memory
     // mode, which it refuses to combine with --in-memory; --no-huge already keeps the
     // memory itself off disk, and --no-shconf does the same for the runtime config.
+    // --no-telemetry: no socket in the runtime directory, so TearDown can remove it.
     std::vector<std::string> args = {
-        "mbox_test", "--no-huge",  "-m", "256", "--no-pci", "--no-shconf", "-l", "0", "--log-level=error",
-        "--file-prefix=mbox_test_" + std::to_string(::getpid()),
+        "mbox_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry", "-l", "0",
+        "--log-level=error", "--file-prefix=mbox_test_" + std::to_string(::getpid()),
     };
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -37,7 +38,12 @@ void EalEnvironment::SetUp() {
 
 void EalEnvironment::TearDown() {
     if (!g_ready) return;
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
     EXPECT_EQ(rte_eal_cleanup(), 0);
+    // EAL creates <runtime dir>/<file prefix> even with --no-shconf and leaves it behind,
+    // empty: remove it so that pid-named directories do not pile up. (rmdir does nothing
+    // to a directory that is not empty.)
+    ::rmdir(runtime_dir.c_str());
     g_ready = false;
 }
 

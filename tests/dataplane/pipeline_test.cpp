@@ -395,12 +395,9 @@ TEST_F(Pipeline, EthernetPaddingBeyondIpTotalLengthIsNotForwarded) {
     expect_drops({});
 }
 
-// BUG (dataplane/packet.hpp, ipv4_decrement_ttl): the update HC' = HC + 0x0100 is
-// RFC 1624 eqn. 2 (the RFC 1141 form), not eqn. 3 as the comment says, and yields
-// 0xFFFF (-0) where recomputation gives 0x0000 (RFC 1624 section 3). Receivers that
-// sum still accept it, but it is not the checksum of the header. Fix as Linux's
-// ip_decrease_ttl does: after folding, `if (sum == 0xffff) sum = 0;` - or compute
-// ~(~HC + 0xfeff) with end-around carry (eqn. 3 with m - m' = 0x0100).
+// RFC 1624 section 3: the incremental update must give what a recomputation gives, so
+// it never leaves 0xFFFF (-0) where recomputation yields 0x0000 - the flaw of the
+// RFC 1141 form HC + 0x0100. (Found by this test; fixed in 188c8d1.)
 TEST_F(Pipeline, TtlDecrementLeavesTheChecksumARecomputationWouldGive) {
     learn(kGateway, kGatewayMac, wan_);
     // IP ids chosen so that the incoming checksum hits the one's-complement edge cases:
@@ -485,16 +482,22 @@ TEST_F(Pipeline, NeighbourOnAnotherPortDoesNotReleaseThePacket) {
 }
 
 TEST_F(Pipeline, PacketWaitingLongerThanPendingTimeoutIsDropped) {
+    const uint64_t before = rte_rdtsc();
     run(lan_, host_frame(from_host(kRemote), udp(1, 1, {})));
+    const uint64_t after = rte_rdtsc();
     ASSERT_EQ(ctx_.pending.count, 1);
     drain_punts();
+    // The wait is measured from when the packet was queued.
+    const uint64_t queued = ctx_.pending.slots[0].enqueued_tsc;
+    EXPECT_GE(queued, before);
+    EXPECT_LE(queued, after);
+    const uint64_t timeout = ctx_.tsc_hz / 1000 * kPendingTimeoutMs;
 
-    expire_pending(ctx_, rte_rdtsc());  // not yet
+    expire_pending(ctx_, queued + timeout * 99 / 100);  // not yet
     EXPECT_EQ(ctx_.pending.count, 1);
     expect_drops({});
 
-    const uint64_t later = rte_rdtsc() + ctx_.tsc_hz / 1000 * (kPendingTimeoutMs + 10);
-    expire_pending(ctx_, later);
+    expire_pending(ctx_, queued + timeout * 101 / 100);
     EXPECT_EQ(ctx_.pending.count, 0);
     expect_drops({{Drop::neighbour_unresolved, 1}});
 
@@ -670,15 +673,35 @@ TEST_F(Pipeline, PacketAboveEgressMtuWithoutDontFragmentIsDropped) {
     EXPECT_EQ(counters_.icmp_generated, 0u);
 }
 
-TEST_F(Pipeline, IcmpErrorsAreRateLimited) {
+TEST_F(Pipeline, IcmpErrorsAreSentOnlyWhileTheRateLimitHasTokens) {
     learn(kHost, kHostMac, lan_);
     Ipv4Header h = from_host(kRemote);
     h.ttl = 1;
-    std::vector<Bytes> frames(400, host_frame(h, udp(1, 2, {})));
+    const std::vector<Bytes> frames(10, host_frame(h, udp(1, 2, {})));
+    // Three tokens left and the next refill far in the future.
+    ctx_.icmp_limit.tokens = 3;
+    ctx_.icmp_limit.last_refill_tsc = rte_rdtsc() + 3600 * ctx_.tsc_hz;
     run(lan_, frames);
+    EXPECT_EQ(sent(lan_).size(), 3u);
+    EXPECT_EQ(counters_.icmp_generated, 3u);
+    expect_drops({{Drop::ttl_exceeded, frames.size()}});  // every packet is still counted
+}
+
+TEST_F(Pipeline, BurstOfIcmpErrorsIsCapped) {
+    learn(kHost, kHostMac, lan_);
+    Ipv4Header h = from_host(kRemote);
+    h.ttl = 1;
+    const std::vector<Bytes> frames(400, host_frame(h, udp(1, 2, {})));
+    const uint64_t start = rte_rdtsc();
+    run(lan_, frames);
+    const uint64_t elapsed_ms = (rte_rdtsc() - start) * 1000 / ctx_.tsc_hz;
     const size_t errors = sent(lan_).size();
     EXPECT_GT(errors, 0u);
-    EXPECT_LT(errors, frames.size()) << "RFC 1812 4.3.2.8: a router limits the ICMP errors it sends";
+    // RFC 1812 4.3.2.8: a router limits the ICMP errors it sends. (Only meaningful when
+    // the burst went by faster than the bucket refills; a slow machine skips the check.)
+    if (elapsed_ms < 100) {
+        EXPECT_LT(errors, frames.size()) << "in " << elapsed_ms << " ms";
+    }
     expect_drops({{Drop::ttl_exceeded, frames.size()}});
 }
 
@@ -1054,11 +1077,12 @@ TEST_F(Pipeline, RandomFramesWithIcmpErrorsEnabledLeakNothing) {
 
 TEST_F(Pipeline, NewForwardingStateRetiresTheOldOneAndTakesEffect) {
     const ForwardingState* initial = ctx_.state;
-    auto first = make_state(standard_config());
+    // `first` never forwards a packet, so it needs no route table (each rte_lpm takes
+    // 64 MB of the 256 MB EAL has here).
+    auto first = std::make_unique<ForwardingState>();
     config::Config without_route = standard_config();
     without_route.routes.clear();
     auto second = make_state(without_route);
-    ASSERT_NE(first, nullptr);
     ASSERT_NE(second, nullptr);
 
     Command c{};

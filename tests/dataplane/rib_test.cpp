@@ -158,11 +158,9 @@ TEST(Rib, InterfaceWithoutPortContributesNothing) {
     EXPECT_THAT(describe(with_dmz), UnorderedElementsAreArray(describe(without)));
 }
 
-// BUG (control/rib.cpp, build_rib, the default-gateway loop): the loop does not check
-// port_of(iface.name), so a port-less interface's default-gateway still becomes a route
-// whenever another interface's network holds that address. Fix: skip interfaces
-// without a port there (`if (iface.default_gateway && port_of(iface.name))`), as the
-// other two loops do, and as rib.hpp promises ("contribute no routes").
+// `ip default-gateway` belongs to its interface: with the interface gone, so is the
+// default route, even when another interface's network holds the gateway address.
+// (Found by this test; fixed in 188c8d1.)
 TEST(Rib, InterfaceWithoutPortContributesNoDefaultRouteEvenIfGatewayIsReachable) {
     config::Config c;
     c.interfaces.push_back(interface("wan", {"198.51.100.1/24"}));
@@ -243,13 +241,9 @@ TEST_F(RibForwarding, OurAddressEqualToBroadcastAddressStaysLocal) {
         EXPECT_NE(e.next_hop.kind, NextHop::Kind::Broadcast) << describe(e);
 }
 
-// BUG (control/rib.cpp, add_static / build_fib_entries): a static /32 for one of our own
-// addresses is not shadowed (only connected networks are checked), sorts after the Local
-// /32 and, because later FIB entries replace earlier ones, turns our address into a
-// Gateway hop: the gateway would stop answering on it and forward its packets instead.
-// Own addresses must win over static routes (Linux's local table, a Cisco local route's
-// distance 0). Fix: in add_static, also skip a static route whose prefix is a /32 equal
-// to one of the connected interface addresses (or emit Local entries last in the FIB).
+// Our own addresses win over static routes, as Linux's local table and a Cisco local
+// route (distance 0) do: a static /32 for one of them must not turn it into a Gateway
+// hop. (Found by this test; fixed in 188c8d1.)
 TEST_F(RibForwarding, StaticHostRouteDoesNotTakeOverOurOwnAddress) {
     config::Config c;
     c.interfaces.push_back(interface("lan", {"10.1.0.1/24"}));

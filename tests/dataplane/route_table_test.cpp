@@ -63,6 +63,8 @@ TEST_F(RouteTableTest, AddressCoveredByNoPrefixMissesWithoutDefaultRoute) {
     EXPECT_EQ(lookup(*t, "255.255.255.255"), std::nullopt);
 }
 
+// rte_lpm_add() refuses depth 0, so 0.0.0.0/0 (every `ip default-gateway`) needs
+// handling of its own. (Found by this test; fixed in f893538.)
 TEST_F(RouteTableTest, DefaultRouteCatchesEverythingNoLongerPrefixCovers) {
     const auto t = build({
         entry("0.0.0.0/0", via("198.51.100.254", 1)),
@@ -111,6 +113,27 @@ TEST_F(RouteTableTest, EmptyTableBuildsAndMatchesNothing) {
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->size(), 0u);
     for (const char* a : {"0.0.0.0", "10.0.0.1", "255.255.255.255"}) EXPECT_EQ(lookup(*t, a), std::nullopt) << a;
+}
+
+// BUG (dataplane/route_table.cpp, RouteTable::build): cfg.number_tbl8s is fixed at
+// 256, and rte_lpm needs one tbl8 group per /24 that holds a prefix longer than /24, so
+// the 257th host route (or local/broadcast /32 of the 129th+ connected network, or
+// static /32 ...) in a distinct /24 fails with -ENOSPC and the whole table - hence the
+// whole forwarding state - is refused. max_rules is already sized from the entries; size
+// number_tbl8s the same way (e.g. the number of distinct /24s holding a prefix longer
+// than /24, plus headroom).
+TEST_F(RouteTableTest, ManyHostRoutesInDistinctSlash24sAllResolve) {
+    std::vector<RouteEntry> entries;
+    for (uint32_t i = 0; i < 1000; ++i)
+        entries.push_back({Ipv4Prefix{Ipv4Address{(10u << 24) | (i << 8) | 1u}, 32}, connected(static_cast<uint16_t>(i % 7))});
+    const auto t = build(entries);
+    ASSERT_NE(t, nullptr);
+    for (uint32_t i = 0; i < 1000; ++i) {
+        const NextHop* h = t->lookup((10u << 24) | (i << 8) | 1u);
+        ASSERT_NE(h, nullptr) << i;
+        EXPECT_EQ(*h, connected(static_cast<uint16_t>(i % 7))) << i;
+        EXPECT_EQ(t->lookup((10u << 24) | (i << 8) | 2u), nullptr) << i;
+    }
 }
 
 TEST_F(RouteTableTest, TablesAreIndependent) {
