@@ -8,24 +8,22 @@
 #include "config/mbox_language.hpp"
 
 #include <algorithm>
-#include <span>
 #include <variant>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
+#include "config/mbox_manual_sa.hpp"
+#include "config/mbox_syntax.hpp"
 #include "config/value_parsing.hpp"
 
 namespace mbox::config {
 namespace {
 
-constexpr std::string_view kBlanks = " \t";
-
-using Keywords = std::span<const std::string_view>;
+using namespace mbox_syntax;
 
 constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat"};
 constexpr std::string_view kTopLevelIpKeywords[] = {"route"};
-constexpr std::string_view kIpsecKeywords[] = {"peer", "ike-policy", "esp-policy", "start", "stop"};
+constexpr std::string_view kIpsecKeywords[] = {"peer", "manual-sa", "ike-policy", "esp-policy", "start", "stop"};
 constexpr std::string_view kInterfaceKeywords[] = {"dpdk-device", "ip",       "mtu",        "enable",
                                                    "no",          "shutdown", "description"};
 constexpr std::string_view kInterfaceIpKeywords[] = {"address", "default-gateway"};
@@ -38,22 +36,9 @@ constexpr std::string_view kIkePolicyKeywords[] = {"authentication", "policy", "
 constexpr std::string_view kEspPolicyKeywords[] = {"policy", "keylife"};
 constexpr std::string_view kSnatOptionKeywords[] = {"tcp", "udp", "icmp", "src", "dst", "remark"};
 
-std::string_view trim(std::string_view text) {
-    const size_t first = text.find_first_not_of(kBlanks);
-    if (first == std::string_view::npos) return {};
-    return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
-}
-
-// Free text at the end of a line (description, psk, identities): surrounding double
-// quotes are optional and stripped, so the text may keep leading or trailing blanks.
-std::string_view strip_quotes(std::string_view text) {
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
-    return text;
-}
-
 // A sub-command written without its indentation, e.g. " mtu 1400" as "mtu 1400".
 bool is_block_keyword(std::string_view word) {
-    const Keywords block_keywords[] = {kInterfaceKeywords, kPeerKeywords, kIkePolicyKeywords};
+    const Keywords block_keywords[] = {kInterfaceKeywords, kPeerKeywords, kManualSaKeywords, kIkePolicyKeywords};
     for (const Keywords keywords : block_keywords) {
         for (const std::string_view keyword : keywords) {
             if (keyword != "ip" && equals_ignoring_case(word, keyword)) return true;
@@ -62,88 +47,22 @@ bool is_block_keyword(std::string_view word) {
     return false;
 }
 
-bool is_digits(std::string_view text) {
-    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-// A cursor over the blank-separated words of one line. consumed() is the text read
-// since the current command began, so messages can say "missing MTU after 'mtu'".
-class Words {
-public:
-    explicit Words(std::string_view line) : line_(line) {}
-
-    bool at_end() const { return start_of_next_word() == line_.size(); }
-
-    std::string_view peek() const {
-        const size_t start = start_of_next_word();
-        return line_.substr(start, end_of_word(start) - start);
-    }
-
-    // The next word, or "" at the end of the line.
-    std::string_view next() {
-        const size_t start = start_of_next_word();
-        position_ = end_of_word(start);
-        return line_.substr(start, position_ - start);
-    }
-
-    // Everything left on the line, trimmed.
-    std::string_view rest() {
-        const std::string_view text = trim(line_.substr(position_));
-        position_ = line_.size();
-        return text;
-    }
-
-    // A double-quoted text (with \" and \\ escapes) or a plain word; nullopt when the
-    // closing quote is missing.
-    std::optional<std::string> next_quoted() {
-        if (!peek().starts_with('"')) return std::string(next());
-        std::string text;
-        for (size_t at = start_of_next_word() + 1; at < line_.size(); ++at) {
-            char c = line_[at];
-            if (c == '"') {
-                position_ = at + 1;
-                return text;
-            }
-            if (c == '\\' && at + 1 < line_.size() && (line_[at + 1] == '"' || line_[at + 1] == '\\')) c = line_[++at];
-            text += c;
-        }
-        return std::nullopt;
-    }
-
-    void begin_command() { command_start_ = position_; }
-    std::string_view consumed() const { return trim(line_.substr(command_start_, position_ - command_start_)); }
-
-private:
-    size_t start_of_next_word() const {
-        const size_t start = line_.find_first_not_of(kBlanks, position_);
-        return start == std::string_view::npos ? line_.size() : start;
-    }
-    size_t end_of_word(size_t start) const {
-        const size_t end = line_.find_first_of(kBlanks, start);
-        return end == std::string_view::npos ? line_.size() : end;
-    }
-
-    std::string_view line_;
-    size_t position_ = 0;
-    size_t command_start_ = 0;
-};
-
 // The block that indented lines continue: a pointer into the config being built, or
 // to a scratch object when the header itself was wrong (its lines are still checked).
-using OpenBlock = std::variant<std::monostate, Interface*, Peer*, IkePolicy*, EspPolicy*>;
+using OpenBlock = std::variant<std::monostate, Interface*, Peer*, ManualSa*, IkePolicy*, EspPolicy*>;
 
-class MboxParser {
+class MboxParser : private LineReader {
 public:
-    explicit MboxParser(std::string_view file) : file_(file) {}
+    explicit MboxParser(std::string_view file) : LineReader(file) {}
 
     ParseResult parse(std::string_view text) {
         while (!text.empty()) {
             const size_t newline = text.find('\n');
-            ++line_number_;
+            next_line();
             parse_line(text.substr(0, newline));
             text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
         }
-        return {std::move(config_), std::move(diagnostics_)};
+        return {std::move(config_), take_diagnostics()};
     }
 
 private:
@@ -209,6 +128,7 @@ private:
         const std::string context{words.consumed()};
         const std::string_view keyword = words.next();
         if (is(keyword, "peer")) return parse_peer_header(words);
+        if (is(keyword, "manual-sa")) return parse_manual_sa_header(words);
         if (is(keyword, "ike-policy")) return parse_ike_policy_header(words);
         if (is(keyword, "esp-policy")) return parse_esp_policy_header(words);
         if (is(keyword, "start") || is(keyword, "stop")) {
@@ -242,7 +162,17 @@ private:
         parse_header_tail(peer, words);
     }
 
-    // The single-line form of interface and peer: one sub-command after the header.
+    void parse_manual_sa_header(Words& words) {
+        scratch_manual_sa_ = ManualSa{};
+        block_ = &scratch_manual_sa_;
+        const auto name = expect_word(words, "manual-sa name");
+        if (!name) return;
+        ManualSa& sa = find_or_add_manual_sa(*name);
+        block_ = &sa;
+        parse_header_tail(sa, words);
+    }
+
+    // The single-line form of interface, peer and manual-sa: one sub-command after the header.
     template <typename Target>
     void parse_header_tail(Target& target, Words& words) {
         if (!words.at_end() && parse_sub_command(target, words)) expect_end(words);
@@ -300,6 +230,17 @@ private:
         peer.where = here();
         return peer;
     }
+
+    ManualSa& find_or_add_manual_sa(std::string_view name) {
+        const auto found = std::ranges::find(config_.manual_sas, name, &ManualSa::name);
+        if (found != config_.manual_sas.end()) return *found;
+        ManualSa& sa = config_.manual_sas.emplace_back();
+        sa.name = name;
+        sa.where = here();
+        return sa;
+    }
+
+    bool parse_sub_command(ManualSa& sa, Words& words) { return parse_manual_sa_sub_command(sa, words, *this); }
 
     // ---- interface sub-commands ----
 
@@ -401,9 +342,9 @@ private:
         return unknown_keyword(keyword, context, kIkePolicyKeywords);
     }
 
-    // policy ENC HASH DHGROUP
+    // policy ENC HASH DHGROUP (CBC only: GCM is for ESP)
     bool parse_ike_proposal(IkePolicy& policy, Words& words) {
-        const auto encryption = expect_value(words, "encryption", parse_encryption_word);
+        const auto encryption = expect_value(words, "encryption", parse_ike_encryption_word);
         const auto hash = encryption ? expect_value(words, "hash", parse_hash_word) : std::nullopt;
         const auto group = hash ? expect_dh_group(words, "DH group") : std::nullopt;
         if (!group) return false;
@@ -422,18 +363,27 @@ private:
         return unknown_keyword(keyword, context, kEspPolicyKeywords);
     }
 
-    // policy ENC HASH [PFSGROUP]: a number after the hash is the PFS group.
+    // policy ENC HASH [PFSGROUP] or policy GCM [PFSGROUP]: a number after the
+    // algorithms is the PFS group.
     bool parse_esp_proposal(EspPolicy& policy, Words& words) {
         const auto encryption = expect_value(words, "encryption", parse_encryption_word);
-        const auto hash = encryption ? expect_value(words, "hash", parse_hash_word) : std::nullopt;
-        if (!hash) return false;
+        if (!encryption) return false;
+        std::optional<Hash> hash;
+        if (!is_aead(*encryption) || (!words.at_end() && parse_hash(words.peek()))) {
+            hash = expect_value(words, "hash", parse_hash_word);
+            if (!hash) return false;
+        }
+        if (const auto problem = esp_transform_problem(*encryption, hash)) {
+            error(*problem);
+            return false;
+        }
         std::optional<int> pfs_group;
         if (is_digits(words.peek())) {
             pfs_group = expect_dh_group(words, "PFS group");
             if (!pfs_group) return false;
         }
         policy.encryption = *encryption;
-        policy.hash = *hash;
+        policy.hash = hash;
         policy.pfs_group = pfs_group;
         return true;
     }
@@ -504,153 +454,17 @@ private:
         rules.insert(position, std::move(rule));
     }
 
-    // ---- reading arguments; each reports what is wrong and returns nothing then ----
-
-    std::optional<std::string_view> expect_word(Words& words, std::string_view what) {
-        if (words.at_end()) {
-            error(fmt::format("missing {} after '{}'", what, words.consumed()));
-            return std::nullopt;
-        }
-        return words.next();
-    }
-
-    // The rest of the line as free text; surrounding quotes stripped.
-    std::optional<std::string> expect_text(Words& words, std::string_view what) {
-        const std::string context{words.consumed()};
-        const std::string_view text = strip_quotes(words.rest());
-        if (text.empty()) {
-            error(fmt::format("missing {} after '{}'", what, context));
-            return std::nullopt;
-        }
-        return std::string(text);
-    }
-
-    std::optional<std::string> expect_quoted(Words& words, std::string_view what) {
-        if (!expect_word_ahead(words, what)) return std::nullopt;
-        const std::string context{words.consumed()};
-        auto text = words.next_quoted();
-        if (!text) error(fmt::format("missing closing quote in the text after '{}'", context));
-        return text;
-    }
-
-    bool expect_word_ahead(Words& words, std::string_view what) {
-        if (!words.at_end()) return true;
-        error(fmt::format("missing {} after '{}'", what, words.consumed()));
-        return false;
-    }
-
-    // Reads a word and converts it with `parse` (a value_parsing function).
-    template <typename ParseWord>
-    auto expect_value(Words& words, std::string_view what, ParseWord parse)
-        -> std::optional<std::remove_cvref_t<decltype(*parse(std::string_view{}))>> {
-        const auto word = expect_word(words, what);
-        if (!word) return std::nullopt;
-        const auto parsed = parse(*word);
-        if (!parsed) {
-            error(parsed.error());
-            return std::nullopt;
-        }
-        return *parsed;
-    }
-
-    std::optional<int> expect_number(Words& words, std::string_view what, NumberRange range) {
-        const auto parse = [&](std::string_view text) { return parse_number(text, what, range); };
-        const auto number = expect_value(words, what, parse);
-        if (!number) return std::nullopt;
-        return static_cast<int>(*number);
-    }
-
-    std::optional<Ipv4Address> expect_address(Words& words, std::string_view what) {
-        return expect_value(words, what, parse_address);
-    }
-
-    std::optional<Ipv4Prefix> expect_prefix(Words& words, std::string_view what) {
-        return expect_value(words, what, parse_prefix);
-    }
-
-    std::optional<std::vector<Ipv4Prefix>> expect_networks(Words& words, std::string_view context) {
-        return expect_value(words, "networks (P[,P...])", [&](std::string_view text) {
-            return parse_network_list(text, context);
-        });
-    }
-
-    std::optional<int> expect_dh_group(Words& words, std::string_view what) {
-        return expect_value(words, what, [&](std::string_view text) { return parse_dh_group(text, what); });
-    }
-
-    // The next word must be the only keyword in `expected`.
-    bool expect_keyword(Words& words, Keywords expected) {
-        const std::string context{words.consumed()};
-        if (words.at_end()) {
-            error(fmt::format("missing '{}' after '{}'", expected.front(), context));
-            return false;
-        }
-        const std::string_view keyword = words.next();
-        return is(keyword, expected.front()) || unknown_keyword(keyword, context, expected);
-    }
-
-    bool expect_end(Words& words) {
-        if (words.at_end()) return true;
-        const std::string context{words.consumed()};
-        error(fmt::format("extra argument '{}' after '{}'", words.next(), context));
-        return false;
-    }
-
-    // ---- small helpers ----
-
-    static bool is(std::string_view word, std::string_view keyword) { return equals_ignoring_case(word, keyword); }
-
-    template <typename Field, typename Value>
-    static bool set(Field& field, const std::optional<Value>& value) {
-        if (value) field = *value;
-        return value.has_value();
-    }
-
-    template <typename Field>
-    static bool set(Field& field, bool value) {
-        field = value;
-        return true;
-    }
-
-    static bool append(std::vector<Ipv4Prefix>& list, const std::optional<std::vector<Ipv4Prefix>>& more) {
-        if (more) list.insert(list.end(), more->begin(), more->end());
-        return more.has_value();
-    }
-
-    bool unknown_keyword(std::string_view keyword, std::string_view context, Keywords expected) {
-        const std::string after = context.empty() ? "" : fmt::format(" after '{}'", context);
-        const std::string choices = fmt::format("{}", fmt::join(expected, ", "));
-        if (keyword.empty()) {
-            error(fmt::format("missing keyword{} (expected one of: {})", after, choices));
-        } else {
-            error(fmt::format("unknown keyword '{}'{} (expected one of: {})", keyword, after, choices));
-        }
-        return false;
-    }
-
     void not_indented(std::string_view command) {
-        error(fmt::format("'{}' belongs inside a block: indent it under its interface, ipsec peer or policy header",
+        error(fmt::format("'{}' belongs inside a block: indent it under its interface, ipsec peer, manual-sa or "
+                          "policy header",
                           command));
     }
 
-    bool given_twice(std::string_view what) {
-        error(fmt::format("{} given twice", what));
-        return false;
-    }
-
-    SourceLocation here() const { return SourceLocation{file_, line_number_, {}}; }
-
-    void error(std::string message) {
-        diagnostics_.push_back(Diagnostic{Severity::Error, here(), std::move(message)});
-    }
-
-    std::string file_;
-    int line_number_ = 0;
     Config config_;
-    Diagnostics diagnostics_;
     OpenBlock block_;
     Interface scratch_interface_;
     Peer scratch_peer_;
+    ManualSa scratch_manual_sa_;
     IkePolicy scratch_ike_policy_;
     EspPolicy scratch_esp_policy_;
 };
@@ -673,12 +487,6 @@ std::string quoted(std::string_view text) {
         result += c;
     }
     return result + '"';
-}
-
-std::string network_list(const std::vector<Ipv4Prefix>& networks) {
-    std::string text;
-    for (const auto& network : networks) text += (text.empty() ? "" : ",") + network.to_string();
-    return text;
 }
 
 using Out = std::back_insert_iterator<std::string>;
@@ -705,7 +513,8 @@ void emit_ike_policy(Out out, const IkePolicy& policy) {
 
 void emit_esp_policy(Out out, const EspPolicy& policy) {
     fmt::format_to(out, "ipsec esp-policy {}\n", policy.id);
-    fmt::format_to(out, " policy {} {}", to_string(policy.encryption), to_string(policy.hash));
+    fmt::format_to(out, " policy {}", to_string(policy.encryption));
+    if (policy.hash) fmt::format_to(out, " {}", to_string(*policy.hash));
     if (policy.pfs_group) fmt::format_to(out, " {}", *policy.pfs_group);
     fmt::format_to(out, "\n keylife {}\n!\n", policy.keylife);
 }
@@ -753,6 +562,7 @@ std::string emit_mbox(const Config& config, EmitOptions options) {
     for (const auto& [id, policy] : config.ike_policies) emit_ike_policy(out, policy);
     for (const auto& [id, policy] : config.esp_policies) emit_esp_policy(out, policy);
     for (const auto& peer : config.peers) emit_peer(out, peer, options);
+    for (const auto& sa : config.manual_sas) emit_manual_sa(text, sa, options);
     for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
     if (!config.snat_rules.empty()) fmt::format_to(out, "!\n");
     fmt::format_to(out, "ipsec {}\n", config.ipsec_enabled ? "start" : "stop");

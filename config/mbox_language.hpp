@@ -19,10 +19,11 @@ struct ParseResult {
 //
 // Decisions where the appliance's manual is silent:
 //  * Keywords and algorithm words are accepted in any case; names (interfaces) are not.
-//  * Repeating `interface NAME` or `ipsec peer ADDR` reopens the same object (the
-//    single-line forms accumulate); a scalar setting given again replaces the old one,
-//    `ip address`, `local-net` and `remote-net` append. A policy or firewall-snat
-//    number defined twice is an error.
+//  * Repeating `interface NAME`, `ipsec peer ADDR` or `ipsec manual-sa NAME` reopens
+//    the same object (the single-line forms accumulate); a scalar setting given again
+//    replaces the old one (`inbound ...` replaces the whole inbound SA), `ip address`,
+//    `local-net` and `remote-net` append. A policy or firewall-snat number defined
+//    twice is an error.
 //  * Free text at the end of a line (description, psk, local-id, remote-id) is taken
 //    literally; one pair of surrounding double quotes is stripped, which is how
 //    leading or trailing blanks are written. A remark is a "quoted text" with \" and
@@ -32,7 +33,7 @@ struct ParseResult {
 ParseResult parse_mbox(std::string_view text, std::string_view file);
 
 struct EmitOptions {
-    bool redact_secrets = false;  // `show running-config` prints "psk ********"
+    bool redact_secrets = false;  // `show running-config` prints "psk ********", "enc-key ********"
 };
 
 // Canonical block form; parse_mbox(emit_mbox(c)) reproduces c (locations aside).

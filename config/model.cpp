@@ -17,6 +17,8 @@ constexpr std::pair<Encryption, std::string_view> kEncryptionWords[] = {
     {Encryption::Aes128, "AES"},
     {Encryption::Aes192, "AES-192"},
     {Encryption::Aes256, "AES-256"},
+    {Encryption::AesGcm128, "AES-GCM-128"},
+    {Encryption::AesGcm256, "AES-GCM-256"},
 };
 
 constexpr std::pair<Hash, std::string_view> kHashWords[] = {
@@ -97,11 +99,41 @@ std::optional<SnatAction> parse_snat_action(std::string_view text) { return valu
 std::optional<IpProtocol> parse_ip_protocol(std::string_view text) { return value_of(kProtocolWords, text); }
 
 std::string encryption_choices() { return choices_of(kEncryptionWords); }
+std::string ike_encryption_choices() {
+    std::string words;
+    for (const auto& [value, word] : kEncryptionWords) {
+        if (!is_aead(value)) words += (words.empty() ? "" : ", ") + std::string(word);
+    }
+    return words;
+}
 std::string hash_choices() { return choices_of(kHashWords); }
 std::string ike_authentication_choices() { return choices_of(kAuthenticationWords); }
 std::string snat_action_choices() { return choices_of(kSnatActionWords); }
 std::string ip_protocol_choices() { return choices_of(kProtocolWords); }
 std::string dh_group_choices() { return fmt::format("{}", fmt::join(kSupportedDhGroups, ", ")); }
+
+size_t esp_key_length(Encryption encryption) {
+    switch (encryption) {
+        case Encryption::TripleDes: return 24;
+        case Encryption::Aes128: return 16;
+        case Encryption::Aes192: return 24;
+        case Encryption::Aes256: return 32;
+        case Encryption::AesGcm128: return 16 + 4;
+        case Encryption::AesGcm256: return 32 + 4;
+    }
+    return 0;
+}
+
+size_t esp_key_length(Hash hash) {
+    switch (hash) {
+        case Hash::Md5: return 16;
+        case Hash::Md5_128: return 16;
+        case Hash::Sha1: return 20;
+        case Hash::Sha256: return 32;
+        case Hash::Sha512: return 64;
+    }
+    return 0;
+}
 
 bool is_supported_dh_group(int group) {
     return std::ranges::find(kSupportedDhGroups, group) != std::end(kSupportedDhGroups);

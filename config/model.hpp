@@ -3,6 +3,7 @@
 // the control thread applies it. Nothing here knows about DPDK or OpenSSL.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -51,8 +52,20 @@ struct Route {
     bool operator==(const Route&) const = default;
 };
 
-enum class Encryption { TripleDes, Aes128, Aes192, Aes256 };
+// CBC ciphers, which need a Hash beside them, and AES-GCM with a 16-byte ICV
+// (RFC 4106), an AEAD that authenticates by itself. GCM is for ESP only.
+enum class Encryption { TripleDes, Aes128, Aes192, Aes256, AesGcm128, AesGcm256 };
 enum class Hash { Md5, Md5_128, Sha1, Sha256, Sha512 };
+
+constexpr bool is_aead(Encryption encryption) {
+    return encryption == Encryption::AesGcm128 || encryption == Encryption::AesGcm256;
+}
+
+// Bytes of key material an ESP SA takes for each algorithm, as `ip xfrm state` takes
+// it: for GCM the AES key followed by the 4-byte salt (RFC 4106 section 8.1); for a
+// hash the HMAC key, as long as the hash output (RFC 2404, 2403, 4868).
+size_t esp_key_length(Encryption);
+size_t esp_key_length(Hash);
 enum class IkeAuthentication { Psk, RsaSig };
 
 // Defaults follow the appliance: a policy line that omits keylife gets these.
@@ -75,7 +88,7 @@ struct IkePolicy {
 struct EspPolicy {
     int id = 0;
     Encryption encryption = Encryption::Aes128;
-    Hash hash = Hash::Sha1;
+    std::optional<Hash> hash = Hash::Sha1;  // absent exactly when the encryption is GCM
     std::optional<int> pfs_group;  // absent: no PFS
     uint32_t keylife = kDefaultEspKeylife;
     SourceLocation where;
@@ -101,6 +114,51 @@ struct Peer {
     bool operator==(const Peer&) const = default;
 };
 
+// One direction of a manually keyed SA: `inbound|outbound spi SPI enc-key KEY [auth-key KEY]`.
+struct ManualSaKeys {
+    uint32_t spi = 0;                 // 256..0xffffffff (RFC 4303 section 2.1: 1..255 reserved, 0 invalid)
+    std::vector<uint8_t> enc_key;     // GCM: key then 4-byte salt
+    std::vector<uint8_t> auth_key;    // HMAC key; empty with GCM
+    std::string enc_key_file;         // YAML only: where the key lives; enc_key holds its content
+    std::string auth_key_file;
+    SourceLocation where;             // the inbound/outbound line, for key diagnostics
+
+    bool operator==(const ManualSaKeys&) const = default;
+};
+
+// ESP in UDP (RFC 3948) with fixed ports, for a manual SA through NAT.
+struct UdpEncap {
+    uint16_t source_port = 4500;
+    uint16_t destination_port = 4500;
+
+    bool operator==(const UdpEncap&) const = default;
+};
+
+// The anti-replay window in packets: 0 turns the check off (RFC 4303 section 3.4.3
+// lets a receiver do so), otherwise 32 (RFC 4303's minimum) to 65536.
+inline constexpr uint32_t kDefaultReplayWindow = 1024;
+
+// `ipsec manual-sa NAME`: an ESP tunnel keyed by hand, with no IKE. Optional fields
+// are optional in the language too (a block may be written over several single
+// lines); validation says which are missing.
+struct ManualSa {
+    std::string name;
+    std::optional<Ipv4Address> local_ip;    // `local ip A`: must be one of our interface addresses
+    std::optional<Ipv4Address> peer;        // `peer A`: the tunnel's far end
+    std::vector<Ipv4Prefix> local_nets;     // `local-net P[,P...]`, may repeat
+    std::vector<Ipv4Prefix> remote_nets;    // `remote-net P[,P...]`, may repeat
+    std::optional<Encryption> encryption;   // `esp ENC [HASH]`
+    std::optional<Hash> hash;               // required with CBC, absent with GCM
+    std::optional<ManualSaKeys> inbound;
+    std::optional<ManualSaKeys> outbound;
+    std::optional<UdpEncap> udp_encap;      // `udp-encap SPORT DPORT`
+    uint32_t replay_window = kDefaultReplayWindow;
+    bool esn = false;                       // extended (64-bit) sequence numbers
+    SourceLocation where;
+
+    bool operator==(const ManualSa&) const = default;
+};
+
 enum class SnatAction { Exempt, Overload };
 enum class IpProtocol : uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
 
@@ -123,6 +181,7 @@ struct Config {
     std::map<int, IkePolicy> ike_policies;      // by policy number
     std::map<int, EspPolicy> esp_policies;
     std::vector<Peer> peers;                    // in the order written
+    std::vector<ManualSa> manual_sas;           // in the order written
     std::vector<SnatRule> snat_rules;           // sorted by rule number
     bool ipsec_enabled = false;                 // `ipsec start` (true) / `ipsec stop` (false)
     SourceLocation ipsec_enabled_where;
@@ -137,7 +196,8 @@ std::string_view to_string(Hash);
 std::string_view to_string(IkeAuthentication);
 std::string_view to_string(SnatAction);
 std::string_view to_string(IpProtocol);
-std::optional<Encryption> parse_encryption(std::string_view);  // 3DES AES AES-192 AES-256, any case
+// 3DES AES AES-192 AES-256 AES-GCM-128 AES-GCM-256, any case
+std::optional<Encryption> parse_encryption(std::string_view);
 std::optional<Hash> parse_hash(std::string_view);              // MD5 MD5-128 SHA SHA-256 SHA-512, any case
 std::optional<IkeAuthentication> parse_ike_authentication(std::string_view);  // psk rsa-sig
 std::optional<SnatAction> parse_snat_action(std::string_view);                // exempt overload
@@ -151,6 +211,7 @@ bool is_supported_dh_group(int group);
 // The accepted words, comma-separated ("3DES, AES, AES-192, AES-256"), for messages
 // that tell the reader what they could have written.
 std::string encryption_choices();
+std::string ike_encryption_choices();  // the CBC ciphers only
 std::string hash_choices();
 std::string ike_authentication_choices();
 std::string snat_action_choices();

@@ -19,6 +19,10 @@ bool covers(const std::vector<Ipv4Prefix>& rule_networks, const Ipv4Prefix& traf
     });
 }
 
+bool contains(const std::vector<Ipv4Prefix>& networks, const Ipv4Prefix& network) {
+    return std::ranges::find(networks, network) != networks.end();
+}
+
 bool is_connected(const Interface& interface, Ipv4Address address) {
     return std::ranges::any_of(interface.addresses, [&](const Ipv4Prefix& p) { return p.contains(address); });
 }
@@ -31,7 +35,9 @@ public:
         for (size_t i = 0; i < config_.interfaces.size(); ++i) check_interface(i);
         for (const auto& route : config_.routes) check_route(route);
         for (const auto& [id, policy] : config_.ike_policies) check_ike_policy(policy);
+        for (const auto& [id, policy] : config_.esp_policies) check_esp_policy(policy);
         for (size_t i = 0; i < config_.peers.size(); ++i) check_peer(i);
+        for (size_t i = 0; i < config_.manual_sas.size(); ++i) check_manual_sa(i);
         for (size_t i = 0; i < config_.snat_rules.size(); ++i) check_snat_rule(i);
         return std::move(diagnostics_);
     }
@@ -80,6 +86,14 @@ private:
         }
     }
 
+    // The parsers never produce a CBC policy without a hash or GCM with one; a model
+    // built by code might.
+    void check_esp_policy(const EspPolicy& policy) {
+        if (const auto problem = esp_transform_problem(policy.encryption, policy.hash)) {
+            error(policy.where, fmt::format("esp-policy {}: {}", policy.id, *problem));
+        }
+    }
+
     void check_peer(size_t index) {
         const Peer& peer = config_.peers[index];
         const std::string name = peer.address.to_string();
@@ -92,7 +106,7 @@ private:
         }
         check_peer_networks(peer, name);
         check_peer_policies(peer, name);
-        check_tunnel_not_translated(peer, name);
+        check_tunnel_not_translated(peer.where, fmt::format("peer {}", name), peer.local_nets, peer.remote_nets);
     }
 
     void check_peer_networks(const Peer& peer, const std::string& name) {
@@ -128,17 +142,119 @@ private:
         return nullptr;
     }
 
+    // ---- manual SAs ----
+
+    void check_manual_sa(size_t index) {
+        const ManualSa& sa = config_.manual_sas[index];
+        const std::string subject = fmt::format("manual-sa {}", sa.name);
+        const auto earlier = std::span(config_.manual_sas).first(index);
+        if (const auto* same = find_earlier(earlier, &ManualSa::name, sa.name)) {
+            error(sa.where, fmt::format("{} is already defined at {}", subject, same->where.file_and_line()));
+        }
+        check_manual_sa_addresses(sa, subject);
+        if (sa.local_nets.empty()) error(sa.where, fmt::format("{}: no local-net given", subject));
+        if (sa.remote_nets.empty()) error(sa.where, fmt::format("{}: no remote-net given", subject));
+        check_networks(sa.where, sa.local_nets, fmt::format("{} local-net", subject));
+        check_networks(sa.where, sa.remote_nets, fmt::format("{} remote-net", subject));
+        check_manual_sa_algorithms(sa, subject);
+        check_manual_sa_unique(sa, earlier, subject);
+        check_tunnel_not_translated(sa.where, subject, sa.local_nets, sa.remote_nets);
+    }
+
+    void check_manual_sa_addresses(const ManualSa& sa, const std::string& subject) {
+        if (!sa.local_ip) {
+            error(sa.where, fmt::format("{}: no local ip given", subject));
+        } else if (!is_our_address(*sa.local_ip)) {
+            error(sa.where, fmt::format("{}: local ip {} is not an address of any interface", subject,
+                                        sa.local_ip->to_string()));
+        }
+        if (!sa.peer) error(sa.where, fmt::format("{}: no peer given", subject));
+    }
+
+    void check_manual_sa_algorithms(const ManualSa& sa, const std::string& subject) {
+        if (!sa.encryption) {
+            error(sa.where, fmt::format("{}: no 'esp ENC [HASH]' given", subject));
+        } else if (const auto problem = esp_transform_problem(*sa.encryption, sa.hash)) {
+            error(sa.where, fmt::format("{}: {}", subject, *problem));
+        }
+        const bool algorithms_known = sa.encryption && !esp_transform_problem(*sa.encryption, sa.hash);
+        for (const auto& [direction, keys] : {std::pair{"inbound", &sa.inbound}, std::pair{"outbound", &sa.outbound}}) {
+            if (!*keys) {
+                error(sa.where, fmt::format("{}: no '{} spi SPI enc-key KEY' given", subject, direction));
+            } else if (algorithms_known) {
+                check_manual_sa_keys(**keys, *sa.encryption, sa.hash, fmt::format("{}: {}", subject, direction));
+            }
+        }
+    }
+
+    // Key lengths as `ip xfrm state` takes them (model.hpp, esp_key_length).
+    void check_manual_sa_keys(const ManualSaKeys& keys, Encryption encryption, std::optional<Hash> hash,
+                              const std::string& subject) {
+        const size_t enc_length = esp_key_length(encryption);
+        if (keys.enc_key.size() != enc_length) {
+            const std::string salt = is_aead(encryption)
+                                         ? fmt::format(" ({}-byte key and 4-byte salt)", enc_length - 4)
+                                         : "";
+            error(keys.where, fmt::format("{} enc-key is {} bytes, but {} takes {}{}", subject, keys.enc_key.size(),
+                                          to_string(encryption), enc_length, salt));
+        }
+        if (!hash) {
+            if (!keys.auth_key.empty()) {
+                error(keys.where, fmt::format("{} auth-key given, but {} takes none (GCM authenticates the packets "
+                                              "itself)",
+                                              subject, to_string(encryption)));
+            }
+            return;
+        }
+        const size_t auth_length = esp_key_length(*hash);
+        if (keys.auth_key.empty()) {
+            error(keys.where, fmt::format("{} has no auth-key, but {} needs one of {} bytes", subject,
+                                          to_string(*hash), auth_length));
+        } else if (keys.auth_key.size() != auth_length) {
+            error(keys.where, fmt::format("{} auth-key is {} bytes, but {} takes {}", subject, keys.auth_key.size(),
+                                          to_string(*hash), auth_length));
+        }
+    }
+
+    // Inbound ESP finds its SA by SPI alone (DESIGN.md, data path step 3), and the
+    // outbound policy lookup by local-net x remote-net: both must be unambiguous.
+    void check_manual_sa_unique(const ManualSa& sa, std::span<const ManualSa> earlier, const std::string& subject) {
+        for (const ManualSa& other : earlier) {
+            if (sa.inbound && other.inbound && sa.inbound->spi == other.inbound->spi) {
+                error(sa.inbound->where, fmt::format("{}: inbound SPI 0x{:x} is already used by manual-sa {}", subject,
+                                                     sa.inbound->spi, other.name));
+            }
+            for (const auto& local : sa.local_nets) {
+                for (const auto& remote : sa.remote_nets) {
+                    if (!contains(other.local_nets, local) || !contains(other.remote_nets, remote)) continue;
+                    error(sa.where, fmt::format("{}: traffic {} -> {} is already carried by manual-sa {}", subject,
+                                                local.to_string(), remote.to_string(), other.name));
+                }
+            }
+        }
+    }
+
+    bool is_our_address(Ipv4Address address) const {
+        return std::ranges::any_of(config_.interfaces, [&](const Interface& interface) {
+            return std::ranges::any_of(interface.addresses, [&](const Ipv4Prefix& p) { return p.address == address; });
+        });
+    }
+
+    // ---- tunnels and NAT ----
+
     // The outbound chain runs before the IPsec policy lookup (DESIGN.md, data path
     // step 4): tunnel traffic that meets an overload rule first leaves translated
-    // and no longer matches the tunnel's selectors.
-    void check_tunnel_not_translated(const Peer& peer, const std::string& name) {
-        for (const auto& local : peer.local_nets) {
-            for (const auto& remote : peer.remote_nets) {
+    // and no longer matches the tunnel's selectors. `subject`: "peer A", "manual-sa NAME".
+    void check_tunnel_not_translated(const SourceLocation& where, const std::string& subject,
+                                     const std::vector<Ipv4Prefix>& local_nets,
+                                     const std::vector<Ipv4Prefix>& remote_nets) {
+        for (const auto& local : local_nets) {
+            for (const auto& remote : remote_nets) {
                 for (const SnatRule* rule : deciding_rules_per_interface(local, remote)) {
                     if (rule->action != SnatAction::Overload) continue;
-                    warning(peer.where, fmt::format("peer {}: traffic {} -> {} is caught by overload rule {} with no "
-                                                    "exempt rule before it",
-                                                    name, local.to_string(), remote.to_string(), rule->rule));
+                    warning(where, fmt::format("{}: traffic {} -> {} is caught by overload rule {} with no exempt rule "
+                                               "before it",
+                                               subject, local.to_string(), remote.to_string(), rule->rule));
                 }
             }
         }

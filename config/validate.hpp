@@ -10,7 +10,12 @@ namespace mbox::config {
 // bits set, a peer naming a missing ike/esp policy, MD5-128 in an ESP policy used by
 // an IKEv1 peer (and in any IKEv1 ike-policy), a PSK missing for a PSK policy, a
 // firewall-snat rule on an undefined interface, a peer without local/remote nets.
-// Warnings: a tunnel's traffic caught by an overload rule with no exemption before it.
+// Manual SAs: a duplicate name; a missing local ip, peer, net, esp, inbound or
+// outbound; a local ip that is none of our interface addresses; a key of the wrong
+// length for its algorithm, a CBC SA without auth-key, a GCM SA with one; an inbound
+// SPI used by two manual SAs; a local-net x remote-net pair carried by two.
+// Warnings: a tunnel's (peer's or manual SA's) traffic caught by an overload rule
+// with no exemption before it.
 Diagnostics validate(const Config&);
 
 }  // namespace mbox::config

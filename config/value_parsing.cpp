@@ -104,6 +104,25 @@ Parsed<Encryption> parse_encryption_word(std::string_view text) {
     return word_or_failure(parse_encryption(text), "encryption", text, encryption_choices());
 }
 
+Parsed<Encryption> parse_ike_encryption_word(std::string_view text) {
+    const auto encryption = parse_encryption(text);
+    if (encryption && is_aead(*encryption)) {
+        return Failure{fmt::format("encryption {} is for ESP only, not for an ike-policy (expected one of: {})",
+                                   to_string(*encryption), ike_encryption_choices())};
+    }
+    return word_or_failure(encryption, "encryption", text, ike_encryption_choices());
+}
+
+std::optional<std::string> esp_transform_problem(Encryption encryption, std::optional<Hash> hash) {
+    if (is_aead(encryption) && hash) {
+        return fmt::format("{} takes no hash (GCM authenticates the packets itself)", to_string(encryption));
+    }
+    if (!is_aead(encryption) && !hash) {
+        return fmt::format("{} needs a hash (expected one of: {})", to_string(encryption), hash_choices());
+    }
+    return std::nullopt;
+}
+
 Parsed<Hash> parse_hash_word(std::string_view text) {
     return word_or_failure(parse_hash(text), "hash", text, hash_choices());
 }
@@ -130,6 +149,55 @@ Parsed<int> parse_ike_version(std::string_view text) {
     if (text == "1") return 1;
     if (text == "2") return 2;
     return Failure{fmt::format("invalid IKE version '{}' (expected 1 or 2)", text)};
+}
+
+
+Parsed<uint32_t> parse_spi(std::string_view text) {
+    // Hex after "0x"; decimal without a leading zero (which some tools read as octal).
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    const std::string_view digits = hex ? text.substr(2) : text;
+    const bool well_formed = hex ? digits.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos
+                                 : is_all_digits(digits) && digits.front() != '0';
+    uint64_t value = 0;
+    const char* end = digits.data() + digits.size();
+    const auto result = well_formed ? std::from_chars(digits.data(), end, value, hex ? 16 : 10)
+                                    : std::from_chars_result{};
+    if (well_formed && result.ec == std::errc{} && result.ptr == end && value >= 256 && value <= 0xffffffff) {
+        return static_cast<uint32_t>(value);
+    }
+    return Failure{fmt::format("invalid SPI '{}' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, "
+                               "1..255 reserved)",
+                               text)};
+}
+
+Parsed<std::vector<uint8_t>> parse_key(std::string_view text, std::string_view what) {
+    if (!text.empty() && text.find_first_not_of('*') == std::string_view::npos) {
+        return Failure{fmt::format("{} is redacted ('{}'): write the key itself", what, text)};
+    }
+    const size_t start = text.starts_with("0x") || text.starts_with("0X") ? 2 : 0;
+    const std::string_view digits = text.substr(start);
+    if (digits.empty()) return Failure{fmt::format("invalid {}: no hex digits", what)};
+    const size_t bad = digits.find_first_not_of("0123456789abcdefABCDEF");
+    if (bad != std::string_view::npos) {
+        return Failure{fmt::format("invalid {}: character {} is not a hex digit (expected hex, 0x prefix optional)",
+                                   what, start + bad + 1)};
+    }
+    if (digits.size() % 2 != 0) {
+        return Failure{fmt::format("invalid {}: odd number of hex digits ({}; expected whole bytes)", what,
+                                   digits.size())};
+    }
+    std::vector<uint8_t> bytes(digits.size() / 2);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        std::from_chars(digits.data() + 2 * i, digits.data() + 2 * i + 2, bytes[i], 16);
+    }
+    return bytes;
+}
+
+Parsed<uint32_t> parse_replay_window(std::string_view text) {
+    const auto number = parse_number(text, "replay-window", {0, 65536});
+    if (number && (*number == 0 || *number >= 32)) return static_cast<uint32_t>(*number);
+    return Failure{fmt::format("invalid replay-window '{}' (expected 0 to turn the check off, or a number 32..65536)",
+                               text)};
 }
 
 }  // namespace mbox::config

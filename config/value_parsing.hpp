@@ -52,6 +52,7 @@ inline constexpr NumberRange kMtuRange{68, 9600};
 inline constexpr NumberRange kKeylifeRange{60, 86400};       // seconds, IKE and ESP alike
 inline constexpr NumberRange kPolicyNumberRange{1, 65535};   // ike-policy / esp-policy numbers
 inline constexpr NumberRange kSnatRuleNumberRange{1, 65535};
+inline constexpr NumberRange kUdpPortRange{1, 65535};
 
 // "invalid MTU '20' (expected a number 68..9600)"
 Parsed<int64_t> parse_number(std::string_view text, std::string_view what, NumberRange range);
@@ -68,7 +69,13 @@ std::string host_bits_message(std::string_view context, const Ipv4Prefix& prefix
 
 // "unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)"
 Parsed<Encryption> parse_encryption_word(std::string_view text);
+// An ike-policy's encryption: a CBC cipher. "encryption AES-GCM-128 is for ESP only,
+// not for an ike-policy (expected one of: 3DES, AES, AES-192, AES-256)"
+Parsed<Encryption> parse_ike_encryption_word(std::string_view text);
 Parsed<Hash> parse_hash_word(std::string_view text);
+// What is wrong with an ESP encryption/hash pair, if anything: a CBC cipher needs a
+// hash, GCM takes none. "AES-GCM-128 takes no hash (GCM authenticates the packets itself)"
+std::optional<std::string> esp_transform_problem(Encryption, std::optional<Hash>);
 Parsed<IkeAuthentication> parse_authentication_word(std::string_view text);
 Parsed<SnatAction> parse_snat_action_word(std::string_view text);
 Parsed<IpProtocol> parse_protocol_word(std::string_view text);
@@ -76,5 +83,15 @@ Parsed<IpProtocol> parse_protocol_word(std::string_view text);
 Parsed<int> parse_dh_group(std::string_view text, std::string_view what);
 // "invalid IKE version '3' (expected 1 or 2)"
 Parsed<int> parse_ike_version(std::string_view text);
+
+// An ESP SPI, decimal or 0x hex, 256..0xffffffff (RFC 4303 section 2.1).
+// "invalid SPI '255' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, 1..255 reserved)"
+Parsed<uint32_t> parse_spi(std::string_view text);
+// Key bytes written in hex, 0x prefix optional, whole bytes. `what` names the key
+// ("enc-key"). The messages never repeat the key: "invalid enc-key: character 7 is
+// not a hex digit (expected hex, 0x prefix optional)".
+Parsed<std::vector<uint8_t>> parse_key(std::string_view text, std::string_view what);
+// "invalid replay-window '16' (expected 0 to turn the check off, or a number 32..65536)"
+Parsed<uint32_t> parse_replay_window(std::string_view text);
 
 }  // namespace mbox::config

@@ -107,7 +107,8 @@ private:
             if (key == "ike-policies") return for_each_entry(value, entries_by(&YamlReader::read_ike_policy));
             if (key == "esp-policies") return for_each_entry(value, entries_by(&YamlReader::read_esp_policy));
             if (key == "peers") return for_each_entry(value, entries_by(&YamlReader::read_peer));
-            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "peers"});
+            if (key == "manual-sas") return for_each_entry(value, entries_by(&YamlReader::read_manual_sa));
+            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "peers", "manual-sas"});
         });
     }
 
@@ -170,7 +171,9 @@ private:
             if (name == "authentication") {
                 return set(policy.authentication, read_parsed(value, "authentication", parse_authentication_word));
             }
-            if (name == "encryption") return set(policy.encryption, read_encryption(value));
+            if (name == "encryption") {
+                return set(policy.encryption, read_parsed(value, "encryption", parse_ike_encryption_word));
+            }
             if (name == "hash") return set(policy.hash, read_hash(value));
             if (name == "dh-group") return set(policy.dh_group, read_dh_group(value, "DH group"));
             if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
@@ -188,13 +191,22 @@ private:
         EspPolicy& policy = config_.esp_policies[*id];
         policy.id = *id;
         policy.where = where(field);
+        std::optional<Field> hash_field;
         for_each_entry(field, [&](const std::string& name, const Field& value) {
             if (name == "encryption") return set(policy.encryption, read_encryption(value));
-            if (name == "hash") return set(policy.hash, read_hash(value));
+            if (name == "hash") {
+                hash_field = value;
+                return set(policy.hash, read_hash(value));
+            }
             if (name == "pfs-group") return set(policy.pfs_group, read_dh_group(value, "PFS group"));
             if (name == "keylife") return set(policy.keylife, read_number(value, "keylife", kKeylifeRange));
             unknown_key(name, value, {"encryption", "hash", "pfs-group", "keylife"});
         });
+        // The hash defaults to SHA for a CBC cipher; GCM takes none.
+        if (is_aead(policy.encryption)) {
+            if (hash_field) error(*hash_field, *esp_transform_problem(policy.encryption, Hash::Sha1));
+            policy.hash.reset();
+        }
     }
 
     void read_peer(const std::string& key, const Field& field) {
@@ -209,7 +221,7 @@ private:
         peer.where = where(field);
         for_each_entry(field, [&](const std::string& name, const Field& value) { read_peer_entry(peer, name, value); });
         if (!peer.psk.empty() && !peer.psk_file.empty()) return error(field, "give psk or psk-file, not both");
-        if (!peer.psk_file.empty()) peer.psk = read_psk_file(peer.psk_file, field);
+        if (!peer.psk_file.empty()) peer.psk = read_secret_file(peer.psk_file, "psk-file", field);
         config_.peers.push_back(std::move(peer));
     }
 
@@ -229,24 +241,150 @@ private:
                                  "ike-policy", "esp-policy", "psk", "psk-file"});
     }
 
-    // The secret lives apart from the configuration; a relative name is relative to
-    // the YAML file's directory. One line; a final newline is not part of the key.
-    std::string read_psk_file(const std::string& name, const Field& field) {
+    // ---- manual SAs ----
+
+    void read_manual_sa(const std::string& name, const Field& field) {
+        if (!check_word(name, field, "manual-sa name")) return;
+        const auto existing = std::ranges::find(config_.manual_sas, name, &ManualSa::name);
+        if (existing != config_.manual_sas.end()) {
+            return already_defined(field, fmt::format("manual-sa {}", name), existing->where);
+        }
+        ManualSa sa;
+        sa.name = name;
+        sa.where = where(field);
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            read_manual_sa_entry(sa, key, value);
+        });
+        if (sa.encryption) {
+            if (const auto problem = esp_transform_problem(*sa.encryption, sa.hash)) error(field, *problem);
+        }
+        config_.manual_sas.push_back(std::move(sa));
+    }
+
+    void read_manual_sa_entry(ManualSa& sa, const std::string& key, const Field& value) {
+        if (key == "local-ip") return set(sa.local_ip, read_parsed(value, "address", parse_address));
+        if (key == "peer") return set(sa.peer, read_parsed(value, "address", parse_address));
+        if (key == "local-nets") return set(sa.local_nets, read_networks(value, "local-net"));
+        if (key == "remote-nets") return set(sa.remote_nets, read_networks(value, "remote-net"));
+        if (key == "encryption") return set(sa.encryption, read_encryption(value));
+        if (key == "hash") return set(sa.hash, read_hash(value));
+        if (key == "inbound") return set(sa.inbound, read_manual_sa_keys(value));
+        if (key == "outbound") return set(sa.outbound, read_manual_sa_keys(value));
+        if (key == "udp-encap") return set(sa.udp_encap, read_udp_encap(value));
+        if (key == "replay-window") {
+            return set(sa.replay_window, read_parsed(value, "replay-window", parse_replay_window));
+        }
+        if (key == "esn") return set(sa.esn, read_bool(value));
+        unknown_key(key, value, {"local-ip", "peer", "local-nets", "remote-nets", "encryption", "hash", "inbound",
+                                 "outbound", "udp-encap", "replay-window", "esn"});
+    }
+
+    // {spi, enc-key | enc-key-file, auth-key | auth-key-file}
+    std::optional<ManualSaKeys> read_manual_sa_keys(const Field& field) {
+        ManualSaKeys keys;
+        keys.where = where(field);
+        std::set<std::string> given;
+        bool all_read = true;
+        const auto read_key = [&](std::vector<uint8_t>& key, const Field& value, std::string_view what) {
+            const auto bytes = read_parsed(value, what, [&](std::string_view text) { return parse_key(text, what); });
+            all_read = set_if(key, bytes) && all_read;
+        };
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            given.insert(key);
+            if (key == "spi") {
+                all_read = set_if(keys.spi, read_parsed(value, "SPI", parse_spi)) && all_read;
+                return;
+            }
+            if (key == "enc-key") return read_key(keys.enc_key, value, "enc-key");
+            if (key == "auth-key") return read_key(keys.auth_key, value, "auth-key");
+            if (key == "enc-key-file") return set(keys.enc_key_file, read_text(value, "file name"));
+            if (key == "auth-key-file") return set(keys.auth_key_file, read_text(value, "file name"));
+            all_read = false;
+            unknown_key(key, value, {"spi", "enc-key", "enc-key-file", "auth-key", "auth-key-file"});
+        });
+        const bool has_enc_key = given.contains("enc-key") || given.contains("enc-key-file");
+        if (!check_required(field, {{"spi", given.contains("spi")}, {"enc-key", has_enc_key}})) return std::nullopt;
+        for (const std::string_view what : {"enc-key", "auth-key"}) {
+            const std::string file_key = fmt::format("{}-file", what);
+            if (given.contains(std::string(what)) && given.contains(file_key)) {
+                error(field, fmt::format("give {} or {}, not both", what, file_key));
+                return std::nullopt;
+            }
+        }
+        all_read = read_key_file(keys.enc_key, keys.enc_key_file, "enc-key", field) && all_read;
+        all_read = read_key_file(keys.auth_key, keys.auth_key_file, "auth-key", field) && all_read;
+        if (!all_read) return std::nullopt;
+        return keys;
+    }
+
+    // A key kept apart: hex in a file, blanks and line breaks ignored (`xxd -p` wraps).
+    bool read_key_file(std::vector<uint8_t>& key, const std::string& name, std::string_view what, const Field& field) {
+        if (name.empty()) return true;
+        const std::string file_key = fmt::format("{}-file", what);
+        std::string text = read_secret_file(name, file_key, field, /*one_line=*/false);
+        if (text.empty()) return false;  // reported by read_secret_file
+        std::erase_if(text, [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+        const std::string path = resolve(name).string();
+        if (text.empty()) {
+            error(field, fmt::format("{} '{}' is empty", file_key, path));
+            return false;
+        }
+        const auto bytes = parse_key(text, fmt::format("{} in {} '{}'", what, file_key, path));
+        if (!bytes) {
+            error(field, bytes.error());
+            return false;
+        }
+        key = *bytes;
+        return true;
+    }
+
+    std::optional<UdpEncap> read_udp_encap(const Field& field) {
+        UdpEncap encap;
+        bool has_source = false;
+        bool has_destination = false;
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "source-port") {
+                return set(encap.source_port, read_number(value, "UDP source port", kUdpPortRange), has_source);
+            }
+            if (key == "destination-port") {
+                return set(encap.destination_port, read_number(value, "UDP destination port", kUdpPortRange),
+                           has_destination);
+            }
+            unknown_key(key, value, {"source-port", "destination-port"});
+        });
+        if (!check_required(field, {{"source-port", has_source}, {"destination-port", has_destination}})) {
+            return std::nullopt;
+        }
+        return encap;
+    }
+
+    // ---- secrets kept in files ----
+
+    // A relative name is relative to the YAML file's directory.
+    std::filesystem::path resolve(const std::string& name) const {
         const std::filesystem::path written(name);
-        const std::filesystem::path path = written.is_absolute() ? written : directory_ / written;
+        return written.is_absolute() ? written : directory_ / written;
+    }
+
+    // The secret lives apart from the configuration. A final newline is not part of
+    // it; `one_line` secrets (a psk) may not hold another.
+    std::string read_secret_file(const std::string& name, std::string_view kind, const Field& field,
+                                 bool one_line = true) {
+        const std::filesystem::path path = resolve(name);
         std::ifstream in(path, std::ios::binary);
         std::ostringstream content;
         if (in) content << in.rdbuf();
-        std::string psk = content.str();
-        while (!psk.empty() && (psk.back() == '\n' || psk.back() == '\r')) psk.pop_back();
+        std::string secret = content.str();
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
         if (!in || in.bad() || std::filesystem::is_directory(path)) {
-            error(field, fmt::format("cannot read psk-file '{}'", path.string()));
-        } else if (psk.empty()) {
-            error(field, fmt::format("psk-file '{}' is empty", path.string()));
-        } else if (psk.find_first_of("\r\n") != std::string::npos) {
-            error(field, fmt::format("psk-file '{}' holds more than one line", path.string()));
+            error(field, fmt::format("cannot read {} '{}'", kind, path.string()));
+            secret.clear();
+        } else if (secret.empty()) {
+            error(field, fmt::format("{} '{}' is empty", kind, path.string()));
+        } else if (one_line && secret.find_first_of("\r\n") != std::string::npos) {
+            error(field, fmt::format("{} '{}' holds more than one line", kind, path.string()));
         }
-        return psk;
+        return secret;
     }
 
     void read_snat_rule(const Field& field) {
@@ -456,6 +594,13 @@ private:
         if (value) target = *value;
     }
 
+    // set() that says whether there was a value.
+    template <typename Target, typename Value>
+    static bool set_if(Target& target, const std::optional<Value>& value) {
+        set(target, value);
+        return value.has_value();
+    }
+
     template <typename Target, typename Value>
     static void set(Target& target, const std::optional<Value>& value, bool& present) {
         set(target, value);
@@ -522,7 +667,7 @@ void emit_ike_policy(YAML::Emitter& out, const IkePolicy& policy) {
 void emit_esp_policy(YAML::Emitter& out, const EspPolicy& policy) {
     out << YAML::Key << policy.id << YAML::Value << YAML::Flow << YAML::BeginMap;
     out << YAML::Key << "encryption" << YAML::Value << std::string(to_string(policy.encryption));
-    out << YAML::Key << "hash" << YAML::Value << std::string(to_string(policy.hash));
+    if (policy.hash) out << YAML::Key << "hash" << YAML::Value << std::string(to_string(*policy.hash));
     if (policy.pfs_group) out << YAML::Key << "pfs-group" << YAML::Value << *policy.pfs_group;
     out << YAML::Key << "keylife" << YAML::Value << policy.keylife << YAML::EndMap;
 }
@@ -550,6 +695,51 @@ void emit_peer(YAML::Emitter& out, const Peer& peer, EmitOptions options) {
     out << YAML::EndMap;
 }
 
+std::string hex(const std::vector<uint8_t>& bytes) {
+    std::string text = "0x";
+    for (const uint8_t byte : bytes) text += fmt::format("{:02x}", byte);
+    return text;
+}
+
+// A key read from a file is written as its file name, never as the key.
+void emit_key(YAML::Emitter& out, std::string_view key, const std::vector<uint8_t>& bytes, const std::string& file,
+              EmitOptions options) {
+    if (!file.empty()) {
+        emit_text(out, fmt::format("{}-file", key), file);
+    } else if (!bytes.empty()) {
+        out << YAML::Key << std::string(key) << YAML::Value << (options.redact_secrets ? "********" : hex(bytes));
+    }
+}
+
+void emit_manual_sa_keys(YAML::Emitter& out, std::string_view direction, const ManualSaKeys& keys,
+                         EmitOptions options) {
+    out << YAML::Key << std::string(direction) << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "spi" << YAML::Value << fmt::format("0x{:x}", keys.spi);
+    emit_key(out, "enc-key", keys.enc_key, keys.enc_key_file, options);
+    emit_key(out, "auth-key", keys.auth_key, keys.auth_key_file, options);
+    out << YAML::EndMap;
+}
+
+void emit_manual_sa(YAML::Emitter& out, const ManualSa& sa, EmitOptions options) {
+    out << YAML::Key << sa.name << YAML::Value << YAML::BeginMap;
+    if (sa.local_ip) out << YAML::Key << "local-ip" << YAML::Value << sa.local_ip->to_string();
+    if (sa.peer) out << YAML::Key << "peer" << YAML::Value << sa.peer->to_string();
+    if (!sa.local_nets.empty()) emit_prefixes(out, "local-nets", sa.local_nets);
+    if (!sa.remote_nets.empty()) emit_prefixes(out, "remote-nets", sa.remote_nets);
+    if (sa.encryption) out << YAML::Key << "encryption" << YAML::Value << std::string(to_string(*sa.encryption));
+    if (sa.hash) out << YAML::Key << "hash" << YAML::Value << std::string(to_string(*sa.hash));
+    if (sa.inbound) emit_manual_sa_keys(out, "inbound", *sa.inbound, options);
+    if (sa.outbound) emit_manual_sa_keys(out, "outbound", *sa.outbound, options);
+    if (sa.udp_encap) {
+        out << YAML::Key << "udp-encap" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        out << YAML::Key << "source-port" << YAML::Value << sa.udp_encap->source_port;
+        out << YAML::Key << "destination-port" << YAML::Value << sa.udp_encap->destination_port << YAML::EndMap;
+    }
+    out << YAML::Key << "replay-window" << YAML::Value << sa.replay_window;
+    if (sa.esn) out << YAML::Key << "esn" << YAML::Value << true;
+    out << YAML::EndMap;
+}
+
 void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
     out << YAML::Key << "ipsec" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "enabled" << YAML::Value << config.ipsec_enabled;
@@ -566,6 +756,11 @@ void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
     if (!config.peers.empty()) {
         out << YAML::Key << "peers" << YAML::Value << YAML::BeginMap;
         for (const auto& peer : config.peers) emit_peer(out, peer, options);
+        out << YAML::EndMap;
+    }
+    if (!config.manual_sas.empty()) {
+        out << YAML::Key << "manual-sas" << YAML::Value << YAML::BeginMap;
+        for (const auto& sa : config.manual_sas) emit_manual_sa(out, sa, options);
         out << YAML::EndMap;
     }
     out << YAML::EndMap;

@@ -15,6 +15,7 @@ std::span<const CommandSpec> command_table() {
         {{"show", "arp"}, "ARP (neighbour) table"},
         {{"show", "dataplane", "counters"}, "Per-worker data-plane counters and drop reasons"},
         {{"show", "running-config"}, "Configuration in effect (secrets redacted)"},
+        {{"show", "ipsec", "sa"}, "IPsec SAs: SPI, algorithms, packets, bytes, drops by reason (never keys)"},
         {{"show", "version"}, "mboxd and DPDK versions, uptime"},
         {{"clear", "dataplane", "counters"}, "Reset the data-plane counters"},
     };
@@ -35,6 +36,7 @@ constexpr KeywordHelp kKeywordHelp[] = {
     {"clear", "Reset operational state"},
     {"ip", "IPv4 state"},
     {"dataplane", "Data-plane workers"},
+    {"ipsec", "IPsec state"},
 };
 
 constexpr std::string_view kEndOfCommand = "<cr>";

@@ -23,6 +23,7 @@ Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> da
     counter_base_.resize(dataplane_->worker_count());
     NeighbourOutput& output = *this;  // private base: convert here, where it is accessible
     neighbours_ = std::make_unique<NeighbourManager>(neighbour_interfaces(), output);
+    sas_ = std::make_unique<SaManager>(*dataplane_);
 }
 
 Gateway::~Gateway() = default;
@@ -56,6 +57,12 @@ bool Gateway::publish_forwarding_state() {
 bool Gateway::run(const std::atomic<bool>& stop) {
     if (!publish_forwarding_state()) return false;
     neighbours_->announce();
+    if (config_.ipsec_enabled) {
+        for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
+    } else if (!config_.manual_sas.empty()) {
+        log_warning("ipsec is stopped: {} manual SA(s) not installed ('ipsec start' installs them)",
+                    config_.manual_sas.size());
+    }
     log_info("forwarding on {} interface(s) with {} worker(s); {} route(s)", dataplane_->ports().size(),
              dataplane_->worker_count(), rib_.size());
 
@@ -98,6 +105,7 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
     if (key == "show arp") return show_arp(view);
     if (key == "show dataplane counters") return show_dataplane_counters(view);
     if (key == "show running-config") return show_running_config(view);
+    if (key == "show ipsec sa") return show_ipsec_sa(view);
     return Reply::failure("command '" + key + "' is not implemented by this mboxd");
 }
 

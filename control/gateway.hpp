@@ -11,6 +11,7 @@
 #include "control/command_server.hpp"
 #include "control/neighbour_manager.hpp"
 #include "control/rib.hpp"
+#include "control/sa_manager.hpp"
 #include "dataplane/dataplane.hpp"
 
 namespace mbox::control {
@@ -40,6 +41,7 @@ private:
     std::unique_ptr<CommandServer> server_;
     std::vector<RibRoute> rib_;
     std::unique_ptr<NeighbourManager> neighbours_;
+    std::unique_ptr<SaManager> sas_;  // before dataplane_ goes: its destructor removes SAs
     std::vector<dataplane::CounterTotals> counter_base_;  // per worker, taken by `clear dataplane counters`
     uint64_t transmit_failures_ = 0;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/mbox_language.hpp"
+#include "crypto/esp_session.hpp"
 
 namespace mbox::control {
 
@@ -189,6 +190,70 @@ Reply show_dataplane_counters(const GatewayView& v) {
                                         {"punted", wc.punted},
                                         {"drops", std::move(drops)}});
     }
+    return r;
+}
+
+namespace {
+
+std::string algorithms_text(const crypto::EspAlgorithms& a) {
+    std::string text(crypto::info(a.cipher).name);
+    if (a.integrity != crypto::EspIntegrity::None) text += fmt::format("/{}", crypto::info(a.integrity).name);
+    return text;
+}
+
+json sa_json(const dataplane::SaCommon& sa, std::string_view direction) {
+    json j{{"name", sa.name},
+           {"direction", direction},
+           {"spi", fmt::format("0x{:08x}", sa.spi)},
+           {"algorithms", algorithms_text(sa.session->algorithms())},
+           {"local", Ipv4Address{sa.local_address}.to_string()},
+           {"peer", Ipv4Address{sa.peer_address}.to_string()},
+           {"esn", sa.esn},
+           {"owner_worker", sa.owner},
+           {"packets", dataplane::read_counter(sa.counters.packets)},
+           {"bytes", dataplane::read_counter(sa.counters.bytes)},
+           {"drops", json::object()}};
+    j["udp_encap"] = sa.udp_peer_port != 0 ? json{{"local_port", sa.udp_local_port}, {"peer_port", sa.udp_peer_port}}
+                                           : json(nullptr);
+    for (size_t i = 0; i < dataplane::kDropReasonCount; ++i)
+        if (const uint64_t n = dataplane::read_counter(sa.counters.drops[i]))
+            j["drops"][std::string(dataplane::kDropReasons[i].name)] = n;
+    return j;
+}
+
+std::string sa_text(const json& j, const std::string& extra) {
+    std::string out = fmt::format("{} {} SPI {} {} {} -> {}{}{}\n", j["name"].get<std::string>(),
+                                  j["direction"].get<std::string>(), j["spi"].get<std::string>(),
+                                  j["algorithms"].get<std::string>(), j["local"].get<std::string>(),
+                                  j["peer"].get<std::string>(), j["udp_encap"].is_null() ? "" : " (UDP 4500 encap)",
+                                  j["esn"].get<bool>() ? " ESN" : "");
+    out += fmt::format("  {} packets, {} bytes; {}; worker {}\n", j["packets"].get<uint64_t>(),
+                       j["bytes"].get<uint64_t>(), extra, j["owner_worker"].get<unsigned>());
+    for (const auto& [reason, count] : j["drops"].items())
+        out += fmt::format("  dropped {} {}\n", count.get<uint64_t>(), reason);
+    return out;
+}
+
+}  // namespace
+
+Reply show_ipsec_sa(const GatewayView& v) {
+    Reply r;
+    r.data = {{"sas", json::array()}};
+    for (const auto& sa : v.dataplane.inbound_sas()) {
+        json j = sa_json(*sa, "inbound");
+        j["replay_window"] = sa->replay.size();
+        j["highest_sequence"] = sa->replay.highest();
+        r.text += sa_text(j, fmt::format("replay window {}, highest sequence {}", sa->replay.size(),
+                                         sa->replay.highest()));
+        r.data["sas"].push_back(std::move(j));
+    }
+    for (const auto& sa : v.dataplane.outbound_sas()) {
+        json j = sa_json(*sa, "outbound");
+        j["sequence"] = dataplane::read_counter(sa->seq);
+        r.text += sa_text(j, fmt::format("last sequence {}", j["sequence"].get<uint64_t>()));
+        r.data["sas"].push_back(std::move(j));
+    }
+    if (r.data["sas"].empty()) r.text = v.config.ipsec_enabled ? "no IPsec SAs\n" : "no IPsec SAs (ipsec is stopped)\n";
     return r;
 }
 

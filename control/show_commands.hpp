@@ -29,6 +29,7 @@ Reply show_ip_route(const GatewayView& view);
 Reply show_arp(const GatewayView& view);
 Reply show_dataplane_counters(const GatewayView& view);
 Reply show_running_config(const GatewayView& view);
+Reply show_ipsec_sa(const GatewayView& view);
 Reply show_version();
 
 }  // namespace mbox::control

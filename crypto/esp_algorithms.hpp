@@ -3,7 +3,9 @@
 // OpenSSL here, so configuration and control code can include it freely.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace mbox::crypto {
@@ -64,31 +66,35 @@ inline constexpr uint8_t kEspMaxBlockSize = 16;
 inline constexpr uint8_t kGcmSaltLen = 4;
 inline constexpr uint8_t kGcmIvLen = 8;  // explicit IV on the wire (RFC 4106 §3.1)
 
+namespace detail {
+// Indexed by the enums above: keep the order.
+// ESP's payload is padded to a multiple of 4 bytes at least (RFC 4303 §2.4), so the
+// "block size" of GCM (a stream mode) and of NULL is 4.
+inline constexpr EspCipherInfo kCipherInfo[] = {
+    {"NULL", 0, 0, 0, 4, 0, false, 11, 0},
+    {"3DES-CBC", 24, 0, 8, 8, 0, false, 3, 0},
+    {"AES-128-CBC", 16, 0, 16, 16, 0, false, 12, 128},
+    {"AES-192-CBC", 24, 0, 16, 16, 0, false, 12, 192},
+    {"AES-256-CBC", 32, 0, 16, 16, 0, false, 12, 256},
+    {"AES-128-GCM-16", 16, 4, 8, 4, 16, true, 20, 128},
+    {"AES-256-GCM-16", 32, 4, 8, 4, 16, true, 20, 256},
+};
+inline constexpr EspIntegrityInfo kIntegrityInfo[] = {
+    {"NONE", 0, 0, 0, 0, 0},
+    {"HMAC-MD5-96", 16, 12, 16, 64, 1},
+    {"HMAC-MD5-128", 16, 16, 16, 64, 6},
+    {"HMAC-SHA1-96", 20, 12, 20, 64, 2},
+    {"HMAC-SHA-256-128", 32, 16, 32, 64, 12},
+    {"HMAC-SHA-512-256", 64, 32, 64, 128, 14},
+};
+}  // namespace detail
+
 constexpr const EspCipherInfo& info(EspCipher cipher) {
-    // ESP's payload is padded to a multiple of 4 bytes at least (RFC 4303 §2.4), so
-    // the block size of the stream-like GCM and of NULL is 4.
-    constexpr static EspCipherInfo kTable[] = {
-        {"NULL", 0, 0, 0, 4, 0, false, 11, 0},
-        {"3DES-CBC", 24, 0, 8, 8, 0, false, 3, 0},
-        {"AES-128-CBC", 16, 0, 16, 16, 0, false, 12, 128},
-        {"AES-192-CBC", 24, 0, 16, 16, 0, false, 12, 192},
-        {"AES-256-CBC", 32, 0, 16, 16, 0, false, 12, 256},
-        {"AES-128-GCM-16", 16, 4, 8, 4, 16, true, 20, 128},
-        {"AES-256-GCM-16", 32, 4, 8, 4, 16, true, 20, 256},
-    };
-    return kTable[static_cast<uint8_t>(cipher)];
+    return detail::kCipherInfo[static_cast<uint8_t>(cipher)];
 }
 
 constexpr const EspIntegrityInfo& info(EspIntegrity integrity) {
-    constexpr static EspIntegrityInfo kTable[] = {
-        {"NONE", 0, 0, 0, 0, 0},
-        {"HMAC-MD5-96", 16, 12, 16, 64, 1},
-        {"HMAC-MD5-128", 16, 16, 16, 64, 6},
-        {"HMAC-SHA1-96", 20, 12, 20, 64, 2},
-        {"HMAC-SHA-256-128", 32, 16, 32, 64, 12},
-        {"HMAC-SHA-512-256", 64, 32, 64, 128, 14},
-    };
-    return kTable[static_cast<uint8_t>(integrity)];
+    return detail::kIntegrityInfo[static_cast<uint8_t>(integrity)];
 }
 
 constexpr std::string_view name(EspCipher cipher) { return info(cipher).name; }
@@ -113,6 +119,8 @@ constexpr std::string_view validate(EspAlgorithms algs) {
     return {};
 }
 
+static_assert(std::size(detail::kCipherInfo) == static_cast<size_t>(EspCipher::Aes256Gcm16) + 1);
+static_assert(std::size(detail::kIntegrityInfo) == static_cast<size_t>(EspIntegrity::HmacSha512_256) + 1);
 static_assert(info(EspCipher::Aes256Gcm16).key_material_len() == 36);
 static_assert(info(EspIntegrity::HmacSha512_256).icv_len == kEspMaxIcvLen);
 

@@ -156,8 +156,13 @@ unsigned EspEngine::run(std::span<EspCryptoOp> ops) {
     }
     while (in_flight_ > 0) {
         IMB_JOB* done = IMB_FLUSH_JOB(mgr_);
-        if (done == nullptr)
-            break;  // not reached: the manager holds exactly in_flight_ jobs
+        if (done == nullptr) {
+            // Not reached: the manager holds exactly in_flight_ jobs. If it ever does
+            // not, the ops still owed keep status Error; count it and start afresh.
+            ++queue_anomalies_;
+            in_flight_ = 0;
+            break;
+        }
         ok += complete<Encrypt>(done);
     }
     return ok;
@@ -165,6 +170,10 @@ unsigned EspEngine::run(std::span<EspCryptoOp> ops) {
 
 template <bool Encrypt>
 unsigned EspEngine::complete(IMB_JOB* job) {
+    if (in_flight_ == 0) {
+        ++queue_anomalies_;  // a completion nobody submitted: ignore it
+        return 0;
+    }
     --in_flight_;
     EspCryptoOp& op = *static_cast<EspCryptoOp*>(job->user_data);
     Scratch& scratch = *static_cast<Scratch*>(job->user_data2);

@@ -70,6 +70,7 @@ public:
     // Far below the manager's own queue (IMB_MAX_JOBS), and the size of the per-job
     // scratch ring.
     static constexpr unsigned kMaxInFlight = 128;
+    static_assert(kMaxInFlight < IMB_MAX_JOBS, "the manager must always have room for our jobs");
 
     // Allocates the manager (init_mb_mgr_auto: AVX-512 where present) and seeds the
     // IV generator from the kernel. Call at worker start-up, not per packet.
@@ -94,6 +95,11 @@ public:
     // encrypt()/decrypt(), never inside one.
     CbcIvGenerator& ivs() { return ivs_; }
 
+    // Times the manager handed back a job it did not owe us (more completions than
+    // submissions, or none while some were owed): the symptom of ipsec-mb 1.3's burst
+    // API bug. Always 0 with the job API; a worker can export it as a counter.
+    uint64_t queue_anomalies() const { return queue_anomalies_; }
+
     IMB_ARCH arch() const { return arch_; }
     std::string_view arch_name() const;
 
@@ -113,6 +119,7 @@ private:
     IMB_ARCH arch_;
     unsigned in_flight_ = 0;
     uint64_t next_slot_ = 0;
+    uint64_t queue_anomalies_ = 0;
     CbcIvGenerator ivs_;
     Scratch scratch_[kMaxInFlight];
 };

@@ -95,7 +95,7 @@ std::unique_ptr<EspSession> EspSession::create(EspAlgorithms algorithms,
     s->algorithms_ = algorithms;
     s->iv_len_ = ci.iv_len;
     s->block_size_ = ci.block_size;
-    s->icv_len_ = icv_len(algorithms);
+    s->icv_len_ = crypto::icv_len(algorithms);
     s->aead_ = ci.aead;
 
     IMB_JOB& enc = s->encrypt_template_;

@@ -112,6 +112,8 @@ bool CbcIvGenerator::refill() {
 }
 
 bool CbcIvGenerator::fill(uint8_t* out, size_t len) {
+    if (len == 0)
+        return true;  // NULL cipher: no IV (and `out` may be null)
     if (len > kPoolLen)
         return false;
     if (used_ + len > kPoolLen && !refill())

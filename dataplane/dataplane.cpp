@@ -4,6 +4,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_jhash.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/esp_engine.hpp"
 #include "dataplane/messages.hpp"
 #include "dataplane/worker.hpp"
 
@@ -130,13 +132,39 @@ bool Dataplane::create_workers(std::string& error) {
             error = fmt::format("cannot create worker rings: {}", rte_strerror(rte_errno));
             return false;
         }
+        w->sas = SaTable::create(index, error);
+        if (!w->sas) return false;
+        w->esp = crypto::EspEngine::create(error);
+        if (!w->esp) return false;
+        ctx.handoff = make_ring("handoff", index, sizeof(Handoff), RING_F_SC_DEQ);
+        if (ctx.handoff == nullptr) {
+            error = fmt::format("cannot create the hand-off ring: {}", rte_strerror(rte_errno));
+            return false;
+        }
         ctx.counters = &counters_[index];
         ctx.neighbours = w->neighbours.get();
+        ctx.sas = w->sas.get();
+        ctx.esp = w->esp.get();
         ctx.stop = &stop_;
         workers_.push_back(std::move(w));
         ++index;
     }
+    std::vector<rte_ring*> handoffs;
+    for (auto& w : workers_) handoffs.push_back(w->ctx.handoff);
+    for (auto& w : workers_) w->ctx.handoff_rings = handoffs;
     return true;
+}
+
+Dataplane::Worker::~Worker() {
+    if (ctx.handoff != nullptr) {
+        Handoff h;
+        while (rte_ring_sc_dequeue_elem(ctx.handoff, &h, sizeof h) == 0) rte_pktmbuf_free(h.packet);
+        rte_ring_free(ctx.handoff);
+    }
+    for (TxBuffer& b : ctx.tx)
+        for (uint16_t i = 0; i < b.count; ++i) rte_pktmbuf_free(b.packets[i]);
+    rte_ring_free(ctx.commands);
+    rte_ring_free(ctx.punts);
 }
 
 bool Dataplane::open_ports(std::span<const PortSpec> specs, std::string& error) {
@@ -248,17 +276,15 @@ void Dataplane::stop_workers() {
 
 Dataplane::~Dataplane() {
     stop_workers();
-    for (auto& [state, remaining] : outstanding_) delete state;
+    for (auto& [object, retiring] : outstanding_) retiring.release();
+    outstanding_.clear();
     for (const PortInfo& p : ports_) {
         rte_eth_dev_stop(p.id);
         rte_eth_dev_close(p.id);
     }
-    for (auto& w : workers_) {
-        for (TxBuffer& b : w->ctx.tx)
-            for (uint16_t i = 0; i < b.count; ++i) rte_pktmbuf_free(b.packets[i]);
-        rte_ring_free(w->ctx.commands);
-        rte_ring_free(w->ctx.punts);
-    }
+    workers_.clear();
+    inbound_sas_.clear();
+    outbound_sas_.clear();
     rte_mempool_free(pool_);
 }
 
@@ -287,21 +313,88 @@ void Dataplane::send(unsigned worker, Command c) {
         std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
+void Dataplane::broadcast(Command c) {
+    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+}
+
 void Dataplane::publish(std::unique_ptr<ForwardingState> state) {
     Command c{};
     c.kind = Command::Kind::SetForwardingState;
     c.state = state.release();
-    outstanding_[c.state] = worker_count();
-    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+    outstanding_[c.state] = {worker_count(), [s = c.state] { delete s; }};
+    broadcast(c);
 }
 
-void Dataplane::retire(const ForwardingState* state) {
-    auto it = outstanding_.find(state);
+void Dataplane::retire(const void* object) {
+    auto it = outstanding_.find(object);
     if (it == outstanding_.end()) return;
-    if (--it->second == 0) {
-        delete it->first;
+    if (--it->second.remaining == 0) {
+        it->second.release();
         outstanding_.erase(it);
     }
+}
+
+namespace {
+
+template <typename Sa>
+unsigned owner_of(const Sa& sa, unsigned workers) {
+    return static_cast<unsigned>(rte_jhash_1word(sa.spi, 0) % workers);
+}
+
+// Moves `sa` out of `live` into a release function (the SA dies when it runs).
+template <typename Sa>
+std::function<void()> take(std::vector<std::unique_ptr<Sa>>& live, const Sa* sa) {
+    auto it = std::find_if(live.begin(), live.end(), [&](const auto& p) { return p.get() == sa; });
+    if (it == live.end()) return {};
+    auto owned = std::make_shared<std::unique_ptr<Sa>>(std::move(*it));
+    live.erase(it);
+    return [owned] { owned->reset(); };
+}
+
+}  // namespace
+
+const InboundSa* Dataplane::add_inbound_sa(std::unique_ptr<InboundSa> sa) {
+    sa->owner = owner_of(*sa, worker_count());
+    Command c{};
+    c.kind = Command::Kind::InboundSaAdd;
+    c.inbound = sa.get();
+    inbound_sas_.push_back(std::move(sa));
+    broadcast(c);
+    return c.inbound;
+}
+
+const OutboundSa* Dataplane::add_outbound_sa(std::unique_ptr<OutboundSa> sa) {
+    sa->owner = owner_of(*sa, worker_count());
+    Command c{};
+    c.kind = Command::Kind::OutboundSaAdd;
+    c.outbound = sa.get();
+    outbound_sas_.push_back(std::move(sa));
+    broadcast(c);
+    return c.outbound;
+}
+
+void Dataplane::remove_inbound_sa(const InboundSa* sa) {
+    auto release = take(inbound_sas_, sa);
+    if (!release) return;
+    outstanding_[sa] = {worker_count(), std::move(release)};
+    Command c{};
+    c.kind = Command::Kind::InboundSaDelete;
+    c.inbound = const_cast<InboundSa*>(sa);
+    broadcast(c);
+}
+
+void Dataplane::remove_outbound_sa(const OutboundSa* sa) {
+    auto release = take(outbound_sas_, sa);
+    if (!release) return;
+    outstanding_[sa] = {worker_count(), std::move(release)};
+    Command c{};
+    c.kind = Command::Kind::OutboundSaDelete;
+    c.outbound = const_cast<OutboundSa*>(sa);
+    broadcast(c);
+}
+
+std::string_view Dataplane::crypto_implementation() const {
+    return workers_.empty() ? std::string_view("none") : workers_.front()->esp->arch_name();
 }
 
 void Dataplane::neighbour_update(uint32_t ip, const uint8_t mac[6], uint16_t port) {
@@ -310,14 +403,14 @@ void Dataplane::neighbour_update(uint32_t ip, const uint8_t mac[6], uint16_t por
     c.ip = ip;
     c.port = port;
     std::memcpy(c.mac, mac, sizeof c.mac);
-    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+    broadcast(c);
 }
 
 void Dataplane::neighbour_delete(uint32_t ip) {
     Command c{};
     c.kind = Command::Kind::NeighbourDelete;
     c.ip = ip;
-    for (unsigned w = 0; w < worker_count(); ++w) send(w, c);
+    broadcast(c);
 }
 
 bool Dataplane::transmit(uint16_t port, std::span<const uint8_t> frame) {
@@ -354,6 +447,8 @@ unsigned Dataplane::poll_punts(const PuntHandler& handler) {
                 }
                 case Punt::Kind::Resolve: handler.on_resolve(p.port, p.ip); break;
                 case Punt::Kind::Retired: retire(p.state); break;
+                case Punt::Kind::RetiredInboundSa: retire(p.inbound); break;
+                case Punt::Kind::RetiredOutboundSa: retire(p.outbound); break;
                 }
             }
             handled += n;

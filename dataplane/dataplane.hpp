@@ -17,7 +17,13 @@
 #include "dataplane/forwarding_state.hpp"
 #include "dataplane/messages.hpp"
 #include "dataplane/neighbour_table.hpp"
+#include "dataplane/sa.hpp"
+#include "dataplane/sa_table.hpp"
 #include "dataplane/worker_context.hpp"
+
+namespace mbox::crypto {
+class EspEngine;
+}
 
 struct rte_mempool;
 
@@ -80,6 +86,17 @@ public:
     void publish(std::unique_ptr<ForwardingState> state);
     void neighbour_update(uint32_t ip, const uint8_t mac[6], uint16_t port);
     void neighbour_delete(uint32_t ip);
+    // SAs: the data plane owns them from here on. Each is given to every worker (all
+    // can look it up; its owner processes it); removal frees it once every worker has
+    // let go. The owner is chosen from the SPI.
+    const InboundSa* add_inbound_sa(std::unique_ptr<InboundSa> sa);
+    const OutboundSa* add_outbound_sa(std::unique_ptr<OutboundSa> sa);
+    void remove_inbound_sa(const InboundSa* sa);
+    void remove_outbound_sa(const OutboundSa* sa);
+    const std::vector<std::unique_ptr<InboundSa>>& inbound_sas() const { return inbound_sas_; }
+    const std::vector<std::unique_ptr<OutboundSa>>& outbound_sas() const { return outbound_sas_; }
+    std::string_view crypto_implementation() const;
+
     // Copies a frame the control thread built (ARP) into a packet and sends it through
     // worker 0. Returns false when no packet buffer is free.
     bool transmit(uint16_t port, std::span<const uint8_t> frame);
@@ -99,7 +116,15 @@ private:
     struct Worker {
         WorkerContext ctx;
         std::unique_ptr<NeighbourTable> neighbours;
+        std::unique_ptr<SaTable> sas;
+        std::unique_ptr<crypto::EspEngine> esp;
         unsigned lcore = 0;
+        ~Worker();
+    };
+    // Something handed to every worker that is freed when the last one returns it.
+    struct Retiring {
+        unsigned remaining;
+        std::function<void()> release;
     };
 
     Dataplane() = default;
@@ -108,7 +133,8 @@ private:
     void launch_workers();
     void stop_workers();
     void send(unsigned worker, Command c);  // by value: DPDK's ring API takes a non-const pointer
-    void retire(const ForwardingState* state);
+    void retire(const void* object);
+    void broadcast(Command c);
 
     rte_mempool* pool_ = nullptr;
     std::vector<PortInfo> ports_;
@@ -116,8 +142,10 @@ private:
     std::unique_ptr<WorkerCounters[]> counters_;
     std::atomic<bool> stop_{false};
     bool launched_ = false;
-    // Snapshots still held by some worker: how many workers have yet to return each.
-    std::map<const ForwardingState*, unsigned> outstanding_;
+    // Snapshots and SAs still held by some worker, by address.
+    std::map<const void*, Retiring> outstanding_;
+    std::vector<std::unique_ptr<InboundSa>> inbound_sas_;
+    std::vector<std::unique_ptr<OutboundSa>> outbound_sas_;
 };
 
 }  // namespace mbox::dataplane

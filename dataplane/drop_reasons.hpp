@@ -31,7 +31,25 @@ namespace mbox::dataplane {
     X(neighbour_queue_full, "too many packets already waiting for ARP resolution")           \
     X(punt_ring_full, "control thread's punt ring was full")                                 \
     X(mbuf_alloc_failed, "no packet buffer available to build a reply")                      \
-    X(tx_queue_full, "egress queue full (tx_burst did not take the packet)")
+    X(tx_queue_full, "egress queue full (tx_burst did not take the packet)")                  \
+    X(nat_keepalive, "NAT-T keepalive (RFC 3948 §2.3): consumed, nothing to forward")      \
+    X(esp_truncated, "ESP packet too short for its SA's header, IV, trailer and ICV")        \
+    X(esp_unknown_spi, "no inbound SA has this SPI")                                         \
+    X(esp_replayed, "sequence number already received (anti-replay, RFC 4303 §3.4.3)")      \
+    X(esp_too_old, "sequence number left of the anti-replay window")                         \
+    X(esp_sequence_zero, "sequence number 0, which no sender uses")                          \
+    X(esp_bad_length, "ciphertext is not a multiple of the cipher's block size")            \
+    X(esp_auth_failed, "ICV does not verify (wrong key, corrupted or forged)")               \
+    X(esp_crypto_error, "the crypto library refused the operation")                          \
+    X(esp_bad_padding, "padding length or padding bytes are wrong (RFC 4303 §2.4)")        \
+    X(esp_dummy_packet, "next header 59: a dummy packet (RFC 4303 §2.6), discarded")         \
+    X(esp_bad_next_header, "inner protocol is not IPv4 (tunnel mode carries IPv4 here)")     \
+    X(esp_selector_mismatch, "inner addresses outside the SA's traffic selectors")          \
+    X(esp_sequence_exhausted, "outbound sequence number space used up: the SA needs a rekey") \
+    X(esp_no_route_to_peer, "no route to the tunnel's peer")                                \
+    X(esp_mtu_exceeded, "encapsulated packet larger than the egress MTU")                   \
+    X(esp_no_headroom, "packet buffer too small for the ESP headers or trailer")            \
+    X(handoff_ring_full, "the SA's owning worker's hand-off ring was full")
 
 enum class Drop : uint16_t {
 #define MBOX_DROP_ENUM(name, text) name,

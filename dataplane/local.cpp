@@ -1,5 +1,8 @@
 #include "dataplane/local.hpp"
 
+#include <rte_udp.h>
+
+#include "dataplane/esp.hpp"
 #include "dataplane/icmp.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/route.hpp"
@@ -8,11 +11,29 @@ namespace mbox::dataplane {
 
 namespace {
 
+// UDP 4500 (RFC 3948 §2.2): a single 0xff byte is a NAT keepalive; four zero bytes (the
+// non-ESP marker) start an IKE message; anything else is ESP.
+Next udp_to_us(WorkerContext& ctx, rte_mbuf* m) {
+    const rte_ipv4_hdr* ip = ipv4_header(m);
+    const uint16_t header = ipv4_header_length(ip);
+    if (ipv4_total_length(ip) < header + sizeof(rte_udp_hdr)) return ctx.drop(Drop::local_unsupported), Next::Drop;
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(reinterpret_cast<const uint8_t*>(ip) + header);
+    if (rte_be_to_cpu_16(udp->dst_port) != kIkeNattPort) return ctx.drop(Drop::local_unsupported), Next::Drop;
+    const uint32_t payload = ipv4_total_length(ip) - header - sizeof(rte_udp_hdr);
+    const auto* data = reinterpret_cast<const uint8_t*>(udp + 1);
+    if (payload == 1 && data[0] == 0xff) return ctx.drop(Drop::nat_keepalive), Next::Drop;
+    if (payload >= 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 && data[3] == 0)
+        return ctx.drop(Drop::local_unsupported), Next::Drop;  // IKE: not served yet
+    return Next::EspIn;
+}
+
 Next deliver_one(WorkerContext& ctx, Burst& burst, uint16_t i) {
     rte_mbuf* m = burst.packets[i];
     const rte_ipv4_hdr* ip = ipv4_header(m);
     if ((rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) != 0)
         return ctx.drop(Drop::local_fragment), Next::Drop;
+    if (ip->next_proto_id == IPPROTO_ESP) return Next::EspIn;
+    if (ip->next_proto_id == IPPROTO_UDP) return udp_to_us(ctx, m);
     if (ip->next_proto_id != IPPROTO_ICMP) return ctx.drop(Drop::local_unsupported), Next::Drop;
 
     const uint16_t header = ipv4_header_length(ip);

@@ -10,6 +10,8 @@ struct rte_mbuf;
 namespace mbox::dataplane {
 
 struct ForwardingState;
+struct InboundSa;
+struct OutboundSa;
 
 // control thread -> worker
 struct Command {
@@ -18,6 +20,10 @@ struct Command {
         NeighbourUpdate,     // ip/mac/port: a resolved next hop; flushes packets waiting for it
         NeighbourDelete,     // ip: forget the next hop
         Transmit,            // packet/port: send a frame the control thread built (ARP)
+        InboundSaAdd,        // inbound: start accepting its SPI
+        InboundSaDelete,     // inbound: forget it; comes back as RetiredInboundSa
+        OutboundSaAdd,       // outbound: add its policies (local-net x remote-net)
+        OutboundSaDelete,    // outbound: remove its policies; comes back as RetiredOutboundSa
     };
     Kind kind;
     uint8_t mac[6];
@@ -26,6 +32,8 @@ struct Command {
     union {
         const ForwardingState* state;
         rte_mbuf* packet;
+        InboundSa* inbound;
+        OutboundSa* outbound;
     };
 };
 static_assert(sizeof(Command) == 24);
@@ -35,7 +43,9 @@ struct Punt {
     enum class Kind : uint8_t {
         Packet,        // packet: a frame for the control plane (ARP, IKE); packet->port is the ingress port
         Resolve,       // ip/port: a packet is waiting for this next hop's MAC
-        Retired,       // state: a snapshot this worker no longer uses
+        Retired,             // state: a snapshot this worker no longer uses
+        RetiredInboundSa,    // inbound: an SA this worker no longer references
+        RetiredOutboundSa,   // outbound: likewise
     };
     Kind kind;
     uint16_t port;
@@ -43,8 +53,21 @@ struct Punt {
     union {
         const ForwardingState* state;
         rte_mbuf* packet;
+        const InboundSa* inbound;
+        const OutboundSa* outbound;
     };
 };
 static_assert(sizeof(Punt) == 16);
+
+// worker -> worker: a packet for an SA another worker owns (one ring per owner,
+// multi-producer: every other worker may hand off to it).
+struct Handoff {
+    enum class Kind : uint8_t { Encap, Decap };
+    rte_mbuf* packet;
+    void* sa;  // OutboundSa* for Encap, InboundSa* for Decap
+    Kind kind;
+    uint16_t in_port;
+};
+static_assert(sizeof(Handoff) == 24);
 
 }  // namespace mbox::dataplane

@@ -36,11 +36,15 @@ bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop) {
     return enqueue(ctx, p);
 }
 
+void punt_control(WorkerContext& ctx, const Punt& p) {
+    while (!enqueue(ctx, p)) rte_pause();
+}
+
 void punt_retired(WorkerContext& ctx, const ForwardingState* state) {
     Punt p{};
     p.kind = Punt::Kind::Retired;
     p.state = state;
-    while (!enqueue(ctx, p)) rte_pause();
+    punt_control(ctx, p);
 }
 
 }  // namespace mbox::dataplane

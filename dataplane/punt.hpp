@@ -2,6 +2,7 @@
 // and counts: the fast path never waits for the control thread.
 #pragma once
 
+#include "dataplane/messages.hpp"
 #include "dataplane/worker_context.hpp"
 
 namespace mbox::dataplane {
@@ -13,5 +14,7 @@ bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop);
 // Returns a snapshot this worker no longer reads. Retries until it fits: the control
 // thread drains this ring continuously and the snapshot must not leak.
 void punt_retired(WorkerContext& ctx, const ForwardingState* state);
+// Any message that must reach the control thread (retired objects): retries until it fits.
+void punt_control(WorkerContext& ctx, const Punt& p);
 
 }  // namespace mbox::dataplane

@@ -19,18 +19,18 @@ const NextHop* lookup(WorkerContext& ctx, Burst& burst, uint16_t i, uint32_t dst
 
 // Replaces the packet with an ICMP error from the ingress interface and routes it back.
 // When no error may be sent, the packet is dropped (the reason is already counted).
-Next answer_with_error(WorkerContext& ctx, Burst& burst, uint16_t i, uint16_t in_port, IcmpError error) {
-    const uint32_t source = ctx.state->ports[in_port].primary_address;
+Next answer_with_error(WorkerContext& ctx, Burst& burst, uint16_t i, IcmpError error) {
+    const uint32_t source = ctx.state->ports[burst.in_port[i]].primary_address;
     if (!make_icmp_error(ctx, burst.packets[i], error, source)) return Next::Drop;
     return route_originated(ctx, burst, i);
 }
 
-Next route_one(WorkerContext& ctx, Burst& burst, uint16_t i, uint16_t in_port) {
+Next route_one(WorkerContext& ctx, Burst& burst, uint16_t i) {
     rte_ipv4_hdr* ip = ipv4_header(burst.packets[i]);
     const NextHop* hop = lookup(ctx, burst, i, ipv4_dst(ip));
     if (hop == nullptr) {
         ctx.drop(Drop::no_route);
-        return answer_with_error(ctx, burst, i, in_port, kNetUnreachable);
+        return answer_with_error(ctx, burst, i, kNetUnreachable);
     }
     switch (hop->kind) {
     case NextHop::Kind::Local: return Next::Local;
@@ -42,12 +42,12 @@ Next route_one(WorkerContext& ctx, Burst& burst, uint16_t i, uint16_t in_port) {
     if (!out.enabled) return ctx.drop(Drop::interface_disabled), Next::Drop;
     if (ip->time_to_live <= 1) {
         ctx.drop(Drop::ttl_exceeded);
-        return answer_with_error(ctx, burst, i, in_port, kTimeExceeded);
+        return answer_with_error(ctx, burst, i, kTimeExceeded);
     }
     if (ipv4_total_length(ip) > out.mtu) {
         ctx.drop(Drop::mtu_exceeded);
         if ((rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_DF_FLAG) == 0) return Next::Drop;
-        return answer_with_error(ctx, burst, i, in_port, fragmentation_needed(out.mtu));
+        return answer_with_error(ctx, burst, i, fragmentation_needed(out.mtu));
     }
     ipv4_decrement_ttl(ip);
     ++ctx.counters->forwarded;
@@ -66,9 +66,9 @@ Next route_originated(WorkerContext& ctx, Burst& burst, uint16_t i) {
     return Next::Transmit;
 }
 
-void route(WorkerContext& ctx, uint16_t in_port, Burst& burst) {
+void route(WorkerContext& ctx, Burst& burst) {
     for (uint16_t i = 0; i < burst.count; ++i) {
-        if (burst.next[i] == Next::Forward) burst.next[i] = route_one(ctx, burst, i, in_port);
+        if (burst.next[i] == Next::Forward) burst.next[i] = route_one(ctx, burst, i);
     }
 }
 

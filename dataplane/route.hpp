@@ -9,7 +9,7 @@ namespace mbox::dataplane {
 // For each packet marked Forward: Local (one of our addresses), Transmit (out_port and
 // next_hop set, TTL decremented) or Drop (counted; an ICMP error may replace it, in
 // which case the packet is re-marked Transmit towards the original sender).
-void route(WorkerContext& ctx, uint16_t in_port, Burst& burst);
+void route(WorkerContext& ctx, Burst& burst);
 
 // Routes a packet the gateway itself originated (echo reply, ICMP error): no TTL
 // decrement and no ICMP error about it. Sets Transmit or Drop (counted).

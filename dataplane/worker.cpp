@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dataplane/classify.hpp"
+#include "dataplane/esp.hpp"
 #include "dataplane/local.hpp"
 #include "dataplane/neighbour.hpp"
 #include "dataplane/punt.hpp"
@@ -23,17 +24,20 @@ namespace {
 constexpr unsigned kIdlePollsBeforeSleep = 256;
 constexpr unsigned kMaxIdleSleepUs = 200;
 
-void finish_burst(WorkerContext& ctx, uint16_t in_port, Burst& burst) {
+void finish_burst(WorkerContext& ctx, Burst& burst) {
     for (uint16_t i = 0; i < burst.count; ++i) {
         switch (burst.next[i]) {
-        case Next::Punt: punt_packet(ctx, in_port, burst.packets[i]); break;
+        case Next::Punt: punt_packet(ctx, burst.in_port[i], burst.packets[i]); break;
         case Next::Drop: rte_pktmbuf_free(burst.packets[i]); break;
         case Next::Consumed: break;
         case Next::Local:
         case Next::Forward:
         case Next::Transmit:
-            // Every stage ran: nothing may be left in an intermediate state.
-            RTE_ASSERT(false);
+        case Next::EspIn:
+        case Next::EspOut:
+            // Only a packet that came out of a tunnel and asks for another round
+            // (ESP to us inside ESP) gets here: not something we serve.
+            ctx.drop(Drop::local_unsupported);
             rte_pktmbuf_free(burst.packets[i]);
             break;
         }
@@ -56,11 +60,25 @@ void process_burst(WorkerContext& ctx, uint16_t in_port, rte_mbuf** packets, uin
     pc.rx_packets += count;
     for (uint16_t i = 0; i < count; ++i) pc.rx_bytes += rte_pktmbuf_pkt_len(packets[i]);
 
+    for (uint16_t i = 0; i < count; ++i) {
+        burst.in_port[i] = in_port;
+        burst.sa[i] = nullptr;
+        burst.encapsulated[i] = false;
+    }
     classify(ctx, in_port, burst);
-    route(ctx, in_port, burst);
+    run_stages(ctx, burst);
+}
+
+void run_stages(WorkerContext& ctx, Burst& burst) {
+    route(ctx, burst);
     deliver_local(ctx, burst);
+    esp_decap(ctx, burst);
+    route(ctx, burst);          // packets that came out of a tunnel
+    deliver_local(ctx, burst);  // ... some of them for us (a ping to the gateway)
+    esp_match_outbound(ctx, burst);
+    esp_encap(ctx, burst);
     resolve_neighbours(ctx, burst);
-    finish_burst(ctx, in_port, burst);
+    finish_burst(ctx, burst);
 }
 
 void apply_command(WorkerContext& ctx, const Command& c) {
@@ -74,6 +92,24 @@ void apply_command(WorkerContext& ctx, const Command& c) {
         break;
     }
     case Command::Kind::NeighbourDelete: neighbour_removed(ctx, c.ip); break;
+    case Command::Kind::InboundSaAdd: ctx.sas->add_inbound(c.inbound); break;
+    case Command::Kind::InboundSaDelete: {
+        ctx.sas->remove_inbound(c.inbound);
+        Punt p{};
+        p.kind = Punt::Kind::RetiredInboundSa;
+        p.inbound = c.inbound;
+        punt_control(ctx, p);
+        break;
+    }
+    case Command::Kind::OutboundSaAdd: ctx.sas->add_outbound(c.outbound); break;
+    case Command::Kind::OutboundSaDelete: {
+        ctx.sas->remove_outbound(c.outbound);
+        Punt p{};
+        p.kind = Punt::Kind::RetiredOutboundSa;
+        p.outbound = c.outbound;
+        punt_control(ctx, p);
+        break;
+    }
     case Command::Kind::Transmit:
         if (c.port < kMaxPorts && ctx.state != nullptr && ctx.state->ports[c.port].enabled)
             tx_enqueue(ctx, c.port, c.packet);
@@ -111,6 +147,7 @@ int run_worker(WorkerContext& ctx) {
                 if (n > 0) process_burst(ctx, port, packets, n);
                 work += n;
             }
+            work += drain_handoffs(ctx);
         }
         const uint64_t now = rte_rdtsc();
         if (ctx.pending.count > 0 && now >= next_expiry) {

@@ -12,6 +12,10 @@ namespace mbox::dataplane {
 // The caller flushes with tx_flush. Exposed for stage tests and benchmarks.
 void process_burst(WorkerContext& ctx, uint16_t in_port, rte_mbuf** packets, uint16_t count);
 
+// Everything after classify: routing, local delivery, ESP decap, routing of what came
+// out of tunnels, outbound policy, ESP encap, neighbours, then transmit/punt/free.
+void run_stages(WorkerContext& ctx, Burst& burst);
+
 // Applies every command waiting on the ring. Returns how many there were.
 unsigned apply_commands(WorkerContext& ctx);
 void apply_command(WorkerContext& ctx, const Command& c);

@@ -13,6 +13,11 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/forwarding_state.hpp"
 #include "dataplane/neighbour_table.hpp"
+#include "dataplane/sa_table.hpp"
+
+namespace mbox::crypto {
+class EspEngine;
+}
 
 struct rte_ring;
 struct rte_mempool;
@@ -29,7 +34,9 @@ enum class Next : uint8_t {
     Local,     // addressed to the gateway
     Forward,   // route it
     Transmit,  // out_port and next_hop are set: resolve the neighbour and send
-    Consumed,  // the stage kept the packet (e.g. queued for ARP)
+    EspIn,     // ESP (or ESP-in-UDP) for one of our addresses: decapsulate
+    EspOut,    // matched an outbound policy (sa set): encapsulate
+    Consumed,  // the stage kept the packet (queued for ARP, handed to another worker)
 };
 
 // Per-packet working state for one burst, indexed like `packets`.
@@ -38,6 +45,9 @@ struct Burst {
     Next next[kBurstSize];
     uint16_t out_port[kBurstSize];
     uint32_t next_hop[kBurstSize];  // host order: the address to ARP for
+    uint16_t in_port[kBurstSize];   // where the packet entered (ICMP errors are sent from there)
+    void* sa[kBurstSize];           // EspIn: InboundSa* once looked up; EspOut: OutboundSa*
+    bool encapsulated[kBurstSize];  // an ESP packet we built: never matched against policies
     uint16_t count = 0;
 };
 
@@ -67,6 +77,11 @@ struct WorkerContext {
     std::array<TxBuffer, kMaxPorts> tx{};
     IcmpRateLimit icmp_limit;
     uint64_t tsc_hz = 0;
+
+    crypto::EspEngine* esp = nullptr;  // this worker's ipsec-mb manager
+    SaTable* sas = nullptr;
+    rte_ring* handoff = nullptr;              // packets other workers hand to this one (elements: Handoff)
+    std::vector<rte_ring*> handoff_rings;     // every worker's, indexed by worker
 
     void drop(Drop reason) { counters->drop(reason); }
 };

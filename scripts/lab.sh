@@ -17,7 +17,8 @@ lab_init() {
   LAB_NS_B=${LAB_PREFIX}-b
   LAB_RUN=$(mktemp -d "/tmp/${LAB_PREFIX}.XXXXXX")
   LAB_SOCKET=$LAB_RUN/mboxd.sock
-  LAB_GW_PID=
+  LAB_PIDS=()
+  LAB_EXTRA_NS=()
 }
 
 lab_in() {  # lab_in a|gw|b COMMAND...
@@ -27,12 +28,23 @@ lab_in() {  # lab_in a|gw|b COMMAND...
   ip netns exec "$ns" "$@"
 }
 
-lab_link() {  # lab_link GW_IFACE HOST_NS: a veth pair, offloads off (af_packet needs full checksums)
-  ip link add "$1" netns "$LAB_NS_GW" type veth peer name eth0 netns "$2"
-  ip netns exec "$LAB_NS_GW" ethtool -K "$1" tx off rx off >/dev/null 2>&1 || true
-  ip netns exec "$2" ethtool -K eth0 tx off rx off >/dev/null 2>&1 || true
-  ip -n "$LAB_NS_GW" link set "$1" up
-  ip -n "$2" link set eth0 up
+lab_veth() {  # lab_veth NS1 IFACE1 NS2 IFACE2: a veth pair, up, offloads off (af_packet needs full checksums)
+  ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+  ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true
+  ip netns exec "$3" ethtool -K "$4" tx off rx off >/dev/null 2>&1 || true
+  ip -n "$1" link set "$2" up
+  ip -n "$3" link set "$4" up
+}
+
+lab_link() {  # lab_link GW_IFACE HOST_NS: the gateway's GW_IFACE to eth0 of a host
+  lab_veth "$LAB_NS_GW" "$1" "$2" eth0
+}
+
+lab_namespace() {  # lab_namespace NS: an extra namespace, removed by lab_down
+  ip netns add "$1"
+  LAB_EXTRA_NS+=("$1")
+  ip -n "$1" link set lo up
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
 
 lab_up() {
@@ -71,51 +83,58 @@ ip route 192.0.2.0/24 nexthop 198.51.100.2
 CONF
 }
 
-lab_start_gateway() {  # lab_start_gateway CONFIG_FILE [extra EAL args...]
-  local conf=$1
-  shift
-  ip netns exec "$LAB_NS_GW" "$LAB_BUILD/mboxd" -c "$conf" --socket "$LAB_SOCKET" -- \
-    --no-huge -m 512 --no-pci ${LAB_LCORES:---lcores=0@0,1@1} --file-prefix "$LAB_PREFIX" --log-level=lib.eal:warning "$@" \
-    >"$LAB_RUN/mboxd.log" 2>&1 &
-  LAB_GW_PID=$!
+lab_start_mboxd() {  # lab_start_mboxd NAMESPACE CONFIG SOCKET NAME [extra EAL args...]: logs to $LAB_RUN/NAME.log
+  local ns=$1 conf=$2 socket=$3 name=$4
+  shift 4
+  ip netns exec "$ns" "$LAB_BUILD/mboxd" -c "$conf" --socket "$socket" -- \
+    --no-huge -m 512 --no-pci ${LAB_LCORES:---lcores=0@0,1@1} --file-prefix "$LAB_PREFIX-$name" \
+    --log-level=lib.eal:warning "$@" >"$LAB_RUN/$name.log" 2>&1 &
+  local pid=$!
+  LAB_PIDS+=("$pid")
   local i
   for i in $(seq 1 300); do
-    if "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" show version >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$LAB_GW_PID" 2>/dev/null; then
-      echo "lab: mboxd exited during start-up:" >&2
-      cat "$LAB_RUN/mboxd.log" >&2
-      LAB_GW_PID=
+    if "$LAB_BUILD/mbox" --socket "$socket" show version >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "lab: mboxd ($name) exited during start-up:" >&2
+      cat "$LAB_RUN/$name.log" >&2
       return 1
     fi
     sleep 0.1
   done
-  echo "lab: mboxd did not answer on $LAB_SOCKET within 30 s" >&2
-  cat "$LAB_RUN/mboxd.log" >&2
+  echo "lab: mboxd ($name) did not answer on $socket within 30 s" >&2
+  cat "$LAB_RUN/$name.log" >&2
   return 1
+}
+
+lab_start_gateway() {  # lab_start_gateway CONFIG_FILE [extra EAL args...]: the lab's one gateway
+  local conf=$1
+  shift
+  lab_start_mboxd "$LAB_NS_GW" "$conf" "$LAB_SOCKET" mboxd "$@"
 }
 
 lab_mbox() { "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" "$@"; }
 
-lab_stop_gateway() {
-  [[ -n ${LAB_GW_PID:-} ]] || return 0
-  kill -TERM "$LAB_GW_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$LAB_GW_PID" 2>/dev/null || break
-    sleep 0.1
+lab_stop_gateway() {  # stops every mboxd the lab started
+  local pid i
+  for pid in "${LAB_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${LAB_PIDS[@]}"; do
+    for i in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
-  kill -KILL "$LAB_GW_PID" 2>/dev/null || true
-  wait "$LAB_GW_PID" 2>/dev/null || true
-  LAB_GW_PID=
+  LAB_PIDS=()
 }
 
 lab_down() {
   lab_stop_gateway
   local ns
-  for ns in "$LAB_NS_A" "$LAB_NS_GW" "$LAB_NS_B"; do
+  for ns in "$LAB_NS_A" "$LAB_NS_GW" "$LAB_NS_B" "${LAB_EXTRA_NS[@]}"; do
     ip netns del "$ns" 2>/dev/null || true
   done
   [[ -n ${LAB_RUN:-} && -d $LAB_RUN ]] && rm -rf "$LAB_RUN"
   # A DPDK process killed hard leaves its runtime directory behind.
-  rm -rf "/var/run/dpdk/$LAB_PREFIX" 2>/dev/null || true
+  rm -rf "/var/run/dpdk/$LAB_PREFIX"-* 2>/dev/null || true
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "config/load.hpp"
@@ -26,6 +27,44 @@ ipsec esp-policy 20 policy AES MD5-128
 std::string base_with_peer(std::string_view policy_line, std::string_view psk_line) {
     return std::string(kBase) + "ipsec peer 203.0.113.2\n local-net 10.1.0.0/24\n remote-net 10.2.0.0/24\n" +
            std::string(policy_line) + "\n" + std::string(psk_line) + "\n";
+}
+
+// "0xabab...": a key of `bytes` bytes.
+std::string key(size_t bytes) {
+    std::string text = "0x";
+    for (size_t i = 0; i < bytes; ++i) text += "ab";
+    return text;
+}
+
+// A manual-sa block of nine lines: esp on its 6th, inbound on its 7th.
+std::string manual_sa(std::string_view name, std::string_view remote_net, std::string_view esp,
+                      std::string_view inbound, std::string_view outbound) {
+    return fmt::format("ipsec manual-sa {}\n local ip 198.51.100.1\n peer 203.0.113.2\n local-net 10.1.0.0/24\n"
+                       " remote-net {}\n esp {}\n inbound {}\n outbound {}\n!\n",
+                       name, remote_net, esp, inbound, outbound);
+}
+
+// kBase, then manual-sa branch1 on lines 10..18 (esp on 15, inbound on 16), then `more`.
+std::string base_with_manual_sa(std::string_view esp, std::string_view inbound, std::string_view outbound,
+                                std::string_view more = "") {
+    return std::string(kBase) + manual_sa("branch1", "10.2.0.0/24", esp, inbound, outbound) + std::string(more);
+}
+
+// An AES/SHA manual SA whose keys are right; `inbound` may still be wrong.
+std::string base_with_aes_sha_sa(std::string_view inbound) {
+    return base_with_manual_sa("AES SHA", inbound, "spi 0x2001 enc-key " + key(16) + " auth-key " + key(20));
+}
+
+// One direction with the given key lengths (0: no auth-key).
+std::string keys(std::string_view spi, size_t enc, size_t auth) {
+    std::string text = fmt::format("spi {} enc-key {}", spi, key(enc));
+    if (auth) text += " auth-key " + key(auth);
+    return text;
+}
+
+// branch1 with `esp`, its inbound keys of the lengths given, its outbound keys right.
+std::string wrong_inbound_keys(std::string_view esp, size_t enc, size_t auth, size_t right_enc, size_t right_auth) {
+    return base_with_manual_sa(esp, keys("0x1001", enc, auth), keys("0x2001", right_enc, right_auth));
 }
 
 struct BadInput {
@@ -54,9 +93,11 @@ const BadInput kBadInputs[] = {
      "bad.conf:1: error: unknown keyword 'speed' after 'interface eth0' (expected one of: dpdk-device, ip, mtu, "
      "enable, no, shutdown, description)"},
     {"MissingKeyword", "bad.conf", "ipsec\n",
-     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, ike-policy, esp-policy, start, stop)"},
+     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, "
+     "start, stop)"},
     {"UnknownEncryption", "bad.conf", "ipsec esp-policy 10 policy AES-512 SHA\n",
-     "bad.conf:1: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)"},
+     "bad.conf:1: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256, AES-GCM-128, "
+     "AES-GCM-256)"},
     {"UnknownHash", "bad.conf", "ipsec ike-policy 10\n policy AES SHA-1 14\n",
      "bad.conf:2: error: unknown hash 'SHA-1' (expected one of: MD5, MD5-128, SHA, SHA-256, SHA-512)"},
     {"UnsupportedDhGroup", "bad.conf", "ipsec ike-policy 10 policy AES SHA 24\n",
@@ -88,7 +129,8 @@ const BadInput kBadInputs[] = {
     {"IndentedLineOutsideABlock", "bad.conf", "ipsec start\n mtu 1500\n",
      "bad.conf:2: error: indented line outside a block (expected a header such as 'interface NAME' above it)"},
     {"SubCommandNotIndented", "bad.conf", "interface eth0\nmtu 1500\n",
-     "bad.conf:2: error: 'mtu' belongs inside a block: indent it under its interface, ipsec peer or policy header"},
+     "bad.conf:2: error: 'mtu' belongs inside a block: indent it under its interface, ipsec peer, manual-sa or "
+     "policy header"},
     {"MissingArgument", "bad.conf", "interface eth0\n mtu\n", "bad.conf:2: error: missing MTU after 'mtu'"},
     {"MissingArgumentInTheMiddle", "bad.conf", "ip route 10.1.0.0/24 10.0.0.1\n",
      "bad.conf:1: error: unknown keyword '10.0.0.1' after 'ip route 10.1.0.0/24' (expected one of: nexthop)"},
@@ -115,6 +157,96 @@ const BadInput kBadInputs[] = {
      "(ipsec.ike-policies.10.hash)"},
     {"YamlSyntax", "bad.yaml", "interfaces:\n  eth0: {mtu: 1500\n",
      "bad.yaml:3: error: YAML syntax error: end of map flow not found"},
+    // ---- manual SAs: key lengths per algorithm family, at the line of the keys ----
+    {"ManualSa3DesKeyLength", "bad.conf", wrong_inbound_keys("3DES SHA", 16, 20, 24, 20),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 16 bytes, but 3DES takes 24"},
+    {"ManualSaAesKeyLength", "bad.conf", wrong_inbound_keys("AES SHA", 32, 20, 16, 20),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 32 bytes, but AES takes 16"},
+    {"ManualSaAes192KeyLength", "bad.conf", wrong_inbound_keys("AES-192 SHA", 16, 20, 24, 20),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 16 bytes, but AES-192 takes 24"},
+    {"ManualSaAes256KeyLength", "bad.conf", wrong_inbound_keys("AES-256 SHA", 24, 20, 32, 20),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 24 bytes, but AES-256 takes 32"},
+    {"ManualSaAesGcm128KeyLength", "bad.conf", wrong_inbound_keys("AES-GCM-128", 16, 0, 20, 0),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 16 bytes, but AES-GCM-128 takes 20 (16-byte key and "
+     "4-byte salt)"},
+    {"ManualSaAesGcm256KeyLength", "bad.conf", wrong_inbound_keys("AES-GCM-256", 32, 0, 36, 0),
+     "bad.conf:16: error: manual-sa branch1: inbound enc-key is 32 bytes, but AES-GCM-256 takes 36 (32-byte key and "
+     "4-byte salt)"},
+    {"ManualSaMd5KeyLength", "bad.conf", wrong_inbound_keys("AES MD5", 16, 20, 16, 16),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key is 20 bytes, but MD5 takes 16"},
+    {"ManualSaMd5_128KeyLength", "bad.conf", wrong_inbound_keys("AES MD5-128", 16, 12, 16, 16),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key is 12 bytes, but MD5-128 takes 16"},
+    {"ManualSaShaKeyLength", "bad.conf", wrong_inbound_keys("AES SHA", 16, 16, 16, 20),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key is 16 bytes, but SHA takes 20"},
+    {"ManualSaSha256KeyLength", "bad.conf", wrong_inbound_keys("AES SHA-256", 16, 20, 16, 32),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key is 20 bytes, but SHA-256 takes 32"},
+    {"ManualSaSha512KeyLength", "bad.conf", wrong_inbound_keys("AES SHA-512", 16, 32, 16, 64),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key is 32 bytes, but SHA-512 takes 64"},
+    {"ManualSaMissingAuthKey", "bad.conf", wrong_inbound_keys("AES SHA-256", 16, 0, 16, 32),
+     "bad.conf:16: error: manual-sa branch1: inbound has no auth-key, but SHA-256 needs one of 32 bytes"},
+    {"ManualSaAuthKeyWithGcm", "bad.conf", wrong_inbound_keys("AES-GCM-128", 20, 20, 20, 0),
+     "bad.conf:16: error: manual-sa branch1: inbound auth-key given, but AES-GCM-128 takes none (GCM authenticates "
+     "the packets itself)"},
+    {"YamlManualSaKeyLength", "bad.yaml",
+     "interfaces: {eth0: {addresses: [198.51.100.1/32]}}\nipsec:\n  manual-sas:\n    b:\n"
+     "      {local-ip: 198.51.100.1, peer: 203.0.113.2, local-nets: [10.1.0.0/24], remote-nets: [10.2.0.0/24],\n"
+     "       encryption: AES-GCM-256, inbound: {spi: 256, enc-key: " + key(36) + "},\n"
+     "       outbound: {spi: 257, enc-key: " + key(32) + "}}\n",
+     "bad.yaml:7: error: manual-sa b: outbound enc-key is 32 bytes, but AES-GCM-256 takes 36 (32-byte key and 4-byte "
+     "salt) (ipsec.manual-sas.b.outbound)"},
+    // ---- manual SAs: algorithms, SPIs, keys as written ----
+    {"ManualSaHashAfterGcm", "bad.conf", wrong_inbound_keys("AES-GCM-128 SHA", 20, 0, 20, 0),
+     "bad.conf:15: error: AES-GCM-128 takes no hash (GCM authenticates the packets itself)"},
+    {"ManualSaCbcWithoutHash", "bad.conf", wrong_inbound_keys("AES-192", 24, 0, 24, 0),
+     "bad.conf:15: error: missing hash after 'esp AES-192'"},
+    {"YamlManualSaCbcWithoutHash", "bad.yaml", "ipsec:\n  manual-sas:\n    b: {encryption: 3DES}\n",
+     "bad.yaml:3: error: 3DES needs a hash (expected one of: MD5, MD5-128, SHA, SHA-256, SHA-512) "
+     "(ipsec.manual-sas.b)"},
+    {"ManualSaReservedSpi", "bad.conf", base_with_aes_sha_sa(keys("255", 16, 20)),
+     "bad.conf:16: error: invalid SPI '255' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, 1..255 "
+     "reserved)"},
+    {"ManualSaZeroSpi", "bad.conf", base_with_aes_sha_sa(keys("0x0", 16, 20)),
+     "bad.conf:16: error: invalid SPI '0x0' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, 1..255 "
+     "reserved)"},
+    {"ManualSaSpiTooLarge", "bad.conf", base_with_aes_sha_sa(keys("0x100000000", 16, 20)),
+     "bad.conf:16: error: invalid SPI '0x100000000' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, "
+     "1..255 reserved)"},
+    {"ManualSaKeyOddDigits", "bad.conf", base_with_aes_sha_sa("spi 256 enc-key 0xabc auth-key " + key(20)),
+     "bad.conf:16: error: invalid enc-key: odd number of hex digits (3; expected whole bytes)"},
+    {"ManualSaKeyNotHex", "bad.conf", base_with_aes_sha_sa("spi 256 enc-key " + key(16) + " auth-key 0xabxy"),
+     "bad.conf:16: error: invalid auth-key: character 5 is not a hex digit (expected hex, 0x prefix optional)"},
+    {"ManualSaBadReplayWindow", "bad.conf", "ipsec manual-sa b replay-window 16\n",
+     "bad.conf:1: error: invalid replay-window '16' (expected 0 to turn the check off, or a number 32..65536)"},
+    {"ManualSaBadUdpPort", "bad.conf", "ipsec manual-sa b\n udp-encap 0 4500\n",
+     "bad.conf:2: error: invalid UDP source port '0' (expected a number 1..65535)"},
+    // ---- manual SAs: across the configuration ----
+    {"ManualSaDuplicateInboundSpi", "bad.conf",
+     base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
+                         manual_sa("branch2", "10.9.0.0/24", "AES SHA", keys("0x1001", 16, 20),
+                                   keys("0x2002", 16, 20))),
+     "bad.conf:25: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1"},
+    {"ManualSaDuplicateNetworkPair", "bad.conf",
+     base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
+                         manual_sa("branch2", "10.2.0.0/24", "AES SHA", keys("0x1002", 16, 20),
+                                   keys("0x2002", 16, 20))),
+     "bad.conf:19: error: manual-sa branch2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is already carried by manual-sa "
+     "branch1"},
+    {"YamlManualSaDuplicateName", "bad.yaml", "ipsec:\n  manual-sas:\n    b1: {esn: true}\n    b1: {}\n",
+     "bad.yaml:4: error: duplicate key 'b1' (ipsec.manual-sas.b1)"},
+    {"ManualSaLocalIpNotOurs", "bad.conf",
+     std::string(kBase) + "ipsec manual-sa b\n local ip 198.51.100.2\n peer 203.0.113.2\n local-net 10.1.0.0/24\n"
+                          " remote-net 10.2.0.0/24\n esp AES-GCM-128\n inbound " + keys("256", 20, 0) +
+         "\n outbound " + keys("256", 20, 0) + "\n",
+     "bad.conf:10: error: manual-sa b: local ip 198.51.100.2 is not an address of any interface"},
+    // ---- GCM in policies ----
+    {"GcmInIkePolicy", "bad.conf", "ipsec ike-policy 10 policy AES-GCM-256 SHA 14\n",
+     "bad.conf:1: error: encryption AES-GCM-256 is for ESP only, not for an ike-policy (expected one of: 3DES, AES, "
+     "AES-192, AES-256)"},
+    {"YamlGcmInIkePolicy", "bad.yaml", "ipsec:\n  ike-policies:\n    10: {encryption: AES-GCM-128}\n",
+     "bad.yaml:3: error: encryption AES-GCM-128 is for ESP only, not for an ike-policy (expected one of: 3DES, AES, "
+     "AES-192, AES-256) (ipsec.ike-policies.10.encryption)"},
+    {"HashAfterGcmInEspPolicy", "bad.conf", "ipsec esp-policy 10 policy AES-GCM-256 SHA-256\n",
+     "bad.conf:1: error: AES-GCM-256 takes no hash (GCM authenticates the packets itself)"},
     {"YamlValidationCarriesTheKeyPath", "bad.yaml",
      "interfaces: {eth0: {addresses: [10.0.0.1/24]}}\nroutes:\n  - {prefix: 0.0.0.0/0, nexthop: 192.0.2.1}\n",
      "bad.yaml:3: error: ip route 0.0.0.0/0: nexthop 192.0.2.1 is not on a connected network (routes[0])"},

@@ -217,7 +217,8 @@ TEST(YamlFormErrors, WrongTypesAreDiagnosticsNotExceptions) {
 TEST(YamlFormErrors, BadValuesUseTheSameMessagesAsTheMboxLanguage) {
     EXPECT_EQ(yaml_errors("ipsec:\n  esp-policies:\n    10: {encryption: AES-512}\n"),
               std::vector<std::string>{"t.yaml:3: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, "
-                                       "AES-192, AES-256) (ipsec.esp-policies.10.encryption)"});
+                                       "AES-192, AES-256, AES-GCM-128, AES-GCM-256) "
+                                       "(ipsec.esp-policies.10.encryption)"});
     EXPECT_EQ(yaml_errors("routes:\n  - {prefix: 10.1.0.1/24, nexthop: 300.1.1.1}\n"),
               (std::vector<std::string>{
                   "t.yaml:2: error: route: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?) "

@@ -41,7 +41,7 @@ TEST(CommandTable, HoldsTheOperationalCommands) {
     for (const CommandSpec& spec : command_table()) keys.insert(command_key(spec));
     EXPECT_EQ(keys, (std::set<std::string>{"show interfaces", "show ip route", "show arp",
                                            "show dataplane counters", "show running-config",
-                                           "clear dataplane counters", "show version"}));
+                                           "clear dataplane counters", "show version", "show ipsec sa"}));
 }
 
 TEST(CommandTable, KeysAreUniqueAndPlaceholdersAreWellFormed) {
@@ -92,13 +92,13 @@ TEST(MatchCommand, ExactKeywordWinsOverLongerKeywordItPrefixes) {
 
 TEST(MatchCommand, RefusesAmbiguousPrefix) {
     EXPECT_EQ(error_of(match_command(Words{"show", "i"})),
-              "ambiguous command 'show i' (could be: interfaces, ip)");
+              "ambiguous command 'show i' (could be: interfaces, ip, ipsec)");
 }
 
 TEST(MatchCommand, UnknownWordSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"show", "foo"})),
               "unknown command 'show foo' (expected one of: arp, dataplane, interfaces, ip, "
-              "running-config, version)");
+              "ipsec, running-config, version)");
     EXPECT_EQ(error_of(match_command(Words{"sh", "ip", "foo"})),
               "unknown command 'sh ip foo' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"reboot"})),
@@ -138,7 +138,7 @@ TEST(MatchCommand, ChecksArgumentCounts) {
 
 TEST(Complete, OffersKeywordsStartingWithThePartialWord) {
     EXPECT_EQ(complete(Words{}, ""), (Words{"clear", "show"}));
-    EXPECT_EQ(complete(Words{"show"}, "i"), (Words{"interfaces", "ip"}));
+    EXPECT_EQ(complete(Words{"show"}, "i"), (Words{"interfaces", "ip", "ipsec"}));
     EXPECT_EQ(complete(Words{"sh", "ip"}, ""), Words{"route"});
     EXPECT_EQ(complete(Words{"show"}, "run"), Words{"running-config"});
     EXPECT_EQ(complete(Words{"show"}, "x"), Words{});
@@ -155,7 +155,7 @@ TEST(DescribeNext, ListsNextKeywordsWithHelp) {
     EXPECT_EQ(describe_next(Words{}),
               (Described{{"clear", "Reset operational state"}, {"show", "Show operational state"}}));
     auto after_show = describe_next(Words{"sh"});
-    ASSERT_EQ(after_show.size(), 6u);
+    ASSERT_EQ(after_show.size(), 7u);
     EXPECT_EQ(after_show[0], (std::pair<std::string, std::string>{"arp", "ARP (neighbour) table"}));
 }
 

@@ -1,0 +1,97 @@
+#include "control/sa_manager.hpp"
+
+#include <fmt/format.h>
+
+namespace mbox::control {
+
+namespace {
+
+using config::Encryption;
+using config::Hash;
+using crypto::EspCipher;
+using crypto::EspIntegrity;
+
+void fill_common(dataplane::SaCommon& sa, const config::ManualSa& m, const config::ManualSaKeys& keys,
+                 std::unique_ptr<crypto::EspSession> session) {
+    sa.name = m.name;
+    sa.spi = keys.spi;
+    sa.esn = m.esn;
+    sa.session = std::move(session);
+    sa.local_address = m.local_ip->value;
+    sa.peer_address = m.peer->value;
+    if (m.udp_encap) {
+        sa.udp_local_port = m.udp_encap->source_port;
+        sa.udp_peer_port = m.udp_encap->destination_port;
+    }
+    sa.local_nets = m.local_nets;
+    sa.remote_nets = m.remote_nets;
+}
+
+}  // namespace
+
+std::optional<crypto::EspAlgorithms> esp_algorithms(Encryption encryption, std::optional<Hash> hash) {
+    crypto::EspAlgorithms a;
+    switch (encryption) {
+    case Encryption::TripleDes: a.cipher = EspCipher::TripleDesCbc; break;
+    case Encryption::Aes128: a.cipher = EspCipher::Aes128Cbc; break;
+    case Encryption::Aes192: a.cipher = EspCipher::Aes192Cbc; break;
+    case Encryption::Aes256: a.cipher = EspCipher::Aes256Cbc; break;
+    case Encryption::AesGcm128: a.cipher = EspCipher::Aes128Gcm16; break;
+    case Encryption::AesGcm256: a.cipher = EspCipher::Aes256Gcm16; break;
+    }
+    if (config::is_aead(encryption)) {
+        if (hash) return std::nullopt;
+        a.integrity = EspIntegrity::None;
+        return a;
+    }
+    if (!hash) return std::nullopt;
+    switch (*hash) {
+    case Hash::Md5: a.integrity = EspIntegrity::HmacMd5_96; break;
+    case Hash::Md5_128: a.integrity = EspIntegrity::HmacMd5_128; break;
+    case Hash::Sha1: a.integrity = EspIntegrity::HmacSha1_96; break;
+    case Hash::Sha256: a.integrity = EspIntegrity::HmacSha256_128; break;
+    case Hash::Sha512: a.integrity = EspIntegrity::HmacSha512_256; break;
+    }
+    return a;
+}
+
+std::vector<std::string> SaManager::install_manual(const config::Config& config) {
+    std::vector<std::string> errors;
+    for (const auto& m : config.manual_sas) {
+        // Validation guarantees these; a model built elsewhere gets a message, not a crash.
+        if (!m.local_ip || !m.peer || !m.encryption || !m.inbound || !m.outbound) {
+            errors.push_back(fmt::format("manual-sa {}: incomplete (validate the configuration)", m.name));
+            continue;
+        }
+        const auto algorithms = esp_algorithms(*m.encryption, m.hash);
+        if (!algorithms) {
+            errors.push_back(fmt::format("manual-sa {}: unsupported algorithm combination", m.name));
+            continue;
+        }
+        std::string error;
+        auto in_session = crypto::EspSession::create(*algorithms, m.inbound->enc_key, m.inbound->auth_key, error);
+        auto out_session = in_session ? crypto::EspSession::create(*algorithms, m.outbound->enc_key,
+                                                                   m.outbound->auth_key, error)
+                                      : nullptr;
+        if (!in_session || !out_session) {
+            errors.push_back(fmt::format("manual-sa {}: {}", m.name, error));
+            continue;
+        }
+        auto in = std::make_unique<dataplane::InboundSa>(m.replay_window, m.esn);
+        fill_common(*in, m, *m.inbound, std::move(in_session));
+        auto out = std::make_unique<dataplane::OutboundSa>();
+        fill_common(*out, m, *m.outbound, std::move(out_session));
+        inbound_.push_back(dataplane_.add_inbound_sa(std::move(in)));
+        outbound_.push_back(dataplane_.add_outbound_sa(std::move(out)));
+    }
+    return errors;
+}
+
+void SaManager::remove_all() {
+    for (const auto* sa : inbound_) dataplane_.remove_inbound_sa(sa);
+    for (const auto* sa : outbound_) dataplane_.remove_outbound_sa(sa);
+    inbound_.clear();
+    outbound_.clear();
+}
+
+}  // namespace mbox::control

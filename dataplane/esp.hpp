@@ -1,0 +1,33 @@
+// The ESP stages (RFC 4303 tunnel mode; RFC 3948 UDP encapsulation). Each runs over a
+// burst in three phases, as in VPP and DPDK's lib/ipsec: prepare every packet (SA,
+// replay pre-check, headers), one batched ipsec-mb submission, then finish every packet
+// (trailer checks, window update, next stage).
+#pragma once
+
+#include "dataplane/worker_context.hpp"
+
+namespace mbox::dataplane {
+
+inline constexpr uint16_t kIkeNattPort = 4500;
+
+// Packets marked EspIn (ESP or ESP-in-UDP to one of our addresses; sa may already be
+// set when another worker handed the packet over) become Forward (the inner packet,
+// Ethernet header slot in front) or Drop (counted), or Consumed (handed to the owner).
+void esp_decap(WorkerContext& ctx, Burst& burst);
+
+// Transmit packets (not ones we encapsulated) whose inner source and destination
+// match an outbound policy become EspOut with their SA.
+void esp_match_outbound(WorkerContext& ctx, Burst& burst);
+
+// Packets marked EspOut become the outer ESP packet, marked Transmit towards the peer
+// (out_port/next_hop set, encapsulated), or Drop (counted; an ICMP fragmentation-needed
+// may replace the packet when it will not fit), or Consumed (handed to the owner).
+void esp_encap(WorkerContext& ctx, Burst& burst);
+
+// Hands a packet to the worker that owns its SA. Returns Consumed, or Drop (counted).
+Next hand_off(WorkerContext& ctx, Burst& burst, uint16_t i, unsigned owner, bool encap);
+
+// Runs the packets other workers handed to this one through the pipeline.
+unsigned drain_handoffs(WorkerContext& ctx);
+
+}  // namespace mbox::dataplane

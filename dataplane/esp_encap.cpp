@@ -1,0 +1,184 @@
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "crypto/esp_engine.hpp"
+#include "dataplane/esp.hpp"
+#include "dataplane/icmp.hpp"
+#include "dataplane/packet.hpp"
+#include "dataplane/route.hpp"
+
+namespace mbox::dataplane {
+
+namespace {
+
+constexpr size_t kEspHeader = 8;
+constexpr uint8_t kNextHeaderIpv4 = 4;
+constexpr uint8_t kOuterTtl = 64;
+
+struct EncapWork {
+    crypto::EspCryptoOp ops[kBurstSize];
+    uint16_t index[kBurstSize];
+    uint8_t aad[kBurstSize][12];
+    unsigned count = 0;
+};
+
+Next drop(WorkerContext& ctx, OutboundSa* sa, Drop reason) {
+    ctx.drop(reason);
+    ++sa->counters.drops[static_cast<size_t>(reason)];
+    return Next::Drop;
+}
+
+void put32(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+
+// The inner packet does not fit once encapsulated. With DF set the sender learns the
+// tunnel's MTU (RFC 4301 §8.1, RFC 1191); otherwise it is dropped and counted.
+Next too_big(WorkerContext& ctx, Burst& burst, uint16_t i, OutboundSa* sa, uint16_t inner_mtu) {
+    drop(ctx, sa, Drop::esp_mtu_exceeded);
+    const rte_ipv4_hdr* inner = ipv4_header(burst.packets[i]);
+    if ((rte_be_to_cpu_16(inner->fragment_offset) & RTE_IPV4_HDR_DF_FLAG) == 0) return Next::Drop;
+    const uint32_t source = ctx.state->ports[burst.in_port[i]].primary_address;
+    if (!make_icmp_error(ctx, burst.packets[i], fragmentation_needed(inner_mtu), source)) return Next::Drop;
+    burst.encapsulated[i] = true;  // the error goes back to the sender as it is
+    return route_originated(ctx, burst, i);
+}
+
+// Builds everything but the ciphertext and ICV: trailer, ESP header, IV, outer IPv4
+// (and UDP), Ethernet room; fills the crypto op.
+Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
+    rte_mbuf* m = burst.packets[i];
+    auto* sa = static_cast<OutboundSa*>(burst.sa[i]);
+    if (sa->owner != ctx.index) return hand_off(ctx, burst, i, sa->owner, true);
+    const crypto::EspSession& s = *sa->session;
+
+    const rte_ipv4_hdr* inner = ipv4_header(m);
+    const uint16_t inner_length = ipv4_total_length(inner);
+    const uint8_t inner_tos = inner->type_of_service;
+    const uint16_t inner_df = rte_be_to_cpu_16(inner->fragment_offset) & RTE_IPV4_HDR_DF_FLAG;
+
+    // Where the outer packet goes.
+    const NextHop* hop = ctx.state->routes->lookup(sa->peer_address);
+    if (hop == nullptr || (hop->kind != NextHop::Kind::Connected && hop->kind != NextHop::Kind::Gateway))
+        return drop(ctx, sa, Drop::esp_no_route_to_peer);
+
+    const bool udp = sa->udp_peer_port != 0;
+    const uint32_t align = std::max<uint32_t>(s.block_size(), 4);  // RFC 4303 §2.4
+    const uint32_t padded = (inner_length + 2u + align - 1) / align * align;
+    const auto pad_length = static_cast<uint8_t>(padded - inner_length - 2);
+    const uint32_t head = sizeof(rte_ipv4_hdr) + (udp ? sizeof(rte_udp_hdr) : 0) + kEspHeader + s.iv_len();
+    const uint32_t outer_length = head + padded + s.icv_len();
+    const uint16_t mtu = ctx.state->ports[hop->port].mtu;
+    if (outer_length > mtu) return too_big(ctx, burst, i, sa, static_cast<uint16_t>(mtu - (outer_length - inner_length)));
+
+    if (sa->seq == (sa->esn ? UINT64_MAX : UINT32_MAX)) return drop(ctx, sa, Drop::esp_sequence_exhausted);
+    const uint64_t seq = ++sa->seq;
+
+    // Trailer: padding 1, 2, 3, ... (RFC 4303 §2.4), pad length, next header, ICV room.
+    if (m->nb_segs != 1 || rte_pktmbuf_tailroom(m) < padded - inner_length + s.icv_len() ||
+        rte_pktmbuf_headroom(m) < head)
+        return drop(ctx, sa, Drop::esp_no_headroom);
+    uint8_t* trailer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(padded - inner_length + s.icv_len())));
+    for (uint8_t p = 0; p < pad_length; ++p) trailer[p] = static_cast<uint8_t>(p + 1);
+    trailer[pad_length] = pad_length;
+    trailer[pad_length + 1] = kNextHeaderIpv4;
+
+    // Headers: [Ethernet][IPv4][UDP][SPI seq][IV][inner ...]. The old Ethernet slot is
+    // overwritten by the ESP header and IV.
+    uint8_t* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(head)));
+    auto* outer = reinterpret_cast<rte_ipv4_hdr*>(frame + sizeof(rte_ether_hdr));
+    uint8_t* esp = reinterpret_cast<uint8_t*>(outer + 1) + (udp ? sizeof(rte_udp_hdr) : 0);
+    uint8_t* iv = esp + kEspHeader;
+    uint8_t* payload = iv + s.iv_len();
+    put32(esp, sa->spi);
+    put32(esp + 4, static_cast<uint32_t>(seq));
+    if (s.aead()) {
+        crypto::gcm_iv_from_sequence(seq, std::span<uint8_t, 8>(iv, 8));  // unique per key (RFC 4106 §3.1)
+    } else if (!ctx.esp->ivs().fill(iv, s.iv_len())) {
+        return drop(ctx, sa, Drop::esp_crypto_error);
+    }
+
+    std::memset(outer, 0, sizeof *outer);
+    outer->version_ihl = RTE_IPV4_VHL_DEF;
+    outer->type_of_service = inner_tos;  // DSCP copied; ECN copied (RFC 6040 normal mode)
+    outer->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(outer_length));
+    outer->packet_id = rte_cpu_to_be_16(sa->ip_id++);
+    outer->fragment_offset = rte_cpu_to_be_16(inner_df);  // DF copied from the inner header
+    outer->time_to_live = kOuterTtl;
+    outer->next_proto_id = udp ? IPPROTO_UDP : IPPROTO_ESP;
+    outer->src_addr = rte_cpu_to_be_32(sa->local_address);
+    outer->dst_addr = rte_cpu_to_be_32(sa->peer_address);
+    ipv4_set_checksum(outer);
+    if (udp) {  // RFC 3948 §2.1: checksum zero
+        auto* u = reinterpret_cast<rte_udp_hdr*>(outer + 1);
+        u->src_port = rte_cpu_to_be_16(sa->udp_local_port);
+        u->dst_port = rte_cpu_to_be_16(sa->udp_peer_port);
+        u->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(outer_length - sizeof(rte_ipv4_hdr)));
+        u->dgram_cksum = 0;
+    }
+
+    const unsigned k = w.count++;
+    w.index[k] = i;
+    crypto::EspCryptoOp& op = w.ops[k];
+    op = {};
+    op.session = &s;
+    op.iv = iv;
+    op.cipher_start = payload;
+    op.cipher_len = padded;
+    op.icv = payload + padded;
+    if (s.aead()) {
+        op.aad = w.aad[k];
+        op.aad_len = crypto::make_gcm_aad(w.aad[k], sa->spi, seq, sa->esn);
+    } else {
+        op.auth_start = esp;
+        op.auth_len = kEspHeader + s.iv_len() + padded;
+        if (sa->esn) {  // seq_hi sits where the ICV will be written (RFC 4303 §3.3.2.1)
+            crypto::store_seq_hi(op.icv, seq);
+            op.auth_len += 4;
+        }
+    }
+    burst.out_port[i] = hop->port;
+    burst.next_hop[i] = hop->kind == NextHop::Kind::Gateway ? hop->gateway : sa->peer_address;
+    burst.encapsulated[i] = true;
+    ++sa->counters.packets;
+    sa->counters.bytes += inner_length;
+    return Next::EspOut;  // waiting for the crypto
+}
+
+}  // namespace
+
+void esp_match_outbound(WorkerContext& ctx, Burst& burst) {
+    if (ctx.sas == nullptr || ctx.sas->policy_count() == 0) return;
+    for (uint16_t i = 0; i < burst.count; ++i) {
+        if (burst.next[i] != Next::Transmit || burst.encapsulated[i]) continue;
+        const rte_ipv4_hdr* ip = ipv4_header(burst.packets[i]);
+        if (OutboundSa* sa = ctx.sas->outbound(ipv4_src(ip), ipv4_dst(ip))) {
+            burst.sa[i] = sa;
+            burst.next[i] = Next::EspOut;
+        }
+    }
+}
+
+void esp_encap(WorkerContext& ctx, Burst& burst) {
+    EncapWork w;
+    for (uint16_t i = 0; i < burst.count; ++i)
+        if (burst.next[i] == Next::EspOut) burst.next[i] = prepare(ctx, burst, i, w);
+    if (w.count == 0) return;
+    ctx.esp->encrypt({w.ops, w.count});
+    for (unsigned k = 0; k < w.count; ++k) {
+        const uint16_t i = w.index[k];
+        if (w.ops[k].status == crypto::CryptoStatus::Ok) {
+            burst.next[i] = Next::Transmit;
+        } else {
+            auto* sa = static_cast<OutboundSa*>(burst.sa[i]);
+            --sa->counters.packets;
+            burst.next[i] = drop(ctx, sa, Drop::esp_crypto_error);
+        }
+    }
+}
+
+}  // namespace mbox::dataplane

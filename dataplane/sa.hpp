@@ -1,0 +1,59 @@
+// Security associations as the workers see them. The control thread builds them
+// (keys expanded once into the crypto session) and hands them over through the command
+// rings; from then on one worker, the SA's owner, writes its sequence number, replay
+// window and counters. Others hand packets for it to the owner.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/ipv4.hpp"
+#include "crypto/esp_session.hpp"
+#include "dataplane/drop_reasons.hpp"
+#include "dataplane/replay_window.hpp"
+
+namespace mbox::dataplane {
+
+struct SaCounters {
+    uint64_t packets = 0;  // inner packets encapsulated / decapsulated
+    uint64_t bytes = 0;    // inner bytes
+    uint64_t drops[kDropReasonCount] = {};
+};
+
+// What both directions share.
+struct SaCommon {
+    std::string name;                 // the tunnel it belongs to, for show commands
+    uint32_t spi = 0;                 // host order
+    unsigned owner = 0;               // the worker that processes this SA's packets
+    bool esn = false;
+    std::unique_ptr<crypto::EspSession> session;
+    uint32_t local_address = 0;       // tunnel endpoints, host order
+    uint32_t peer_address = 0;
+    uint16_t udp_local_port = 0;      // both 0: raw ESP (IP protocol 50)
+    uint16_t udp_peer_port = 0;
+    std::vector<Ipv4Prefix> local_nets;
+    std::vector<Ipv4Prefix> remote_nets;
+    SaCounters counters;              // written by the owner only
+};
+
+struct alignas(64) OutboundSa : SaCommon {
+    uint64_t seq = 0;       // last sequence number sent
+    uint16_t ip_id = 0;     // outer IPv4 identification
+};
+
+struct alignas(64) InboundSa : SaCommon {
+    explicit InboundSa(uint32_t window, bool esn_enabled) : replay(window, esn_enabled) {}
+    ReplayWindow replay;
+
+    // RFC 4301 §5.2: the decrypted packet must match the SA's selectors.
+    bool selectors_match(uint32_t inner_src, uint32_t inner_dst) const {
+        bool src_ok = false, dst_ok = false;
+        for (const auto& p : remote_nets) src_ok |= p.contains(Ipv4Address{inner_src});
+        for (const auto& p : local_nets) dst_ok |= p.contains(Ipv4Address{inner_dst});
+        return src_ok && dst_ok;
+    }
+};
+
+}  // namespace mbox::dataplane
