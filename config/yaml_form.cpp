@@ -252,11 +252,16 @@ private:
         ManualSa sa;
         sa.name = name;
         sa.where = where(field);
+        std::optional<Field> hash_field;
         for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "hash") hash_field = value;
             read_manual_sa_entry(sa, key, value);
         });
+        // Reported at the hash when there is one too many, at the SA when one is missing.
         if (sa.encryption) {
-            if (const auto problem = esp_transform_problem(*sa.encryption, sa.hash)) error(field, *problem);
+            if (const auto problem = esp_transform_problem(*sa.encryption, sa.hash)) {
+                error(hash_field && sa.hash ? *hash_field : field, *problem);
+            }
         }
         config_.manual_sas.push_back(std::move(sa));
     }

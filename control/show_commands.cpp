@@ -155,11 +155,13 @@ Reply show_dataplane_counters(const GatewayView& v) {
     r.data = {{"workers", workers},
               {"forwarded", t.forwarded},
               {"punted", t.punted},
+              {"handed_off", t.handed_off},
               {"icmp_generated", t.icmp_generated},
               {"drops", json::object()},
               {"per_worker", json::array()}};
-    r.text = fmt::format("Workers: {}\nForwarded: {}\nPunted to control: {}\nICMP generated: {}\n\n",
-                         workers, t.forwarded, t.punted, t.icmp_generated);
+    r.text = fmt::format(
+        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to the SA's worker: {}\nICMP generated: {}\n\n",
+        workers, t.forwarded, t.punted, t.handed_off, t.icmp_generated);
     r.text += fmt::format("{:<24} {:>12}", "Drop reason", "total");
     for (size_t w = 0; w < workers; ++w) r.text += fmt::format(" {:>12}", fmt::format("worker {}", w));
     r.text += "\n";
@@ -188,6 +190,7 @@ Reply show_dataplane_counters(const GatewayView& v) {
                                         {"tx_packets", tx},
                                         {"forwarded", wc.forwarded},
                                         {"punted", wc.punted},
+                                        {"handed_off", wc.handed_off},
                                         {"drops", std::move(drops)}});
     }
     return r;

@@ -22,6 +22,7 @@ struct alignas(64) WorkerCounters {
     PortCounters ports[kMaxPorts] = {};
     uint64_t forwarded = 0;      // packets routed through the gateway
     uint64_t punted = 0;         // packets handed to the control thread
+    uint64_t handed_off = 0;     // packets passed to the worker that owns their SA
     uint64_t icmp_generated = 0; // echo replies and ICMP errors we originated
     uint64_t polls = 0;          // loop iterations (liveness)
     uint64_t idle_sleeps = 0;    // back-off sleeps taken

@@ -79,6 +79,7 @@ void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
     }
     op(a.forwarded, b.forwarded);
     op(a.punted, b.punted);
+    op(a.handed_off, b.handed_off);
     op(a.icmp_generated, b.icmp_generated);
     op(a.polls, b.polls);
     op(a.idle_sleeps, b.idle_sleeps);
@@ -469,6 +470,7 @@ CounterTotals Dataplane::counters(unsigned worker) const {
     }
     t.forwarded = read_counter(c.forwarded);
     t.punted = read_counter(c.punted);
+    t.handed_off = read_counter(c.handed_off);
     t.icmp_generated = read_counter(c.icmp_generated);
     t.polls = read_counter(c.polls);
     t.idle_sleeps = read_counter(c.idle_sleeps);

@@ -59,7 +59,7 @@ struct PortStats {
 struct CounterTotals {
     uint64_t drops[kDropReasonCount] = {};
     PortCounters ports[kMaxPorts] = {};
-    uint64_t forwarded = 0, punted = 0, icmp_generated = 0;
+    uint64_t forwarded = 0, punted = 0, icmp_generated = 0, handed_off = 0;
     uint64_t polls = 0, idle_sleeps = 0, busy_cycles = 0;
 
     CounterTotals operator-(const CounterTotals& base) const;

@@ -17,6 +17,7 @@ Next hand_off(WorkerContext& ctx, Burst& burst, uint16_t i, unsigned owner, bool
         ctx.drop(Drop::handoff_ring_full);
         return Next::Drop;
     }
+    ++ctx.counters->handed_off;
     return Next::Consumed;
 }
 

@@ -448,7 +448,7 @@ TEST(YamlManualSa, MistakesInTheMap) {
                     "(ipsec.manual-sas.b)"});
     EXPECT_EQ(errors("{encryption: AES-GCM-128, hash: SHA}"),
               Lines{"t.yaml:3: error: AES-GCM-128 takes no hash (GCM authenticates the packets itself) "
-                    "(ipsec.manual-sas.b)"});
+                    "(ipsec.manual-sas.b.hash)"});
     EXPECT_EQ(errors("{inbound: {spi: 255, enc-key: 00}}"),
               Lines{"t.yaml:3: error: invalid SPI '255' (expected 0x100..0xffffffff, decimal or 0x hex: 0 is invalid, "
                     "1..255 reserved) (ipsec.manual-sas.b.inbound.spi)"});

@@ -5,7 +5,7 @@ underneath), an ESP implementation independent of mboxd's, plays the tunnel peer
 
   esp_scapy_peer.py config STATE          random keys: the SAs into STATE (JSON), the
                                           manual-sa blocks for mboxd on stdout
-  esp_scapy_peer.py run STATE --netns-a PATH --mbox BIN --socket PATH --gw-mac MAC
+  esp_scapy_peer.py run STATE --netns-a PATH --mbox BIN --socket PATH
       Runs in the peer's namespace (raw frames on its eth0); host A's UDP socket is opened
       in host A's namespace (setns). Prints 'ok - ...' / 'not ok - ...' lines, each
       failure followed by '# ...' evidence; the shell script numbers them as TAP.
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from scapy.all import IP, UDP, Ether, Raw, raw, conf
+from scapy.all import ARP, IP, UDP, Ether, Raw, raw, conf
 from scapy.layers.ipsec import (AUTH_ALGOS, ESP, AuthAlgo, IPSecIntegrityError, SecurityAssociation,
                                 _ESPPlain)
 from scapy.utils import hexdump
@@ -207,7 +207,7 @@ def socket_in_netns(path, *args):
 class Lab:
     def __init__(self, args):
         self.mbox = [args.mbox, "--socket", args.socket, "--json"]
-        self.gw_mac = args.gw_mac
+        self.gw_mac = None   # from ARP, below
         with open("/sys/class/net/eth0/address") as f:
             self.mac = f.read().strip()
         self.wire = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
@@ -233,7 +233,7 @@ class Lab:
         self.wire.send(raw(Ether(src=self.mac, dst=self.gw_mac) / ip_packet))
 
     def next_from_gateway(self, timeout=2.0):
-        """The next IPv4 frame the gateway sends us carrying ESP or UDP, or None."""
+        """The next IPv4 frame from the gateway's MAC (ESP, or whatever it sent instead), or None."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             if not select.select([self.wire], [], [], left)[0]:
@@ -242,8 +242,24 @@ class Lab:
             if addr[2] == socket.PACKET_OUTGOING:
                 continue
             frame = Ether(data)
-            if IP in frame and frame[IP].src == GW and frame[IP].proto in (50, 17):
+            if frame.src == self.gw_mac and IP in frame:
                 return frame
+        return None
+
+    def arp_gateway(self):
+        """The MAC the gateway gives in answer to our ARP request for its WAN address."""
+        request = Ether(src=self.mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=self.mac, psrc=PEER, pdst=GW)
+        self.drain_wire()
+        self.wire.send(raw(request))
+        deadline = time.monotonic() + 2
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([self.wire], [], [], left)[0]:
+                break
+            data, addr = self.wire.recvfrom(65535)
+            frame = Ether(data)
+            if addr[2] != socket.PACKET_OUTGOING and ARP in frame and frame[ARP].op == 2 \
+                    and frame[ARP].psrc == GW and frame[ARP].pdst == PEER:
+                return frame[ARP].hwsrc
         return None
 
     # -- host A --
@@ -341,28 +357,58 @@ class Tunnel:
         self.out_bytes = 0
         self.in_packets = 0
         self.in_bytes = 0
+        self.sa_drops = {}                   # reason -> drops expect_drop caused on the inbound SA
         self.label = f"{sa['name']} ({sa['enc']}{'/' + sa['hash'] if sa['hash'] else ''}" \
                      f"{', UDP ' + '->'.join(map(str, sa['udp'])) if sa['udp'] else ''}" \
                      f"{', ESN' if sa['esn'] else ''})"
 
     # -- we encrypt, they decrypt: host A -> gateway -> us --
     def outbound(self):
-        sa, lab = self.sa, self.lab
+        """Host A sends one datagram; it must leave as the next ESP packet of the SA."""
         self.out_seq += 1
         seq = self.out_seq
-        payload = f"A->{sa['name']} #{seq} ".encode() + os.urandom(6).hex().encode() * (seq % 3 + 1)
-        dport = 9000 + sa["n"]
-        lab.drain_wire()
-        lab.host_a.sendto(payload, (self.remote_host, dport))
-        frame = lab.next_from_gateway()
+        payload = f"A->{self.sa['name']} #{seq} ".encode() + os.urandom(6).hex().encode() * (seq % 3 + 1)
+        dport = 9000 + self.sa["n"]
+        self.lab.drain_wire()
+        self.lab.host_a.sendto(payload, (self.remote_host, dport))
+        frame = self.lab.next_from_gateway()
         desc = f"{self.label}: host A's datagram #{seq} leaves as ESP that scapy decrypts"
         if frame is None:
             self.report.not_ok(desc, ["nothing from the gateway on the peer's eth0 within 2 s"])
             return
+        problems, facts = self.check_esp_frame(frame, seq, payload, dport)
+        self.report.check(f"{desc} ({facts})" if facts else desc, problems, dump(frame))
+
+    def outbound_burst(self, count):
+        """Host A sends `count` datagrams back to back: ESP with consecutive sequence numbers."""
+        first = self.out_seq + 1
+        dport = 9100 + self.sa["n"]
+        payloads = [f"A->{self.sa['name']} burst {i} ".encode() + os.urandom(4).hex().encode() for i in range(count)]
+        self.lab.drain_wire()
+        for payload in payloads:
+            self.lab.host_a.sendto(payload, (self.remote_host, dport))
+        problems = []
+        for i, payload in enumerate(payloads):
+            frame = self.lab.next_from_gateway()
+            if frame is None:
+                problems.append(f"only {i} of {count} ESP packets arrived")
+                break
+            self.out_seq += 1
+            bad, _ = self.check_esp_frame(frame, first + i, payload, dport)
+            problems += [f"packet {i} (seq {first + i} expected): {b}" for b in bad]
+            if len(problems) > 6:
+                break
+        self.report.check(f"{self.label}: {count} datagrams from host A back to back leave as ESP seq "
+                          f"{first}..{first + count - 1}, in order, all decrypting", problems)
+
+    def check_esp_frame(self, frame, seq, payload, dport):
+        """What is wrong with this frame as the gateway's ESP packet number `seq` carrying
+        host A's datagram; and a short description of it."""
+        sa = self.sa
         problems = []
         ip = frame[IP]
-        if ip.dst != PEER:
-            problems.append(f"outer destination {ip.dst}, expected {PEER}")
+        if (ip.src, ip.dst) != (GW, PEER):
+            problems.append(f"outer {ip.src} -> {ip.dst}, expected {GW} -> {PEER}")
         if sa["udp"]:
             if ip.proto != 17 or UDP not in frame:
                 problems.append(f"outer protocol {ip.proto}, expected UDP (RFC 3948)")
@@ -375,13 +421,12 @@ class Tunnel:
                     del again[UDP].chksum
                     if IP(raw(again))[UDP].chksum != u.chksum:
                         problems.append(f"UDP checksum 0x{u.chksum:04x} neither zero nor correct")
-                if len(u.payload) >= 4 and raw(u.payload)[:4] == b"\0\0\0\0":
+                if raw(u.payload)[:4] == b"\0\0\0\0":
                     problems.append("ESP-in-UDP begins with the non-ESP marker")
         elif ip.proto != 50:
             problems.append(f"outer protocol {ip.proto}, expected ESP (50)")
         if problems:
-            self.report.not_ok(desc, problems + dump(frame))
-            return
+            return problems, ""
         esp = ESP(raw(frame[UDP].payload)) if sa["udp"] else ESP(raw(ip.payload))
         if esp.spi != sa["out_spi"]:
             problems.append(f"SPI 0x{esp.spi:08x}, expected the outbound SPI 0x{sa['out_spi']:08x}")
@@ -390,11 +435,9 @@ class Tunnel:
         try:
             inner = self.from_gw.decrypt(IP(src=GW, dst=PEER) / esp)
         except IPSecIntegrityError as e:
-            self.report.not_ok(desc, problems + [f"scapy: ICV does not verify: {e}"] + dump(frame))
-            return
+            return problems + [f"scapy: ICV does not verify: {e}"], ""
         if IP not in inner or UDP not in inner:
-            self.report.not_ok(desc, problems + ["decrypted payload is not IPv4/UDP:", inner.summary()] + dump(frame))
-            return
+            return problems + ["decrypted payload is not IPv4/UDP:", inner.summary()], ""
         i = inner[IP]
         if (i.src, i.dst) != (HOST_A, self.remote_host):
             problems.append(f"inner {i.src} -> {i.dst}, expected {HOST_A} -> {self.remote_host}")
@@ -425,8 +468,7 @@ class Tunnel:
                 self.from_gw.esn_en = True
         if not problems:
             self.out_bytes += i.len
-        self.report.check(desc + f" (SPI 0x{esp.spi:x}, seq {esp.seq}, inner TTL {i.ttl}, pad {pad_len})",
-                          problems, dump(frame))
+        return problems, f"SPI 0x{esp.spi:x}, seq {esp.seq}, inner TTL {i.ttl}, pad {pad_len}"
 
     # -- they encrypt, we decrypt: us -> gateway -> host A --
     def encrypt(self, inner, seq64):
@@ -439,13 +481,16 @@ class Tunnel:
         return IP(src=src or self.remote_host, dst=dst, ttl=64) / UDP(sport=PEER_SRC_PORT, dport=HOST_A_PORT) / payload
 
     def inbound(self, seq64, what=None):
-        """Sends a valid packet with this sequence number; True when host A got it intact."""
+        """Sends a valid packet with this sequence number; host A must get the datagram."""
         payload = f"{self.sa['name']}->A seq {seq64:#x} ".encode() + os.urandom(5).hex().encode()
-        pkt = self.encrypt(self.inner(payload), seq64)
+        self.deliver(self.encrypt(self.inner(payload), seq64), payload,
+                     what or f"{self.label}: scapy's ESP seq {seq64:#x} reaches host A decrypted")
+
+    def deliver(self, pkt, payload, desc):
+        """Sends `pkt`; host A must receive `payload` from the remote host, TTL 63."""
         self.lab.drain_host_a()
         self.lab.send(pkt)
         got, others = self.lab.host_a_wait_for(payload)
-        desc = what or f"{self.label}: scapy's ESP seq {seq64:#x} reaches host A decrypted"
         problems = []
         if got is None:
             problems.append("host A received nothing within 2 s" if not others else f"host A received {others!r}")
@@ -459,22 +504,48 @@ class Tunnel:
             self.in_packets += 1
             self.in_bytes += len(self.inner(payload))   # the gateway counts inner IPv4 bytes
         self.report.check(desc, problems, [] if got else dump(pkt))
-        return not problems
+
+    def inbound_burst(self, first, count):
+        """`count` packets back to back (several per receive burst): host A gets every one."""
+        payloads = [f"{self.sa['name']}->A burst {i} ".encode() + os.urandom(4).hex().encode() for i in range(count)]
+        frames = [raw(Ether(src=self.lab.mac, dst=self.lab.gw_mac) / self.encrypt(self.inner(p), first + i))
+                  for i, p in enumerate(payloads)]
+        self.lab.drain_host_a()
+        for f in frames:
+            self.lab.wire.send(f)
+        got = []
+        deadline = time.monotonic() + 3
+        while len(got) < count and time.monotonic() < deadline:
+            got += [d for d, _, _ in self.lab.host_a_receive(0.2)]
+        missing = [i for i, p in enumerate(payloads) if p not in got]
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} of {count} missing: seq {[first + i for i in missing][:20]}")
+        if len(got) != len(set(got)) or set(got) - set(payloads):
+            problems.append(f"duplicates or strangers among {len(got)} received")
+        self.in_packets += count - len(missing)
+        self.in_bytes += sum(len(self.inner(p)) for i, p in enumerate(payloads) if i not in missing)
+        self.report.check(f"{self.label}: {count} ESP packets back to back (seq {first}..{first + count - 1}) "
+                          f"all reach host A", problems)
 
     # -- a bad packet: dropped, counted once under its reason, globally and on the SA --
-    def expect_drop(self, desc, reason, pkt, on_sa=True):
+    def expect_drop(self, desc, reason, pkts, on_sa=True, delivered=()):
+        """Sends `pkts` (one packet or several back to back): exactly one drop, `reason`;
+        host A gets exactly the payloads in `delivered`."""
         lab = self.lab
+        pkts = pkts if isinstance(pkts, list) else [pkts]
         before = lab.drops()
         sa_before = lab.sa_state(self.sa["in_spi"], "inbound")["drops"].get(reason, 0)
         lab.drain_host_a()
-        lab.send(pkt)
+        for pkt in pkts:
+            lab.send(pkt)
         deadline = time.monotonic() + 2
         while time.monotonic() < deadline and lab.drops()[reason] == before[reason]:
             time.sleep(0.05)
         time.sleep(0.15)   # and nothing more after it
         after = lab.drops()
         sa_after = lab.sa_state(self.sa["in_spi"], "inbound")["drops"].get(reason, 0)
-        delivered = lab.host_a_receive(0.05)
+        received = [d for d, _, _ in lab.host_a_receive(0.05)]
         problems = []
         if after[reason] - before[reason] != 1:
             problems.append(f"global {reason} went {before[reason]} -> {after[reason]}, expected +1")
@@ -484,11 +555,16 @@ class Tunnel:
             problems.append(f"other ESP drop reasons moved too: {moved}")
         if on_sa and sa_after - sa_before != 1:
             problems.append(f"{reason} on SA 0x{self.sa['in_spi']:x} went {sa_before} -> {sa_after}, expected +1")
-        if delivered:
-            problems.append(f"host A received {[d for d, _, _ in delivered]!r}")
+        if sorted(received) != sorted(delivered):
+            problems.append(f"host A received {received!r}, expected {list(delivered)!r}")
+        else:
+            self.in_packets += len(delivered)
+            self.in_bytes += sum(len(self.inner(p)) for p in delivered)
+        if on_sa:
+            self.sa_drops[reason] = self.sa_drops.get(reason, 0) + 1
         where = "globally and on the SA" if on_sa else "globally"
         self.report.check(f"{self.label}: {desc} is dropped and counted once as {reason} {where}", problems,
-                          dump(pkt) if problems else [])
+                          [line for pkt in pkts for line in dump(pkt)] if problems else [])
 
     def esp_bytes(self, seq64, inner):
         return raw(self.encrypt(inner, seq64)[ESP])
@@ -524,13 +600,15 @@ class Tunnel:
                             f"expected {self.out_seq} packets {self.out_bytes} bytes (inner)")
         if outbound.get("sequence") != self.out_seq:
             problems.append(f"outbound last sequence {outbound.get('sequence')}, expected {self.out_seq}")
-        if inbound["drops"] or outbound["drops"]:
-            problems.append(f"drops: inbound {inbound['drops']} outbound {outbound['drops']}")
+        if inbound["drops"] != self.sa_drops or outbound["drops"]:
+            problems.append(f"drops: inbound {inbound['drops']} (expected {self.sa_drops}), "
+                            f"outbound {outbound['drops']} (expected none)")
         if inbound["esn"] != self.sa["esn"]:
             problems.append(f"esn {inbound['esn']}, configured {self.sa['esn']}")
         if (inbound["udp_encap"] is None) != (self.sa["udp"] is None):
             problems.append(f"udp_encap {inbound['udp_encap']}, configured {self.sa['udp']}")
-        self.report.check(f"{self.label}: show ipsec sa counts {self.in_packets} in / {self.out_seq} out, no drops",
+        drops = ", ".join(f"{n} {r}" for r, n in sorted(self.sa_drops.items())) or "no drops"
+        self.report.check(f"{self.label}: show ipsec sa counts {self.in_packets} in / {self.out_seq} out, {drops}",
                           problems, [json.dumps(inbound), json.dumps(outbound)] if problems else [])
 
 
@@ -541,15 +619,22 @@ def flip(data, index):
 
 
 def drop_tests(t):
-    """RFC 4303 §3.4: every way a received packet must be rejected, then proof that the SA
-    still works (and that the rejected packet did not move the window)."""
+    """RFC 4303 §3.4: every way a received packet must be rejected, each followed by proof
+    that the SA still works (and that the rejected packet did not move the window)."""
     s = t.to_gw
     iv, icv = s.crypt_algo.iv_size, icv_size(s)
     kind = "GCM" if s.crypt_algo.is_aead else "CBC"
+    align = max(s.crypt_algo.block_size, 4)
+
+    def minimal_padding(inner):
+        return (-(len(inner) + 2)) % align
 
     t.inbound(5, f"{t.label}: seq 5 is delivered")
     t.expect_drop("the same seq 5 again (a replay)", "esp_replayed", t.encrypt(t.inner(b"replayed"), 5))
     t.inbound(6, f"{t.label}: seq 6 after the replay is delivered")
+    twice = t.encrypt(t.inner(b"sent twice"), 7)
+    t.expect_drop("seq 7 sent twice back to back (likely one receive burst): the second copy", "esp_replayed",
+                  [twice, twice], delivered=[b"sent twice"])
 
     # The window holds the highest number received and the 1023 below it (RFC 4303 §3.4.3).
     t.inbound(2000, f"{t.label}: a jump to seq 2000 is delivered")
@@ -563,50 +648,65 @@ def drop_tests(t):
     esp = t.esp_bytes(2001, t.inner(b"forged icv"))
     t.expect_drop("seq 2001 with its ICV altered", "esp_auth_failed", t.wrap(flip(esp, len(esp) - 1)))
     t.inbound(2001, f"{t.label}: the genuine seq 2001 after the forged one is delivered")
-
     esp = t.esp_bytes(2002, t.inner(b"forged ciphertext"))
     t.expect_drop(f"seq 2002 with a ciphertext byte altered ({kind})", "esp_auth_failed",
                   t.wrap(flip(esp, 8 + iv + 5)))
     t.inbound(2002, f"{t.label}: the genuine seq 2002 after the altered one is delivered")
+    esp = t.esp_bytes(1000000, t.inner(b"forged far ahead"))
+    t.expect_drop("seq 1000000 with its ICV altered", "esp_auth_failed", t.wrap(flip(esp, len(esp) - 1)))
+    t.inbound(2003, f"{t.label}: seq 2003 is still delivered (the forged 1000000 did not slide the window)")
 
-    esp = t.esp_bytes(2003, t.inner(b"unknown spi"))
+    esp = t.esp_bytes(2004, t.inner(b"unknown spi"))
     t.expect_drop("a packet for SPI 0x0bad0bad", "esp_unknown_spi",
                   t.wrap(struct.pack("!L", 0x0BAD0BAD) + esp[4:]), on_sa=False)
-    t.inbound(2003, f"{t.label}: seq 2003 after the unknown SPI is delivered")
+    t.inbound(2004, f"{t.label}: seq 2004 after the unknown SPI is delivered")
 
-    esp = t.esp_bytes(2004, t.inner(b"truncated"))
-    t.expect_drop(f"seq 2004 cut to header, IV and 4 bytes ({8 + iv + 4} of {len(esp)})", "esp_truncated",
+    esp = t.esp_bytes(2005, t.inner(b"truncated"))
+    t.expect_drop(f"seq 2005 cut to header, IV and 4 bytes ({8 + iv + 4} of {len(esp)})", "esp_truncated",
                   t.wrap(esp[:8 + iv + 4]))
-    t.inbound(2004, f"{t.label}: seq 2004 intact after the truncated one is delivered")
+    t.inbound(2005, f"{t.label}: seq 2005 intact after the truncated one is delivered")
 
-    esp = t.esp_bytes(2005, t.inner(b"bad length"))
-    t.expect_drop("seq 2005 with ciphertext one byte short of its block multiple", "esp_bad_length",
+    esp = t.esp_bytes(2006, t.inner(b"bad length"))
+    t.expect_drop("seq 2006 with ciphertext one byte short of its block multiple", "esp_bad_length",
                   t.wrap(esp[:-icv - 1] + esp[-icv:]))
-    t.inbound(2005, f"{t.label}: seq 2005 whole after the short one is delivered")
+    t.inbound(2006, f"{t.label}: seq 2006 whole after the short one is delivered")
 
-    # Valid ICV over wrong padding bytes: padding must be 1, 2, 3, ... (RFC 4303 §2.4).
+    # Valid ICVs over trailers that are wrong (RFC 4303 §2.4: padding 1, 2, 3, ...). Each is
+    # authenticated, so its number is spent (the window moves once the ICV verifies, §3.4.3).
     inner = t.inner(b"bad padding")
-    align = max(s.crypt_algo.block_size, 4)
-    pad_len = (-(len(inner) + 2)) % align
-    if pad_len < 2:
-        pad_len += align
+    pad_len = minimal_padding(inner) + (align if minimal_padding(inner) < 2 else 0)
     padding = bytes(range(1, pad_len)) + b"\x00"
-    t.expect_drop(f"seq 2006 with a valid ICV over padding {padding.hex()}", "esp_bad_padding",
-                  t.with_trailer(2006, inner, padding, pad_len))
-    # Authenticated, so 2006 is spent (the window moves once the ICV verifies, §3.4.3).
-    t.inbound(2007, f"{t.label}: seq 2007 after the badly padded one is delivered")
+    t.expect_drop(f"seq 2007 with a valid ICV over padding {padding.hex()}", "esp_bad_padding",
+                  t.with_trailer(2007, inner, padding, pad_len))
+    inner = t.inner(b"pad length too long")
+    pad_len = minimal_padding(inner)
+    t.expect_drop("seq 2008 with a valid ICV and a pad length of 250 in a short packet", "esp_bad_padding",
+                  t.with_trailer(2008, inner, bytes(range(1, pad_len + 1)), 250))
+    inner = Raw(b"\xa5" * 30)
+    pad_len = minimal_padding(inner)
+    t.expect_drop("seq 2009, a dummy packet (next header 59, RFC 4303 §2.6)", "esp_dummy_packet",
+                  t.with_trailer(2009, inner, bytes(range(1, pad_len + 1)), pad_len, next_header=59))
+    inner = t.inner(b"next header 41")
+    pad_len = minimal_padding(inner)
+    t.expect_drop("seq 2010 with next header 41 (IPv6) in an IPv4 tunnel", "esp_bad_next_header",
+                  t.with_trailer(2010, inner, bytes(range(1, pad_len + 1)), pad_len, next_header=41))
+    # More padding than the minimum is legal (up to 255 bytes, §2.4) and must be accepted.
+    inner = t.inner(b"extra padding")
+    pad_len = minimal_padding(inner) + 3 * align
+    t.deliver(t.with_trailer(2011, inner, bytes(range(1, pad_len + 1)), pad_len), b"extra padding",
+              f"{t.label}: seq 2011 with {pad_len} bytes of padding (more than needed) is delivered")
 
-    t.expect_drop("seq 2008 whose inner source 10.9.9.9 is outside remote-net", "esp_selector_mismatch",
-                  t.encrypt(t.inner(b"spoofed source", src="10.9.9.9"), 2008))
-    t.expect_drop("seq 2009 whose inner destination 10.3.0.9 is outside local-net", "esp_selector_mismatch",
-                  t.encrypt(t.inner(b"wrong destination", dst="10.3.0.9"), 2009))
-    t.inbound(2010, f"{t.label}: seq 2010 after the selector mismatches is delivered")
+    t.expect_drop("seq 2012 whose inner source 10.9.9.9 is outside remote-net", "esp_selector_mismatch",
+                  t.encrypt(t.inner(b"spoofed source", src="10.9.9.9"), 2012))
+    t.expect_drop("seq 2013 whose inner destination 10.3.0.9 is outside local-net", "esp_selector_mismatch",
+                  t.encrypt(t.inner(b"wrong destination", dst="10.3.0.9"), 2013))
+    t.inbound(2014, f"{t.label}: seq 2014 after the selector mismatches is delivered")
 
     # Sequence number 0 is never sent (RFC 4303 §3.3.3: the first packet carries 1).
-    esp = t.esp_bytes(2011, t.inner(b"seq zero"))
-    zero = esp[:4] + b"\0\0\0\0" + esp[8:]
-    t.expect_drop("sequence number 0", "esp_sequence_zero", t.wrap(zero))
-    t.inbound(2011, f"{t.label}: seq 2011 after seq 0 is delivered")
+    esp = t.esp_bytes(2015, t.inner(b"seq zero"))
+    t.expect_drop("sequence number 0", "esp_sequence_zero", t.wrap(esp[:4] + b"\0\0\0\0" + esp[8:]))
+    t.inbound(2015, f"{t.label}: seq 2015 after seq 0 is delivered")
+    t.counters_match()
 
 
 def udp_tests(t):
@@ -643,6 +743,11 @@ def run(args):
         sas = json.load(f)
     lab = Lab(args)
     report = Report()
+    lab.gw_mac = lab.arp_gateway()
+    if lab.gw_mac is None:
+        report.not_ok(f"the gateway answers ARP for {GW}")
+        return 1
+    report.ok(f"the gateway answers ARP for {GW} with {lab.gw_mac}")
     tunnels = [Tunnel(lab, report, sa) for sa in sas]
     for t in tunnels:
         if t.sa["role"] == "algorithms":
@@ -650,6 +755,12 @@ def run(args):
             t.outbound()
             t.inbound(1)
             t.inbound(2)
+            t.counters_match()
+    # Bursts: several packets per receive burst, so several crypto jobs in flight at once.
+    for t in tunnels:
+        if t.sa["role"] == "algorithms":
+            t.outbound_burst(40)
+            t.inbound_burst(3, 40)
             t.counters_match()
     for t in tunnels:
         if t.sa["role"] == "udp":
@@ -673,7 +784,6 @@ def main():
     r.add_argument("--netns-a", required=True)
     r.add_argument("--mbox", required=True)
     r.add_argument("--socket", required=True)
-    r.add_argument("--gw-mac", required=True)
     args = p.parse_args()
     if args.command == "config":
         sas = plan()
