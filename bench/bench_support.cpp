@@ -22,7 +22,7 @@ bool parse_mac(const std::string& text, Mac& m) {
     return std::sscanf(text.c_str(), "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6;
 }
 
-Frame make_udp_frame(unsigned ip_length, unsigned flow, const Mac& destination) {
+Frame make_udp_frame(unsigned ip_length, unsigned flow, const Mac& destination, uint32_t destination_ip) {
     Frame f(sizeof(rte_ether_hdr) + ip_length, 0);
     auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
     std::memcpy(eth->dst_addr.addr_bytes, destination.data(), 6);
@@ -35,7 +35,7 @@ Frame make_udp_frame(unsigned ip_length, unsigned flow, const Mac& destination) 
     ip->time_to_live = 64;
     ip->next_proto_id = IPPROTO_UDP;
     ip->src_addr = rte_cpu_to_be_32(0x0a010000 | (2 + flow % 60000));
-    ip->dst_addr = rte_cpu_to_be_32(0x0ac80000 | (flow % 65536));
+    ip->dst_addr = rte_cpu_to_be_32(destination_ip != 0 ? destination_ip : 0x0ac80000 | (flow % 65536));
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(1024 + flow));

@@ -25,8 +25,8 @@ Mac net_pcap_mac(unsigned index);
 bool parse_mac(const std::string& text, Mac& mac);
 
 // An Ethernet/IPv4/UDP frame carrying an IP packet of `ip_length` bytes, from
-// 10.1.x.y (one source per flow) to 10.200.x.y.
-Frame make_udp_frame(unsigned ip_length, unsigned flow, const Mac& destination);
+// 10.1.x.y (one source per flow) to `destination_ip` (default: 10.200.x.y by flow).
+Frame make_udp_frame(unsigned ip_length, unsigned flow, const Mac& destination, uint32_t destination_ip = 0);
 
 bool write_pcap(const std::string& path, const std::vector<Frame>& frames);
 std::vector<Frame> read_pcap(const std::string& path);

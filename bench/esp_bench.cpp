@@ -40,6 +40,17 @@ constexpr uint32_t kLanNextHop = 0x0a630002;  // 10.99.0.2 behind gateway B
 const Mac kPeerMac{0x02, 0, 0, 0, 0, 0x99};
 constexpr unsigned kFlows = 256;
 
+// With several SAs, SA i protects 10.128.0.0/9's i-th /24; one SA uses 10.200.0.0/16.
+Ipv4Prefix remote_net(unsigned sa, unsigned count) {
+    if (count == 1) return *Ipv4Prefix::parse("10.200.0.0/16");
+    return {Ipv4Address{0x0a800000u | (sa << 8)}, 24};
+}
+uint32_t flow_destination(unsigned flow, unsigned count) {
+    if (count == 1) return 0x0ac80000u | (flow % 65536);
+    return 0x0a800000u | ((flow % count) << 8) | 9;
+}
+unsigned flows_for(unsigned sa_count) { return std::max(kFlows, sa_count); }
+
 struct Algorithm {
     config::Encryption encryption;
     std::optional<config::Hash> hash;
@@ -99,44 +110,45 @@ config::Interface interface(const std::string& name, const std::string& device, 
     return i;
 }
 
-// Gateway A: LAN "in" 10.1.0.0/16, WAN "out"; 10.1/16 -> 10.200/16 encrypted to B.
-config::Config encrypt_config(const Algorithm& a, const Keys& k, const std::string& in, const std::string& out) {
+// `count` SAs between gateway A (198.51.100.1, LAN 10.1.0.0/16) and B (198.51.100.2):
+// A encrypts 10.1/16 -> remote_net(i), B decrypts it. `for_a` picks the side.
+void add_sas(config::Config& c, const Algorithm& a, const Keys& k, unsigned count, bool for_a) {
+    for (unsigned i = 0; i < count; ++i) {
+        config::ManualSa sa;
+        sa.name = fmt::format("bench{}", i);
+        sa.local_ip = Ipv4Address{for_a ? kGatewayA : kGatewayB};
+        sa.peer = Ipv4Address{for_a ? kGatewayB : kGatewayA};
+        const Ipv4Prefix lan = *Ipv4Prefix::parse("10.1.0.0/16");
+        sa.local_nets = {for_a ? lan : remote_net(i, count)};
+        sa.remote_nets = {for_a ? remote_net(i, count) : lan};
+        sa.encryption = a.encryption;
+        sa.hash = a.hash;
+        const uint32_t a_to_b = 0x20000 + i, b_to_a = 0x10000 + i;
+        sa.inbound = config::ManualSaKeys{for_a ? b_to_a : a_to_b, k.enc, k.auth, {}, {}, {}};
+        sa.outbound = config::ManualSaKeys{for_a ? a_to_b : b_to_a, k.enc, k.auth, {}, {}, {}};
+        if (!for_a) sa.replay_window = 0;  // the replayed input repeats sequence numbers
+        c.manual_sas.push_back(std::move(sa));
+    }
+    c.ipsec_enabled = true;
+}
+
+// Gateway A: LAN "in", WAN "out"; everything for 10.128/9 and 10.200/16 goes to B.
+config::Config encrypt_config(const Algorithm& a, const Keys& k, unsigned count, const std::string& in,
+                              const std::string& out) {
     config::Config c;
     c.interfaces = {interface("in", in, "10.1.0.1/16"), interface("out", out, "198.51.100.1/24")};
-    c.routes.push_back({*Ipv4Prefix::parse("10.200.0.0/16"), Ipv4Address{kGatewayB}, {}});
-    config::ManualSa sa;
-    sa.name = "bench";
-    sa.local_ip = Ipv4Address{kGatewayA};
-    sa.peer = Ipv4Address{kGatewayB};
-    sa.local_nets = {*Ipv4Prefix::parse("10.1.0.0/16")};
-    sa.remote_nets = {*Ipv4Prefix::parse("10.200.0.0/16")};
-    sa.encryption = a.encryption;
-    sa.hash = a.hash;
-    sa.inbound = config::ManualSaKeys{0x1001, k.enc, k.auth, {}, {}, {}};
-    sa.outbound = config::ManualSaKeys{0x2001, k.enc, k.auth, {}, {}, {}};
-    c.manual_sas = {sa};
-    c.ipsec_enabled = true;
+    c.routes.push_back({*Ipv4Prefix::parse("10.128.0.0/9"), Ipv4Address{kGatewayB}, {}});
+    add_sas(c, a, k, count, true);
     return c;
 }
 
-// Gateway B: WAN "in" receives the ESP packets, LAN "out" towards 10.200/16.
-config::Config decrypt_config(const Algorithm& a, const Keys& k, const std::string& in, const std::string& out) {
+// Gateway B: WAN "in" receives the ESP packets, LAN "out" towards the protected networks.
+config::Config decrypt_config(const Algorithm& a, const Keys& k, unsigned count, const std::string& in,
+                              const std::string& out) {
     config::Config c;
     c.interfaces = {interface("in", in, "198.51.100.2/24"), interface("out", out, "10.99.0.1/24")};
-    c.routes.push_back({*Ipv4Prefix::parse("10.200.0.0/16"), Ipv4Address{kLanNextHop}, {}});
-    config::ManualSa sa;
-    sa.name = "bench";
-    sa.local_ip = Ipv4Address{kGatewayB};
-    sa.peer = Ipv4Address{kGatewayA};
-    sa.local_nets = {*Ipv4Prefix::parse("10.200.0.0/16")};
-    sa.remote_nets = {*Ipv4Prefix::parse("10.1.0.0/16")};
-    sa.encryption = a.encryption;
-    sa.hash = a.hash;
-    sa.inbound = config::ManualSaKeys{0x2001, k.enc, k.auth, {}, {}, {}};
-    sa.outbound = config::ManualSaKeys{0x1001, k.enc, k.auth, {}, {}, {}};
-    sa.replay_window = 0;  // the replayed input repeats sequence numbers
-    c.manual_sas = {sa};
-    c.ipsec_enabled = true;
+    c.routes.push_back({*Ipv4Prefix::parse("10.128.0.0/9"), Ipv4Address{kLanNextHop}, {}});
+    add_sas(c, a, k, count, false);
     return c;
 }
 
@@ -214,17 +226,17 @@ struct Runner {
     Mac next_pcap_mac() const { return net_pcap_mac(pcap_devices); }
     std::string null_out() { return fmt::format("net_null_out{},no-rx=1", serial++); }
 
-    void row(const Algorithm& a, const std::string& size, const char* direction, const Measurement& m,
+    void row(const Algorithm& a, const std::string& size, unsigned sas, const char* direction, const Measurement& m,
              double inner_bytes, const Ceiling& ceiling) {
         const double pps = static_cast<double>(m.packets) / m.seconds;
-        std::printf("%-18s %6s %-8s %8.3f %8.2f %10.0f %10.3f %8.2f\n", a.label.c_str(), size.c_str(), direction,
+        std::printf("%-18s %6s %6u %-8s %8.3f %8.2f %10.0f %10.3f %8.2f\n", a.label.c_str(), size.c_str(), sas, direction,
                     pps / 1e6, pps * inner_bytes * 8 / 1e9, m.cycles_per_packet, ceiling.mpps,
                     pps / 1e6 / ceiling.mpps);
         for (const auto& [reason, count] : m.drops)
             std::printf("    dropped as %s: %lu\n", reason.c_str(), static_cast<unsigned long>(count));
     }
 
-    int run(const Algorithm& a, const std::string& size_word, std::mt19937& rng) {
+    int run(const Algorithm& a, const std::string& size_word, unsigned sas, std::mt19937& rng) {
         const auto sizes = packet_sizes(size_word);
         const Keys keys = random_keys(a, rng);
         Ceiling ceiling{&a, &keys, sizes, seconds, 0, 0, {}};
@@ -238,7 +250,8 @@ struct Runner {
         const std::string esp = fmt::format("/tmp/mbox-bench-esp-{}-esp.pcap", getpid());
         const auto frames = [&](const Mac& mac) {
             std::vector<Frame> v;
-            for (unsigned f = 0; f < kFlows; ++f) v.push_back(make_udp_frame(sizes[f % sizes.size()], f, mac));
+            for (unsigned f = 0; f < flows_for(sas); ++f)
+                v.push_back(make_udp_frame(sizes[f % sizes.size()], f, mac, flow_destination(f, sas)));
             return v;
         };
         std::string error;
@@ -246,17 +259,17 @@ struct Runner {
 
         // Encrypt: plain frames in, ESP out.
         write_pcap(plain, frames(next_pcap_mac()));
-        if (!measure_gateway(encrypt_config(a, keys, pcap_in(plain, true), null_out()), {{kGatewayB, kPeerMac, "out"}},
+        if (!measure_gateway(encrypt_config(a, keys, sas, pcap_in(plain, true), null_out()), {{kGatewayB, kPeerMac, "out"}},
                              "in", seconds, m, error))
             return std::fprintf(stderr, "%s\n", error.c_str()), 1;
-        row(a, size_word, "encrypt", m, average(sizes), ceiling);
+        row(a, size_word, sas, "encrypt", m, average(sizes), ceiling);
 
         // Decrypt input: one pass of the frames through gateway A into a pcap file.
         write_pcap(plain, frames(next_pcap_mac()));
         const std::string in_once = pcap_in(plain, false);
         ++pcap_devices;  // the tx_pcap port
         const std::string to_file = fmt::format("net_pcap_out{},tx_pcap={}", serial++, esp);
-        if (!measure_gateway(encrypt_config(a, keys, in_once, to_file), {{kGatewayB, kPeerMac, "out"}}, "in", 0.3, m,
+        if (!measure_gateway(encrypt_config(a, keys, sas, in_once, to_file), {{kGatewayB, kPeerMac, "out"}}, "in", 0.3, m,
                              error))
             return std::fprintf(stderr, "%s\n", error.c_str()), 1;
         auto encrypted = read_pcap(esp);
@@ -270,10 +283,10 @@ struct Runner {
         for (auto& f : encrypted) std::copy(b_mac.begin(), b_mac.end(), f.begin());
         write_pcap(esp, encrypted);
 
-        if (!measure_gateway(decrypt_config(a, keys, pcap_in(esp, true), null_out()),
+        if (!measure_gateway(decrypt_config(a, keys, sas, pcap_in(esp, true), null_out()),
                              {{kLanNextHop, kPeerMac, "out"}}, "in", seconds, m, error))
             return std::fprintf(stderr, "%s\n", error.c_str()), 1;
-        row(a, size_word, "decrypt", m, average(sizes), ceiling);
+        row(a, size_word, sas, "decrypt", m, average(sizes), ceiling);
         std::remove(plain.c_str());
         std::remove(esp.c_str());
         return 0;
@@ -297,12 +310,15 @@ int main(int argc, char** argv) {
     double seconds = 2.0;
     std::string sizes = "64,512,1420,imix";
     std::string algorithms = "AES-GCM-128;AES SHA;AES-256 SHA-256;3DES MD5";
+    std::vector<unsigned> sa_counts{1};
     CLI::App app{"mbox ESP gateway benchmark (one worker core) with the crypto ceiling"};
     app.add_option("--seconds", seconds, "measurement time per run")->capture_default_str();
     app.add_option("--sizes", sizes, "inner IP packet sizes, comma-separated; 'imix' = 7:4:1 of 40/576/1500")
         ->capture_default_str();
     app.add_option("--algorithms", algorithms, "ESP algorithms in configuration words, ';'-separated")
         ->capture_default_str();
+    app.add_option("--sas", sa_counts, "numbers of SAs to spread the traffic over, comma-separated (e.g. 1,10000)")
+        ->delimiter(',');
     std::reverse(ours.begin(), ours.end());
     try {
         app.parse(ours);
@@ -320,15 +336,17 @@ int main(int argc, char** argv) {
     if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) return 1;
     if (rte_lcore_count() != 2) return std::fprintf(stderr, "run with exactly two lcores (e.g. -l 0-1)\n"), 2;
 
-    std::printf("mbox ESP, 1 worker, TSC %.2f GHz, %u flows, %.1f s per run; ceiling = EspEngine encrypt on the same core\n",
-                static_cast<double>(rte_get_tsc_hz()) / 1e9, kFlows, seconds);
-    std::printf("%-18s %6s %-8s %8s %8s %10s %10s %8s\n", "algorithms", "bytes", "path", "Mpps", "Gbit/s",
+    std::printf("mbox ESP, 1 worker, TSC %.2f GHz, max(256, SAs) flows, %.1f s per run; ceiling = EspEngine encrypt "
+                "on the same core\n",
+                static_cast<double>(rte_get_tsc_hz()) / 1e9, seconds);
+    std::printf("%-18s %6s %6s %-8s %8s %8s %10s %10s %8s\n", "algorithms", "bytes", "SAs", "path", "Mpps", "Gbit/s",
                 "cycles/pkt", "ceil Mpps", "ratio");
     Runner runner{seconds};
     std::mt19937 rng(20261126);
     int rc = 0;
     for (const auto& a : algs)
-        for (const auto& s : split(sizes, ',')) rc |= runner.run(a, s, rng);
+        for (const auto& s : split(sizes, ','))
+            for (unsigned n : sa_counts) rc |= runner.run(a, s, n, rng);
     rte_eal_cleanup();
     return rc;
 }

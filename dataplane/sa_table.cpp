@@ -10,24 +10,41 @@
 
 namespace mbox::dataplane {
 
-std::unique_ptr<SaTable> SaTable::create(unsigned worker, std::string& error) {
-    static std::atomic<unsigned> serial{0};
-    const std::string name = fmt::format("mbox_sa_{}_{}", worker, serial.fetch_add(1));
+namespace {
+
+rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len) {
     rte_hash_parameters params{};
     params.name = name.c_str();
-    params.entries = kMaxInbound;
-    params.key_len = sizeof(uint32_t);
+    params.entries = entries;
+    params.key_len = key_len;
     params.hash_func = rte_jhash;
     params.socket_id = SOCKET_ID_ANY;
-    rte_hash* hash = rte_hash_create(&params);
-    if (hash == nullptr) {
-        error = fmt::format("cannot create the SA table: {}", rte_strerror(rte_errno));
-        return nullptr;
-    }
-    return std::unique_ptr<SaTable>(new SaTable(hash));
+    return rte_hash_create(&params);
 }
 
-SaTable::~SaTable() { rte_hash_free(inbound_); }
+}  // namespace
+
+std::unique_ptr<SaTable> SaTable::create(unsigned worker, std::string& error) {
+    static std::atomic<unsigned> serial{0};
+    const unsigned n = serial.fetch_add(1);
+    rte_hash* inbound = make_hash(fmt::format("mbox_sain_{}_{}", worker, n), kMaxInbound, sizeof(uint32_t));
+    rte_hash* remote = make_hash(fmt::format("mbox_spd_{}_{}", worker, n), kMaxPolicies, sizeof(uint64_t));
+    if (inbound == nullptr || remote == nullptr) {
+        error = fmt::format("cannot create the SA tables: {}", rte_strerror(rte_errno));
+        rte_hash_free(inbound);
+        rte_hash_free(remote);
+        return nullptr;
+    }
+    auto table = std::unique_ptr<SaTable>(new SaTable(inbound, remote));
+    table->free_.reserve(kMaxPolicies);
+    for (int32_t i = kMaxPolicies - 1; i >= 0; --i) table->free_.push_back(i);
+    return table;
+}
+
+SaTable::~SaTable() {
+    rte_hash_free(inbound_);
+    rte_hash_free(by_remote_);
+}
 
 InboundSa* SaTable::inbound(uint32_t spi) const {
     void* data = nullptr;
@@ -40,19 +57,72 @@ void SaTable::remove_inbound(const InboundSa* sa) {
     if (inbound(sa->spi) == sa) rte_hash_del_key(inbound_, &sa->spi);
 }
 
+int32_t SaTable::head(uint64_t k) const {
+    void* data = nullptr;
+    if (rte_hash_lookup_data(by_remote_, &k, &data) < 0) return -1;
+    return static_cast<int32_t>(reinterpret_cast<intptr_t>(data));
+}
+
 bool SaTable::add_outbound(OutboundSa* sa) {
     const size_t needed = sa->local_nets.size() * sa->remote_nets.size();
-    if (policy_count_ + needed > kMaxPolicies) return false;
-    for (const auto& local : sa->local_nets)
-        for (const auto& remote : sa->remote_nets) policies_[policy_count_++] = {local, remote, sa};
+    if (needed > free_.size()) return false;
+    for (const auto& remote : sa->remote_nets) {
+        for (const auto& local : sa->local_nets) {
+            const int32_t index = free_.back();
+            free_.pop_back();
+            const uint64_t k = key(remote);
+            policies_[index] = {local, remote.network(), sa, -1};
+            // Append to the chain, so that policies keep the order they were added in.
+            int32_t tail = head(k);
+            if (tail < 0) {
+                rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(index)));
+            } else {
+                while (policies_[tail].next >= 0) tail = policies_[tail].next;
+                policies_[tail].next = index;
+            }
+            ++per_length_[remote.length];
+            ++policy_count_;
+        }
+    }
     return true;
 }
 
+void SaTable::unlink(int32_t index) {
+    OutboundPolicy& p = policies_[index];
+    const uint64_t k = key(p.remote);
+    const int32_t first = head(k);
+    if (first == index) {
+        if (p.next < 0) rte_hash_del_key(by_remote_, &k);
+        else rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(p.next)));
+    } else {
+        int32_t prev = first;
+        while (prev >= 0 && policies_[prev].next != index) prev = policies_[prev].next;
+        if (prev >= 0) policies_[prev].next = p.next;
+    }
+    --per_length_[p.remote.length];
+    --policy_count_;
+    p = OutboundPolicy{};
+    free_.push_back(index);
+}
+
 void SaTable::remove_outbound(const OutboundSa* sa) {
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < policy_count_; ++i)
-        if (policies_[i].sa != sa) policies_[kept++] = policies_[i];
-    policy_count_ = kept;
+    for (const auto& remote : sa->remote_nets) {
+        for (int32_t i = head(key(remote)); i >= 0;) {
+            const int32_t next = policies_[i].next;
+            if (policies_[i].sa == sa) unlink(i);
+            i = next;
+        }
+    }
+}
+
+OutboundSa* SaTable::outbound(uint32_t src, uint32_t dst) const {
+    for (int length = 32; length >= 0; --length) {
+        if (per_length_[length] == 0) continue;
+        const Ipv4Prefix remote{Ipv4Address{dst}, static_cast<uint8_t>(length)};
+        for (int32_t i = head(key(remote)); i >= 0; i = policies_[i].next)
+            if (policies_[i].local.contains(Ipv4Address{src})) return policies_[i].sa;
+    }
+    return nullptr;
 }
 
 }  // namespace mbox::dataplane

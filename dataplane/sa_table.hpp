@@ -1,12 +1,19 @@
-// A worker's view of the SAs: inbound SAs by SPI (an rte_hash of this worker's) and
-// the outbound policies, local-net x remote-net -> outbound SA, in the order added.
-// Changed only by commands from the control thread.
+// A worker's view of the SAs: inbound SAs by SPI and the outbound policies
+// (local-net x remote-net -> outbound SA), both in rte_hash tables of this worker's,
+// changed only by commands from the control thread.
+//
+// Outbound lookup is longest-match on the destination: one hash per remote prefix
+// length in use (the classic hash-per-length LPM), longest first; each hit is a short
+// chain of policies tried in the order they were added, the first whose local network
+// holds the source wins. The cost grows with the number of distinct prefix lengths,
+// not with the number of tunnels.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/sa.hpp"
 
@@ -16,14 +23,15 @@ namespace mbox::dataplane {
 
 struct OutboundPolicy {
     Ipv4Prefix local;   // inner source
-    Ipv4Prefix remote;  // inner destination
-    OutboundSa* sa;
+    Ipv4Prefix remote;  // inner destination (network form)
+    OutboundSa* sa = nullptr;
+    int32_t next = -1;  // next policy with the same remote network, or -1
 };
 
 class SaTable {
 public:
     static constexpr uint32_t kMaxInbound = 16384;
-    static constexpr uint32_t kMaxPolicies = 16384;
+    static constexpr uint32_t kMaxPolicies = 32768;
 
     static std::unique_ptr<SaTable> create(unsigned worker, std::string& error);
     ~SaTable();
@@ -34,25 +42,26 @@ public:
     bool add_inbound(InboundSa* sa);
     void remove_inbound(const InboundSa* sa);
 
-    // Every local-net x remote-net pair of the SA; false when the table is full.
+    // Every local-net x remote-net pair of the SA; false (nothing added) when full.
     bool add_outbound(OutboundSa* sa);
     void remove_outbound(const OutboundSa* sa);
-    // First policy whose networks hold src and dst (host order), or nullptr.
-    OutboundSa* outbound(uint32_t src, uint32_t dst) const {
-        for (uint32_t i = 0; i < policy_count_; ++i) {
-            const OutboundPolicy& p = policies_[i];
-            if (p.remote.contains(Ipv4Address{dst}) && p.local.contains(Ipv4Address{src})) return p.sa;
-        }
-        return nullptr;
-    }
+    // The policy for an inner packet (addresses in host order), or nullptr.
+    OutboundSa* outbound(uint32_t src, uint32_t dst) const;
     uint32_t policy_count() const { return policy_count_; }
 
 private:
-    explicit SaTable(rte_hash* inbound) : inbound_(inbound) {}
+    SaTable(rte_hash* inbound, rte_hash* remote) : inbound_(inbound), by_remote_(remote) {}
+    static uint64_t key(const Ipv4Prefix& remote) {
+        return uint64_t{remote.length} << 32 | remote.network().address.value;
+    }
+    int32_t head(uint64_t k) const;
+    void unlink(int32_t index);
+
     rte_hash* inbound_;
-    std::unique_ptr<std::array<OutboundPolicy, kMaxPolicies>> storage_ =
-        std::make_unique<std::array<OutboundPolicy, kMaxPolicies>>();
-    OutboundPolicy* policies_ = storage_->data();
+    rte_hash* by_remote_;                        // key() -> index of the first policy
+    std::vector<OutboundPolicy> policies_ = std::vector<OutboundPolicy>(kMaxPolicies);
+    std::vector<int32_t> free_;                  // unused policy slots
+    std::array<uint32_t, 33> per_length_{};      // policies per remote prefix length
     uint32_t policy_count_ = 0;
 };
 

@@ -1,0 +1,103 @@
+// The worker's SA tables: inbound by SPI, outbound policies by longest remote prefix.
+#include <gtest/gtest.h>
+
+#include "dataplane/sa_table.hpp"
+
+namespace mbox::dataplane {
+namespace {
+
+Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+uint32_t ip(const char* text) { return Ipv4Address::parse(text)->value; }
+
+std::unique_ptr<OutboundSa> outbound(std::vector<Ipv4Prefix> local, std::vector<Ipv4Prefix> remote) {
+    auto sa = std::make_unique<OutboundSa>();
+    sa->local_nets = std::move(local);
+    sa->remote_nets = std::move(remote);
+    return sa;
+}
+
+std::unique_ptr<SaTable> table() {
+    std::string error;
+    auto t = SaTable::create(0, error);
+    EXPECT_NE(t, nullptr) << error;
+    return t;
+}
+
+TEST(SaTable, InboundBySpi) {
+    auto t = table();
+    InboundSa a(64, false), b(64, false);
+    a.spi = 0x1001;
+    b.spi = 0x1002;
+    ASSERT_TRUE(t->add_inbound(&a));
+    ASSERT_TRUE(t->add_inbound(&b));
+    EXPECT_EQ(t->inbound(0x1001), &a);
+    EXPECT_EQ(t->inbound(0x1002), &b);
+    EXPECT_EQ(t->inbound(0x1003), nullptr);
+    t->remove_inbound(&a);
+    EXPECT_EQ(t->inbound(0x1001), nullptr);
+    EXPECT_EQ(t->inbound(0x1002), &b);
+}
+
+TEST(SaTable, EveryLocalRemotePairMatchesAndNothingElse) {
+    auto t = table();
+    auto sa = outbound({prefix("10.1.0.0/24"), prefix("10.3.0.0/24")}, {prefix("10.2.0.0/24")});
+    ASSERT_TRUE(t->add_outbound(sa.get()));
+    EXPECT_EQ(t->policy_count(), 2u);
+    EXPECT_EQ(t->outbound(ip("10.1.0.5"), ip("10.2.0.9")), sa.get());
+    EXPECT_EQ(t->outbound(ip("10.3.0.5"), ip("10.2.0.9")), sa.get());
+    EXPECT_EQ(t->outbound(ip("10.4.0.5"), ip("10.2.0.9")), nullptr);  // source outside
+    EXPECT_EQ(t->outbound(ip("10.1.0.5"), ip("10.9.0.9")), nullptr);  // destination outside
+}
+
+TEST(SaTable, LongestRemotePrefixWinsAndRemovalFallsBack) {
+    auto t = table();
+    auto wide = outbound({prefix("10.1.0.0/16")}, {prefix("10.0.0.0/8")});
+    auto narrow = outbound({prefix("10.1.0.0/16")}, {prefix("10.2.3.0/24")});
+    ASSERT_TRUE(t->add_outbound(wide.get()));
+    ASSERT_TRUE(t->add_outbound(narrow.get()));
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.3.4")), narrow.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.4.4")), wide.get());
+    t->remove_outbound(narrow.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.3.4")), wide.get());
+    EXPECT_EQ(t->policy_count(), 1u);
+}
+
+TEST(SaTable, SameRemoteNetworkKeepsTheOrderAdded) {
+    auto t = table();
+    auto first = outbound({prefix("10.1.0.0/16")}, {prefix("10.2.0.0/24")});
+    auto second = outbound({prefix("10.1.5.0/24")}, {prefix("10.2.0.0/24")});
+    ASSERT_TRUE(t->add_outbound(first.get()));
+    ASSERT_TRUE(t->add_outbound(second.get()));
+    EXPECT_EQ(t->outbound(ip("10.1.5.1"), ip("10.2.0.1")), first.get());  // first added holds it too
+    t->remove_outbound(first.get());
+    EXPECT_EQ(t->outbound(ip("10.1.5.1"), ip("10.2.0.1")), second.get());
+    EXPECT_EQ(t->outbound(ip("10.1.6.1"), ip("10.2.0.1")), nullptr);
+}
+
+TEST(SaTable, TenThousandTunnelsEachFindTheirOwn) {
+    auto t = table();
+    std::vector<std::unique_ptr<OutboundSa>> sas;
+    for (uint32_t i = 0; i < 10000; ++i) {
+        const Ipv4Prefix remote{Ipv4Address{0x0a000000 | (i << 8)}, 24};  // 10.x.y.0/24
+        sas.push_back(outbound({prefix("192.168.0.0/16")}, {remote}));
+        ASSERT_TRUE(t->add_outbound(sas.back().get())) << i;
+    }
+    for (uint32_t i = 0; i < 10000; i += 7)
+        ASSERT_EQ(t->outbound(ip("192.168.1.1"), 0x0a000000 | (i << 8) | 9), sas[i].get()) << i;
+    for (uint32_t i = 0; i < 10000; i += 2) t->remove_outbound(sas[i].get());
+    EXPECT_EQ(t->policy_count(), 5000u);
+    EXPECT_EQ(t->outbound(ip("192.168.1.1"), 0x0a000000 | (4 << 8) | 9), nullptr);
+    EXPECT_EQ(t->outbound(ip("192.168.1.1"), 0x0a000000 | (5 << 8) | 9), sas[5].get());
+}
+
+TEST(SaTable, FullTableRefusesWholeSa) {
+    auto t = table();
+    std::vector<Ipv4Prefix> many;
+    for (uint32_t i = 0; i < 200; ++i) many.push_back(Ipv4Prefix{Ipv4Address{0x0a000000 | (i << 8)}, 24});
+    auto huge = outbound(many, many);  // 40,000 pairs: more than kMaxPolicies
+    EXPECT_FALSE(t->add_outbound(huge.get()));
+    EXPECT_EQ(t->policy_count(), 0u);
+}
+
+}  // namespace
+}  // namespace mbox::dataplane
