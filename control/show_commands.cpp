@@ -157,11 +157,16 @@ Reply show_dataplane_counters(const GatewayView& v) {
               {"punted", t.punted},
               {"handed_off", t.handed_off},
               {"icmp_generated", t.icmp_generated},
+              {"fragmented", t.fragmented},
+              {"fragments_created", t.fragments_created},
+              {"reassembled", t.reassembled},
               {"drops", json::object()},
               {"per_worker", json::array()}};
     r.text = fmt::format(
-        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to the SA's worker: {}\nICMP generated: {}\n\n",
-        workers, t.forwarded, t.punted, t.handed_off, t.icmp_generated);
+        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to the SA's worker: {}\nICMP generated: {}\n"
+        "Fragmented after encapsulation: {} ({} fragments)\nReassembled: {}\n\n",
+        workers, t.forwarded, t.punted, t.handed_off, t.icmp_generated, t.fragmented, t.fragments_created,
+        t.reassembled);
     r.text += fmt::format("{:<24} {:>12}", "Drop reason", "total");
     for (size_t w = 0; w < workers; ++w) r.text += fmt::format(" {:>12}", fmt::format("worker {}", w));
     r.text += "\n";

@@ -1,6 +1,7 @@
 #include "dataplane/dataplane.hpp"
 
 #include <rte_bus.h>
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -31,6 +32,13 @@ constexpr uint16_t kTxDescriptors = 512;
 constexpr unsigned kMbufCache = 256;
 constexpr unsigned kRingSize = 1024;
 constexpr uint32_t kNeighbourCapacity = 4096;
+// Headroom for bursts in flight, control frames, fragments and drivers that hold a
+// whole input file (net_pcap's infinite_rx keeps every packet of its pcap in mbufs).
+constexpr unsigned kSpareMbufs = 12288;
+// Fragments a worker's reassembly table may hold: two per incomplete datagram (an ESP
+// packet over a 1500-byte path splits in two); more only under attack, when the table's
+// own limit and the 2 s timeout bound them.
+constexpr unsigned kReassemblyMbufs = Reassembler::kMaxDatagrams * 2;
 
 // [DDDD:]BB:DD.F, optionally followed by ",args" (hex digits; F is 0..7).
 bool is_pci_address(const std::string& device) {
@@ -81,6 +89,9 @@ void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
     op(a.punted, b.punted);
     op(a.handed_off, b.handed_off);
     op(a.icmp_generated, b.icmp_generated);
+    op(a.fragmented, b.fragmented);
+    op(a.fragments_created, b.fragments_created);
+    op(a.reassembled, b.reassembled);
     op(a.polls, b.polls);
     op(a.idle_sleeps, b.idle_sleeps);
     op(a.busy_cycles, b.busy_cycles);
@@ -137,6 +148,8 @@ bool Dataplane::create_workers(std::string& error) {
         if (!w->sas) return false;
         w->esp = crypto::EspEngine::create(error);
         if (!w->esp) return false;
+        w->reassembly = Reassembler::create(rte_get_tsc_hz(), static_cast<int>(rte_lcore_to_socket_id(lcore)), error);
+        if (!w->reassembly) return false;
         ctx.handoff = make_ring("handoff", index, sizeof(Handoff), RING_F_SC_DEQ);
         if (ctx.handoff == nullptr) {
             error = fmt::format("cannot create the hand-off ring: {}", rte_strerror(rte_errno));
@@ -146,6 +159,7 @@ bool Dataplane::create_workers(std::string& error) {
         ctx.neighbours = w->neighbours.get();
         ctx.sas = w->sas.get();
         ctx.esp = w->esp.get();
+        ctx.reassembly = w->reassembly.get();
         ctx.stop = &stop_;
         workers_.push_back(std::move(w));
         ++index;
@@ -171,7 +185,8 @@ Dataplane::Worker::~Worker() {
 bool Dataplane::open_ports(std::span<const PortSpec> specs, std::string& error) {
     const unsigned workers = worker_count();
     const unsigned mbufs = static_cast<unsigned>(specs.size()) * workers * (kRxDescriptors + kTxDescriptors) +
-                           workers * (kMbufCache + PendingQueue::kCapacity + kTxBufferSize * kMaxPorts) + 2048;
+                           workers * (kMbufCache + PendingQueue::kCapacity + kTxBufferSize * kMaxPorts) +
+                           workers * kReassemblyMbufs + kSpareMbufs;
     pool_ = rte_pktmbuf_pool_create("mbox_pkts", mbufs, kMbufCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     static_cast<int>(rte_socket_id()));
     if (pool_ == nullptr) {
@@ -472,6 +487,9 @@ CounterTotals Dataplane::counters(unsigned worker) const {
     t.punted = read_counter(c.punted);
     t.handed_off = read_counter(c.handed_off);
     t.icmp_generated = read_counter(c.icmp_generated);
+    t.fragmented = read_counter(c.fragmented);
+    t.fragments_created = read_counter(c.fragments_created);
+    t.reassembled = read_counter(c.reassembled);
     t.polls = read_counter(c.polls);
     t.idle_sleeps = read_counter(c.idle_sleeps);
     t.busy_cycles = read_counter(c.busy_cycles);

@@ -15,6 +15,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/forwarding_state.hpp"
+#include "dataplane/fragment.hpp"
 #include "dataplane/messages.hpp"
 #include "dataplane/neighbour_table.hpp"
 #include "dataplane/sa.hpp"
@@ -60,6 +61,7 @@ struct CounterTotals {
     uint64_t drops[kDropReasonCount] = {};
     PortCounters ports[kMaxPorts] = {};
     uint64_t forwarded = 0, punted = 0, icmp_generated = 0, handed_off = 0;
+    uint64_t fragmented = 0, fragments_created = 0, reassembled = 0;
     uint64_t polls = 0, idle_sleeps = 0, busy_cycles = 0;
 
     CounterTotals operator-(const CounterTotals& base) const;
@@ -118,6 +120,7 @@ private:
         std::unique_ptr<NeighbourTable> neighbours;
         std::unique_ptr<SaTable> sas;
         std::unique_ptr<crypto::EspEngine> esp;
+        std::unique_ptr<Reassembler> reassembly;
         unsigned lcore = 0;
         ~Worker();
     };

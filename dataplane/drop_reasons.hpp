@@ -24,7 +24,7 @@ namespace mbox::dataplane {
     X(ttl_exceeded, "TTL reached zero while forwarding")                                     \
     X(mtu_exceeded, "packet larger than the egress MTU")                                     \
     X(local_unsupported, "addressed to the gateway for a service it does not run")          \
-    X(local_fragment, "fragment addressed to the gateway (no local reassembly)")             \
+    X(local_fragment, "non-ESP fragment addressed to the gateway (only ESP is reassembled)")  \
     X(icmp_truncated, "ICMP message addressed to the gateway is too short")                  \
     X(icmp_bad_checksum, "ICMP checksum of a message to the gateway does not verify")        \
     X(neighbour_unresolved, "next hop did not answer ARP in time")                           \
@@ -47,9 +47,13 @@ namespace mbox::dataplane {
     X(esp_selector_mismatch, "inner addresses outside the SA's traffic selectors")          \
     X(esp_sequence_exhausted, "outbound sequence number space used up: the SA needs a rekey") \
     X(esp_no_route_to_peer, "no route to the tunnel's peer")                                \
-    X(esp_mtu_exceeded, "encapsulated packet larger than the egress MTU")                   \
+    X(esp_mtu_exceeded, "encapsulated packet over the egress MTU with DF set: ICMP fragmentation-needed sent") \
     X(esp_no_headroom, "packet buffer too small for the ESP headers or trailer")            \
-    X(handoff_ring_full, "the SA's owning worker's hand-off ring was full")
+    X(handoff_ring_full, "the SA's owning worker's hand-off ring was full")                 \
+    X(esp_fragment_failed, "encapsulated packet over the MTU could not be fragmented (no buffer, or over 8 fragments)") \
+    X(reassembly_failed, "fragment discarded: overlapping or inconsistent fragments, too many, or reassembly table full") \
+    X(reassembly_timeout, "fragment discarded: its datagram was not complete within 2 s")                \
+    X(reassembly_too_large, "reassembled packet does not fit one packet buffer")
 
 enum class Drop : uint16_t {
 #define MBOX_DROP_ENUM(name, text) name,

@@ -20,8 +20,10 @@ void esp_decap(WorkerContext& ctx, Burst& burst);
 void esp_match_outbound(WorkerContext& ctx, Burst& burst);
 
 // Packets marked EspOut become the outer ESP packet, marked Transmit towards the peer
-// (out_port/next_hop set, encapsulated), or Drop (counted; an ICMP fragmentation-needed
-// may replace the packet when it will not fit), or Consumed (handed to the owner).
+// (out_port/next_hop set, encapsulated), or Drop (counted), or Consumed (handed to the
+// owner, or fragmented and its fragments sent). An outer packet over the egress MTU is
+// fragmented when the inner packet's DF is clear; with DF set an ICMP
+// fragmentation-needed replaces the packet (Transmit back to the sender).
 void esp_encap(WorkerContext& ctx, Burst& burst);
 
 // Hands a packet to the worker that owns its SA. Returns Consumed, or Drop (counted).

@@ -4,7 +4,9 @@
 
 #include "crypto/esp_engine.hpp"
 #include "dataplane/esp.hpp"
+#include "dataplane/fragment.hpp"
 #include "dataplane/icmp.hpp"
+#include "dataplane/neighbour.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/route.hpp"
 
@@ -36,12 +38,11 @@ void put32(uint8_t* p, uint32_t v) {
     p[3] = static_cast<uint8_t>(v);
 }
 
-// The inner packet does not fit once encapsulated. With DF set the sender learns the
-// tunnel's MTU (RFC 4301 §8.1, RFC 1191); otherwise it is dropped and counted.
+// The inner packet has DF set and does not fit once encapsulated: the sender learns the
+// tunnel's MTU (RFC 4301 §8.1, RFC 1191). Without DF the outer packet is fragmented
+// instead (fragment_and_send).
 Next too_big(WorkerContext& ctx, Burst& burst, uint16_t i, OutboundSa* sa, uint16_t inner_mtu) {
     drop(ctx, sa, Drop::esp_mtu_exceeded);
-    const rte_ipv4_hdr* inner = ipv4_header(burst.packets[i]);
-    if ((rte_be_to_cpu_16(inner->fragment_offset) & RTE_IPV4_HDR_DF_FLAG) == 0) return Next::Drop;
     const uint32_t source = ctx.state->ports[burst.in_port[i]].primary_address;
     if (!make_icmp_error(ctx, burst.packets[i], fragmentation_needed(inner_mtu), source)) return Next::Drop;
     burst.encapsulated[i] = true;  // the error goes back to the sender as it is
@@ -73,7 +74,8 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     const uint32_t head = sizeof(rte_ipv4_hdr) + (udp ? sizeof(rte_udp_hdr) : 0) + kEspHeader + s.iv_len();
     const uint32_t outer_length = head + padded + s.icv_len();
     const uint16_t mtu = ctx.state->ports[hop->port].mtu;
-    if (outer_length > mtu) return too_big(ctx, burst, i, sa, static_cast<uint16_t>(mtu - (outer_length - inner_length)));
+    if (outer_length > mtu && inner_df != 0)
+        return too_big(ctx, burst, i, sa, static_cast<uint16_t>(mtu - (outer_length - inner_length)));
 
     if (sa->seq == (sa->esn ? UINT64_MAX : UINT32_MAX)) return drop(ctx, sa, Drop::esp_sequence_exhausted);
     const uint64_t seq = ++sa->seq;
@@ -107,7 +109,7 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     outer->type_of_service = inner_tos;  // DSCP copied; ECN copied (RFC 6040 normal mode)
     outer->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(outer_length));
     outer->packet_id = rte_cpu_to_be_16(sa->ip_id++);
-    outer->fragment_offset = rte_cpu_to_be_16(inner_df);  // DF copied from the inner header
+    outer->fragment_offset = rte_cpu_to_be_16(inner_df);  // DF copied from the inner header (clear if we fragment)
     outer->time_to_live = kOuterTtl;
     outer->next_proto_id = udp ? IPPROTO_UDP : IPPROTO_ESP;
     outer->src_addr = rte_cpu_to_be_32(sa->local_address);
@@ -149,6 +151,36 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     return Next::EspOut;  // waiting for the crypto
 }
 
+// The outer packet exceeds the egress MTU and the inner one allowed fragmentation:
+// split it after encapsulation (RFC 4303 §3.3.5) and send every fragment, in order,
+// straight to the neighbour stage; the burst slot is done with.
+Next fragment_and_send(WorkerContext& ctx, Burst& burst, uint16_t i, OutboundSa* sa, uint16_t mtu) {
+    rte_mbuf* fragments[kMaxFragments];
+    const uint16_t count = ipv4_fragment(burst.packets[i], mtu, ctx.pool, fragments);
+    if (count == 0) {
+        --sa->counters.packets;
+        return drop(ctx, sa, Drop::esp_fragment_failed);
+    }
+    ++ctx.counters->fragmented;
+    ctx.counters->fragments_created += count;
+    for (uint16_t k = 0; k < count; ++k)
+        if (send_or_hold(ctx, fragments[k], burst.out_port[i], burst.next_hop[i]) == Next::Drop)
+            rte_pktmbuf_free(fragments[k]);  // counted by the neighbour stage
+    return Next::Consumed;
+}
+
+// After the crypto: send, fragment, or drop.
+Next finish(WorkerContext& ctx, Burst& burst, uint16_t i, const crypto::EspCryptoOp& op) {
+    auto* sa = static_cast<OutboundSa*>(burst.sa[i]);
+    if (op.status != crypto::CryptoStatus::Ok) {
+        --sa->counters.packets;
+        return drop(ctx, sa, Drop::esp_crypto_error);
+    }
+    const uint16_t mtu = ctx.state->ports[burst.out_port[i]].mtu;
+    if (ipv4_total_length(ipv4_header(burst.packets[i])) > mtu) return fragment_and_send(ctx, burst, i, sa, mtu);
+    return Next::Transmit;
+}
+
 }  // namespace
 
 void esp_match_outbound(WorkerContext& ctx, Burst& burst) {
@@ -171,13 +203,7 @@ void esp_encap(WorkerContext& ctx, Burst& burst) {
     ctx.esp->encrypt({w.ops, w.count});
     for (unsigned k = 0; k < w.count; ++k) {
         const uint16_t i = w.index[k];
-        if (w.ops[k].status == crypto::CryptoStatus::Ok) {
-            burst.next[i] = Next::Transmit;
-        } else {
-            auto* sa = static_cast<OutboundSa*>(burst.sa[i]);
-            --sa->counters.packets;
-            burst.next[i] = drop(ctx, sa, Drop::esp_crypto_error);
-        }
+        burst.next[i] = finish(ctx, burst, i, w.ops[k]);
     }
 }
 

@@ -1,8 +1,10 @@
 #include "dataplane/local.hpp"
 
+#include <rte_cycles.h>
 #include <rte_udp.h>
 
 #include "dataplane/esp.hpp"
+#include "dataplane/fragment.hpp"
 #include "dataplane/icmp.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/route.hpp"
@@ -27,11 +29,29 @@ Next udp_to_us(WorkerContext& ctx, rte_mbuf* m) {
     return Next::EspIn;
 }
 
+// A fragment to us. ESP, and UDP because ESP-in-UDP is UDP until the port is seen, is
+// reassembled before decapsulation (RFC 4303 §3.3.5); anything else we would have to
+// reassemble only to drop it. Returns the whole packet, or nullptr with `next` set.
+rte_mbuf* reassemble(WorkerContext& ctx, rte_mbuf* m, Next& next) {
+    const uint8_t protocol = ipv4_header(m)->next_proto_id;
+    if (ctx.reassembly == nullptr || (protocol != IPPROTO_ESP && protocol != IPPROTO_UDP)) {
+        ctx.drop(Drop::local_fragment);
+        next = Next::Drop;
+        return nullptr;
+    }
+    next = Next::Consumed;  // held until the datagram is whole, or dropped and counted
+    return ctx.reassembly->add(*ctx.counters, m, rte_rdtsc());
+}
+
 Next deliver_one(WorkerContext& ctx, Burst& burst, uint16_t i) {
     rte_mbuf* m = burst.packets[i];
+    if (rte_ipv4_frag_pkt_is_fragmented(ipv4_header(m))) {
+        Next next;
+        m = reassemble(ctx, m, next);
+        if (m == nullptr) return next;
+        burst.packets[i] = m;
+    }
     const rte_ipv4_hdr* ip = ipv4_header(m);
-    if ((rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) != 0)
-        return ctx.drop(Drop::local_fragment), Next::Drop;
     if (ip->next_proto_id == IPPROTO_ESP) return Next::EspIn;
     if (ip->next_proto_id == IPPROTO_UDP) return udp_to_us(ctx, m);
     if (ip->next_proto_id != IPPROTO_ICMP) return ctx.drop(Drop::local_unsupported), Next::Drop;

@@ -40,17 +40,17 @@ void drain_pending(PendingQueue& q, Take take) {
 
 }  // namespace
 
+Next send_or_hold(WorkerContext& ctx, rte_mbuf* m, uint16_t port, uint32_t next_hop) {
+    const Neighbour* n = ctx.neighbours->find(next_hop);
+    if (n == nullptr || n->port != port) return hold_for_resolution(ctx, m, port, next_hop);
+    send_to(ctx, m, *n);
+    return Next::Consumed;
+}
+
 void resolve_neighbours(WorkerContext& ctx, Burst& burst) {
     for (uint16_t i = 0; i < burst.count; ++i) {
-        if (burst.next[i] != Next::Transmit) continue;
-        const uint32_t next_hop = burst.next_hop[i];
-        const Neighbour* n = ctx.neighbours->find(next_hop);
-        if (n != nullptr && n->port == burst.out_port[i]) {
-            send_to(ctx, burst.packets[i], *n);
-            burst.next[i] = Next::Consumed;
-        } else {
-            burst.next[i] = hold_for_resolution(ctx, burst.packets[i], burst.out_port[i], next_hop);
-        }
+        if (burst.next[i] == Next::Transmit)
+            burst.next[i] = send_or_hold(ctx, burst.packets[i], burst.out_port[i], burst.next_hop[i]);
     }
 }
 

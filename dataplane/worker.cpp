@@ -10,6 +10,7 @@
 
 #include "dataplane/classify.hpp"
 #include "dataplane/esp.hpp"
+#include "dataplane/fragment.hpp"
 #include "dataplane/local.hpp"
 #include "dataplane/neighbour.hpp"
 #include "dataplane/punt.hpp"
@@ -150,8 +151,9 @@ int run_worker(WorkerContext& ctx) {
             work += drain_handoffs(ctx);
         }
         const uint64_t now = rte_rdtsc();
-        if (ctx.pending.count > 0 && now >= next_expiry) {
-            expire_pending(ctx, now);
+        if (now >= next_expiry) {  // timers, once a millisecond
+            if (ctx.pending.count > 0) expire_pending(ctx, now);
+            if (ctx.reassembly != nullptr) ctx.reassembly->expire(*ctx.counters, now);
             next_expiry = now + ctx.tsc_hz / 1000;
         }
         tx_flush(ctx);

@@ -24,6 +24,8 @@ struct rte_mempool;
 
 namespace mbox::dataplane {
 
+class Reassembler;
+
 inline constexpr uint16_t kBurstSize = 32;
 inline constexpr uint16_t kTxBufferSize = 64;
 
@@ -82,6 +84,7 @@ struct WorkerContext {
     SaTable* sas = nullptr;
     rte_ring* handoff = nullptr;              // packets other workers hand to this one (elements: Handoff)
     std::vector<rte_ring*> handoff_rings;     // every worker's, indexed by worker
+    Reassembler* reassembly = nullptr;        // fragments of ESP to us; none: they are dropped
 
     void drop(Drop reason) { counters->drop(reason); }
 };

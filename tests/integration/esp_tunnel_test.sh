@@ -110,6 +110,21 @@ run_tunnel() {  # run_tunnel LABEL UDP_LINE
   check "$label: host A pings host B through the tunnel" lab_in a ping -c 5 -i 0.2 -W 2 10.2.0.2
   check "$label: host B pings host A through the tunnel" lab_in b ping -c 3 -i 0.2 -W 2 10.1.0.2
 
+  # 1500-byte packets: encapsulated they exceed the WAN MTU. Without DF the gateway
+  # fragments the outer ESP packet (RFC 4303 §3.3.5) and the peer reassembles it; with
+  # DF the sender gets ICMP fragmentation-needed with the tunnel's MTU. (Forget any path
+  # MTU learned in an earlier run first: the host would fragment by itself.)
+  lab_in a ip route flush cache
+  check "$label: 1500-byte ping without DF crosses the tunnel (outer packet fragmented)" \
+    lab_in a ping -c 3 -i 0.2 -W 2 -s 1472 -M dont 10.2.0.2
+  local pmtu
+  pmtu=$(lab_in a ping -c 1 -W 2 -s 1472 -M do 10.2.0.2 2>&1)
+  if [[ $pmtu =~ From\ 10\.1\.0\.1\ .*Frag\ needed.*mtu\ =\ ([0-9]+) ]] &&
+     ((BASH_REMATCH[1] >= 1400 && BASH_REMATCH[1] < 1500)); then
+    ok "$label: 1500-byte ping with DF gets fragmentation-needed from 10.1.0.1 (mtu ${BASH_REMATCH[1]})"
+  else
+    not_ok "$label: 1500-byte ping with DF gets fragmentation-needed from 10.1.0.1" "$pmtu"
+  fi
   lab_in b /usr/bin/python3 "$here/tcp_transfer.py" serve 5001 >"$LAB_RUN/recv.txt" 2>&1 &
   local server=$!
   sleep 0.5
@@ -126,10 +141,23 @@ run_tunnel() {  # run_tunnel LABEL UDP_LINE
   kill -INT "$dump" 2>/dev/null; wait "$dump" 2>/dev/null
 
   # On the WAN link: ESP (or ESP in UDP 4500) and ARP only; no inner address in the clear.
+  # tshark shows a datagram's last fragment as the reassembled packet and the others as
+  # bare fragments: those count as tunnel traffic when they carry ESP or UDP.
   local wire_filter plain esp
+  local fragment="(ip.flags.mf == 1 || ip.frag_offset > 0)"
   if [[ -n $udp ]]; then wire_filter="udp.port == 4500 && esp"; else wire_filter="ip.proto == 50"; fi
   esp=$(tshark -r "$LAB_RUN/wan.pcap" -Y "$wire_filter" 2>/dev/null | wc -l)
-  plain=$(tshark -r "$LAB_RUN/wan.pcap" -Y "!($wire_filter) && !arp" 2>/dev/null | wc -l)
+  plain=$(tshark -r "$LAB_RUN/wan.pcap" -Y "!($wire_filter) && !arp && !($fragment && ip.proto in {17 50})" 2>/dev/null | wc -l)
+  # A capture on gateway A's side of the link does not see A's own transmissions
+  # (af_packet TX), but it sees B's: the 1500-byte echo replies (Linux sends them
+  # without DF) leave gateway B as outer fragments, and gateway A took them back.
+  local fragments
+  fragments=$(tshark -r "$LAB_RUN/wan.pcap" -Y "$fragment && ip.src == 198.51.100.2 && ip.flags.df == 0" 2>/dev/null | wc -l)
+  if ((fragments >= 6)); then
+    ok "$label: the gateway fragments oversized outer packets, DF clear ($fragments fragments from B)"
+  else
+    not_ok "$label: the gateway fragments oversized outer packets" "fragments from 198.51.100.2: $fragments"
+  fi
   if ((esp > 1000 && plain == 0)); then
     ok "$label: the WAN capture holds only ESP ($esp packets) and ARP"
   else
@@ -146,6 +174,14 @@ assert inbound["packets"] > 30000, inbound
 assert not inbound["drops"], inbound["drops"]
 PY
   then ok "$label: gateway B decrypted every packet with no drop"; else not_ok "$label: gateway B's inbound SA" "$sa"; fi
+  local counters
+  counters=$("$LAB_BUILD/mbox" --socket "$LAB_RUN/gwa.sock" --json show dataplane counters)
+  if /usr/bin/python3 - "$counters" <<'PY'
+import json, sys
+c = json.loads(sys.argv[1])
+assert c["fragmented"] >= 3 and c["fragments_created"] >= 2 * c["fragmented"], c
+PY
+  then ok "$label: gateway A counted the packets it fragmented"; else not_ok "$label: gateway A's fragment counters" "$counters"; fi
 
   if ((${LAB_EXPECT_WORKERS:-1} > 1)); then
     # Many flows from A: RSS spreads them over gateway A's workers, all for one SA. The
