@@ -74,8 +74,13 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     const uint32_t head = sizeof(rte_ipv4_hdr) + (udp ? sizeof(rte_udp_hdr) : 0) + kEspHeader + s.iv_len();
     const uint32_t outer_length = head + padded + s.icv_len();
     const uint16_t mtu = ctx.state->ports[hop->port].mtu;
-    if (outer_length > mtu && inner_df != 0)
-        return too_big(ctx, burst, i, sa, static_cast<uint16_t>(mtu - (outer_length - inner_length)));
+    if (outer_length > mtu && inner_df != 0) {
+        // The largest inner packet whose padded payload still fits: padding depends on
+        // the inner length modulo the block, so derive it from the room, not this packet.
+        const uint32_t room = mtu > head + s.icv_len() ? mtu - head - s.icv_len() : 0;
+        const uint32_t largest = room / align * align;
+        return too_big(ctx, burst, i, sa, static_cast<uint16_t>(largest >= 2 + 68 ? largest - 2 : 68));
+    }
 
     if (sa->seq == (sa->esn ? UINT64_MAX : UINT32_MAX)) return drop(ctx, sa, Drop::esp_sequence_exhausted);
     const uint64_t seq = ++sa->seq;

@@ -23,13 +23,13 @@ import subprocess
 import sys
 import time
 
-from scapy.all import ARP, IP, UDP, Ether, Raw, raw, conf
+from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, raw, conf
 from scapy.layers.ipsec import (AUTH_ALGOS, ESP, AuthAlgo, IPSecIntegrityError, SecurityAssociation,
                                 _ESPPlain)
 from scapy.utils import hexdump
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 conf.verb = 0
@@ -41,7 +41,7 @@ HOST_A_PORT = 5555
 PEER_SRC_PORT = 7000         # inner UDP source port of what we send to host A
 WINDOW = 1024
 
-# mbox words -> (scapy cipher, key bytes incl. salt) and (digest, ICV bytes, key bytes).
+# mbox words -> (scapy cipher, key bytes incl. GCM salt); -> (digest, ICV bytes, key bytes, scapy name).
 CIPHERS = {
     "3DES": ("3DES", 24), "AES": ("AES-CBC", 16), "AES-192": ("AES-CBC", 24), "AES-256": ("AES-CBC", 32),
     "AES-GCM-128": ("AES-GCM", 20), "AES-GCM-256": ("AES-GCM", 36),
@@ -89,8 +89,8 @@ def plan():
 
 
 def manual_sa_blocks(sas):
-    out = ["! 10.2.0.0/16 lies behind the peer: the inner packets are routed there first, then",
-           "! matched against the outbound policies (policy-based IPsec, DESIGN.md step 4).",
+    out = ["# 10.2.0.0/16 lies behind the peer: the inner packets are routed there first, then",
+           "# matched against the outbound policies (policy-based IPsec, DESIGN.md step 4).",
            f"ip route 10.2.0.0/16 nexthop {PEER}", "!"]
     for sa in sas:
         esp = sa["enc"] + (" " + sa["hash"] if sa["hash"] else "")
@@ -184,6 +184,7 @@ def plaintext(s, esp):
 # The lab from the peer's namespace
 
 CLONE_NEWNET = 0x40000000
+IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, IP_RECVTTL = 10, 3, 12   # <linux/in.h>; not in Python's socket module
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -204,9 +205,20 @@ def socket_in_netns(path, *args):
         os.close(target)
 
 
+_DISCARD = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))   # BPF "ret #0"
+
+
+def discard_everything(sock):
+    """A socket filter that keeps nothing: the socket still claims the packets (so the kernel
+    sends no ICMP unreachable), but its receive queue never fills."""
+    program = struct.pack("HL", 1, ctypes.addressof(_DISCARD))
+    sock.setsockopt(socket.SOL_SOCKET, 26, program)   # SO_ATTACH_FILTER
+
+
 class Lab:
     def __init__(self, args):
         self.mbox = [args.mbox, "--socket", args.socket, "--json"]
+        self.caused = {}     # drop reason -> drops the checks caused on purpose
         self.gw_mac = None   # from ARP, below
         with open("/sys/class/net/eth0/address") as f:
             self.mac = f.read().strip()
@@ -220,9 +232,19 @@ class Lab:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind((PEER, port))
             self.sinks.append(s)
+        # ESP to us: a raw socket for protocol 50, so our kernel (no xfrm state) does not
+        # answer every packet with ICMP protocol unreachable.
+        self.sinks.append(socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ESP))
+        for sink in self.sinks:
+            discard_everything(sink)
         self.host_a = socket_in_netns(args.netns_a, socket.AF_INET, socket.SOCK_DGRAM)
         self.host_a.bind((HOST_A, HOST_A_PORT))
-        self.host_a.setsockopt(socket.IPPROTO_IP, 12, 1)   # IP_RECVTTL (not in Python's socket module)
+        self.host_a.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+        # Host A's big datagrams: DF set whatever the path MTU it learnt (IP_PMTUDISC_PROBE),
+        # and the ICMP errors the gateway sends back.
+        self.host_a_df = socket_in_netns(args.netns_a, socket.AF_INET, socket.SOCK_DGRAM)
+        self.host_a_df.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+        self.host_a_icmp = socket_in_netns(args.netns_a, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 
     # -- the wire at the peer --
     def drain_wire(self):
@@ -388,6 +410,7 @@ class Tunnel:
         for payload in payloads:
             self.lab.host_a.sendto(payload, (self.remote_host, dport))
         problems = []
+        ivs = set()
         for i, payload in enumerate(payloads):
             frame = self.lab.next_from_gateway()
             if frame is None:
@@ -398,8 +421,13 @@ class Tunnel:
             problems += [f"packet {i} (seq {first + i} expected): {b}" for b in bad]
             if len(problems) > 6:
                 break
+            esp = ESP(raw(frame[UDP].payload)) if self.sa["udp"] else ESP(raw(frame[IP].payload))
+            ivs.add(esp.data[:self.from_gw.crypt_algo.iv_size])
+        # CBC needs unpredictable IVs (RFC 3602 §3), GCM never the same one twice (RFC 4106 §3.1).
+        if not problems and len(ivs) != count:
+            problems.append(f"only {len(ivs)} distinct IVs in {count} packets")
         self.report.check(f"{self.label}: {count} datagrams from host A back to back leave as ESP seq "
-                          f"{first}..{first + count - 1}, in order, all decrypting", problems)
+                          f"{first}..{first + count - 1}, in order, all decrypting, IVs all distinct", problems)
 
     def check_esp_frame(self, frame, seq, payload, dport):
         """What is wrong with this frame as the gateway's ESP packet number `seq` carrying
@@ -562,6 +590,7 @@ class Tunnel:
             self.in_bytes += sum(len(self.inner(p)) for p in delivered)
         if on_sa:
             self.sa_drops[reason] = self.sa_drops.get(reason, 0) + 1
+        lab.caused[reason] = lab.caused.get(reason, 0) + 1
         where = "globally and on the SA" if on_sa else "globally"
         self.report.check(f"{self.label}: {desc} is dropped and counted once as {reason} {where}", problems,
                           [line for pkt in pkts for line in dump(pkt)] if problems else [])
@@ -585,6 +614,55 @@ class Tunnel:
         enc = s.crypt_algo.encrypt(s, plain, s.crypt_key, s.crypt_icv_size, esn_en=s.esn_en, esn=s.esn)
         s.auth_algo.sign(enc, s.auth_key)
         return self.wrap(raw(enc))
+
+    # -- path MTU: the gateway tells host A how much fits into the tunnel --
+    def path_mtu(self):
+        """RFC 4301 §8.2.1 / RFC 1191: a DF datagram too big once encapsulated is answered with
+        ICMP fragmentation needed; a datagram of the MTU it gives must then fit."""
+        lab = self.lab
+        size, advertised, problems = 1500, [], []
+        for _ in range(3):
+            while select.select([lab.host_a_icmp], [], [], 0)[0]:
+                lab.host_a_icmp.recv(65535)
+            lab.drain_wire()
+            payload = os.urandom(size - 28)
+            lab.host_a_df.sendto(payload, (self.remote_host, 9999))
+            frame = lab.next_from_gateway(1.0)
+            mtu = None
+            deadline = time.monotonic() + 1
+            while mtu is None and select.select([lab.host_a_icmp], [], [], max(0, deadline - time.monotonic()))[0]:
+                error = IP(lab.host_a_icmp.recv(65535))
+                if ICMP in error and (error[ICMP].type, error[ICMP].code) == (3, 4):
+                    mtu = error[ICMP].nexthopmtu
+            if frame is not None:
+                if not advertised:
+                    problems.append(f"a {size}-byte datagram left as {len(frame[IP])} bytes of ESP")
+                elif mtu is not None:
+                    problems.append(f"{size} bytes: both ESP on the wire and ICMP (MTU {mtu})")
+                elif len(frame[IP]) > 1500:
+                    problems.append(f"{size} bytes left as {len(frame[IP])} bytes of ESP, over the WAN's 1500")
+                else:
+                    esp = ESP(raw(frame[UDP].payload)) if self.sa["udp"] else ESP(raw(frame[IP].payload))
+                    try:
+                        inner = self.from_gw.decrypt(IP(src=GW, dst=PEER) / esp)
+                        if raw(inner[UDP].payload) != payload:
+                            problems.append("the datagram of the advertised size decrypts to something else")
+                    except IPSecIntegrityError as e:
+                        problems.append(f"the datagram of the advertised size does not verify: {e}")
+                    self.out_seq = esp.seq
+                break
+            if mtu is None:
+                problems.append(f"a {size}-byte datagram with DF: neither ESP nor ICMP fragmentation needed")
+                break
+            advertised.append(mtu)
+            lab.caused["esp_mtu_exceeded"] = lab.caused.get("esp_mtu_exceeded", 0) + 1
+            if len(advertised) > 1:
+                problems.append(f"the gateway advertised MTU {advertised[-2]}, but a {advertised[-2]}-byte datagram "
+                                f"does not fit either (ICMP again, MTU {mtu})")
+            size = mtu
+        self.report.check(f"{self.label}: a 1500-byte DF datagram gets ICMP fragmentation needed "
+                          f"(MTU {' then '.join(map(str, advertised)) or 'none'}), and a datagram of that size "
+                          f"then leaves as ESP of at most 1500 bytes", problems)
 
     def counters_match(self):
         """show ipsec sa: the packets and bytes this tunnel carried, no drops."""
@@ -725,17 +803,23 @@ def esn_tests(t):
     t.outbound()
     t.outbound()
     # Across the 2^32 boundary: the gateway must infer the high half (RFC 4303 A2.2) and
-    # include it in the ICV (CBC: appended, §3.3.2.1) or AAD (GCM: RFC 4106 §5).
-    for seq in (1, 0x80000000, 0xFFFFFFFF, 0x100000000, 0x100000001):
+    # include it in the ICV (CBC: appended, §3.3.2.1) or AAD (GCM: RFC 4106 §5). The first
+    # packet comes just below 2^32, with nothing received yet; 0xfffffff5 arrives late,
+    # after 2^32, so the gateway must take it from the subspace below (high half 0).
+    for seq in (0xFFFFFFF0, 0xFFFFFFFF, 0x100000000, 0x100000001):
         t.inbound(seq)
+    t.inbound(0xFFFFFFF5, f"{t.label}: seq 0xfffffff5, late after 0x100000001 and inside the window, "
+                          f"is delivered (high half inferred as 0)")
     state = t.lab.sa_state(t.sa["in_spi"], "inbound")
     t.report.check(f"{t.label}: show ipsec sa has highest sequence 0x100000001",
                    [] if state.get("highest_sequence") == 0x100000001 else
                    [f"highest_sequence {state.get('highest_sequence')}"], [json.dumps(state)])
-    t.counters_match()
-    t.expect_drop("0x100000000 again (a replay across the 2^32 boundary)", "esp_replayed",
+    t.expect_drop("0x100000000 again (a replay after the 2^32 boundary)", "esp_replayed",
                   t.encrypt(t.inner(b"esn replay"), 0x100000000))
-    t.inbound(0x100000002, f"{t.label}: seq 0x100000002 after the replay is delivered")
+    t.expect_drop("0xffffffff again (a replay from below the boundary)", "esp_replayed",
+                  t.encrypt(t.inner(b"esn replay"), 0xFFFFFFFF))
+    t.inbound(0x100000002, f"{t.label}: seq 0x100000002 after the replays is delivered")
+    t.counters_match()
 
 
 def run(args):
@@ -746,7 +830,7 @@ def run(args):
     lab.gw_mac = lab.arp_gateway()
     if lab.gw_mac is None:
         report.not_ok(f"the gateway answers ARP for {GW}")
-        return 1
+        return 3
     report.ok(f"the gateway answers ARP for {GW} with {lab.gw_mac}")
     tunnels = [Tunnel(lab, report, sa) for sa in sas]
     for t in tunnels:
@@ -771,7 +855,17 @@ def run(args):
     for t in tunnels:
         if t.sa["role"] == "drops":
             drop_tests(t)
-    return 1 if report.failed else 0
+    for t in tunnels:
+        if t.sa["name"] in ("alg-aes-sha", "alg-3des-sha-256", "alg-aes-gcm-256", "natt-cbc"):
+            t.path_mtu()
+    # Every packet the gateway dropped, it dropped because a check meant it to.
+    time.sleep(0.2)
+    drops = {k: v for k, v in lab.drops().items() if v}
+    report.check("the gateway's drop counters hold exactly the drops the checks caused "
+                 f"({sum(lab.caused.values())})", [] if drops == lab.caused else
+                 [f"{k}: {drops.get(k, 0)}, caused {lab.caused.get(k, 0)}" for k in sorted(set(drops) | set(lab.caused))
+                  if drops.get(k, 0) != lab.caused.get(k, 0)])
+    return 3 if report.failed else 0   # 3: ran to the end, some checks failed
 
 
 def main():

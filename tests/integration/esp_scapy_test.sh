@@ -47,7 +47,7 @@ finish() {
   ((failed == 0 && rc == 0)) || exit 1
 }
 
-lab_init "mbe$$"
+lab_init "mbs$$"
 trap finish EXIT
 lab_up
 
@@ -81,7 +81,7 @@ while IFS= read -r line; do
 done < <(lab_in b $python -u "$here/esp_scapy_peer.py" run "$LAB_RUN/sas.json" --netns-a "/run/netns/$LAB_NS_A" \
            --mbox "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" 2>"$LAB_RUN/peer.err"
          echo "peer exit $?")
-[[ $peer_rc == 0 || ($peer_rc == 1 && $failed -gt 0) ]] && ok "the scapy peer ran to the end" \
+[[ $peer_rc == 0 || $peer_rc == 3 ]] && ok "the scapy peer ran to the end" \
   || not_ok "the scapy peer ran to the end (exit ${peer_rc:-none})"
 
 check "mboxd still answers after all of it" lab_mbox show version
