@@ -19,9 +19,25 @@ const NextHop* lookup(WorkerContext& ctx, Burst& burst, uint16_t i, uint32_t dst
 
 // Replaces the packet with an ICMP error from the ingress interface and routes it back.
 // When no error may be sent, the packet is dropped (the reason is already counted).
+// An error about a packet that came out of a tunnel must go back through it, never in
+// the clear (it quotes the inner headers): its source is one of our addresses inside
+// the SA's local networks, so that the outbound policy takes it. None: no error.
+uint32_t tunnel_error_source(const WorkerContext& ctx, const InboundSa& sa) {
+    for (const PortState& port : ctx.state->ports) {
+        if (!port.enabled || port.primary_address == 0) continue;
+        for (const auto& net : sa.local_nets)
+            if (net.contains(Ipv4Address{port.primary_address})) return port.primary_address;
+    }
+    return 0;
+}
+
 Next answer_with_error(WorkerContext& ctx, Burst& burst, uint16_t i, IcmpError error) {
-    const uint32_t source = ctx.state->ports[burst.in_port[i]].primary_address;
+    // After decap, burst.sa holds the inbound SA the packet arrived through.
+    const auto* tunnel = static_cast<const InboundSa*>(burst.sa[i]);
+    const uint32_t source = tunnel != nullptr ? tunnel_error_source(ctx, *tunnel)
+                                              : ctx.state->ports[burst.in_port[i]].primary_address;
     if (!make_icmp_error(ctx, burst.packets[i], error, source)) return Next::Drop;
+    burst.sa[i] = nullptr;  // the error is ours now: the outbound policy decides its way
     return route_originated(ctx, burst, i);
 }
 

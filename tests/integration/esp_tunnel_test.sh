@@ -125,6 +125,17 @@ run_tunnel() {  # run_tunnel LABEL UDP_LINE
   else
     not_ok "$label: 1500-byte ping with DF gets fragmentation-needed from 10.1.0.1" "$pmtu"
   fi
+  # TTL 2 from B: gateway B forwards it into the tunnel with TTL 1, gateway A cannot
+  # forward it further. A's time-exceeded must come back through the tunnel, from A's
+  # LAN address (in the SA's local network), never in the clear from its WAN address.
+  local out
+  out=$(lab_in b ping -c 1 -t 2 -W 2 10.1.0.2 2>&1)
+  if grep -q "From 10.1.0.1 .*Time to live exceeded" <<<"$out"; then
+    ok "$label: time-exceeded for a tunnelled packet returns through the tunnel from 10.1.0.1"
+  else
+    not_ok "$label: time-exceeded for a tunnelled packet returns through the tunnel" "$out"
+  fi
+
   lab_in b /usr/bin/python3 "$here/tcp_transfer.py" serve 5001 >"$LAB_RUN/recv.txt" 2>&1 &
   local server=$!
   sleep 0.5
