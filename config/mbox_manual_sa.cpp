@@ -40,6 +40,7 @@ public:
             return set(sa_.replay_window, reader_.expect_value(words_, "replay-window", parse_replay_window));
         }
         if (is(keyword, "esn")) return set(sa_.esn, true);
+        if (is(keyword, "df-bit")) return set(sa_.df_bit, reader_.expect_value(words_, "df-bit", parse_df_bit));
         return reader_.unknown_keyword(keyword, context, kManualSaKeywords);
     }
 
@@ -138,6 +139,7 @@ void emit_manual_sa(std::string& text, const ManualSa& sa, EmitOptions options) 
     }
     fmt::format_to(out, " replay-window {}\n", sa.replay_window);
     if (sa.esn) text += " esn\n";
+    if (sa.df_bit != DfBit::Copy) text += fmt::format(" df-bit {}\n", to_string(sa.df_bit));
     text += "!\n";
 }
 

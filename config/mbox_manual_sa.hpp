@@ -12,7 +12,7 @@ namespace mbox::config {
 
 inline constexpr std::string_view kManualSaKeywords[] = {"local",     "peer",          "local-net", "remote-net",
                                                          "esp",       "inbound",       "outbound",  "udp-encap",
-                                                         "replay-window", "esn"};
+                                                         "replay-window", "esn", "df-bit"};
 
 // One sub-command of a manual-sa block (or of its single-line form) into `sa`.
 // Returns false when the line was wrong; it has been reported then.

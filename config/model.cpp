@@ -10,6 +10,15 @@
 #include "config/value_parsing.hpp"
 
 namespace mbox::config {
+
+std::string_view to_string(DfBit df) {
+    switch (df) {
+    case DfBit::Copy: return "copy";
+    case DfBit::Set: return "set";
+    case DfBit::Clear: return "clear";
+    }
+    return "copy";
+}
 namespace {
 
 constexpr std::pair<Encryption, std::string_view> kEncryptionWords[] = {

@@ -138,6 +138,11 @@ struct UdpEncap {
 // lets a receiver do so), otherwise 32 (RFC 4303's minimum) to 65536.
 inline constexpr uint32_t kDefaultReplayWindow = 1024;
 
+// The outer header's DF bit (RFC 4301 §8.1): copied from the inner packet (default),
+// always set, or always clear.
+enum class DfBit { Copy, Set, Clear };
+std::string_view to_string(DfBit);
+
 // `ipsec manual-sa NAME`: an ESP tunnel keyed by hand, with no IKE. Optional fields
 // are optional in the language too (a block may be written over several single
 // lines); validation says which are missing.
@@ -154,6 +159,7 @@ struct ManualSa {
     std::optional<UdpEncap> udp_encap;      // `udp-encap SPORT DPORT`
     uint32_t replay_window = kDefaultReplayWindow;
     bool esn = false;                       // extended (64-bit) sequence numbers
+    DfBit df_bit = DfBit::Copy;             // `df-bit copy|set|clear`
     SourceLocation where;
 
     bool operator==(const ManualSa&) const = default;

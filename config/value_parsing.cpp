@@ -200,4 +200,10 @@ Parsed<uint32_t> parse_replay_window(std::string_view text) {
                                text)};
 }
 
+Parsed<DfBit> parse_df_bit(std::string_view text) {
+    for (DfBit df : {DfBit::Copy, DfBit::Set, DfBit::Clear})
+        if (equals_ignoring_case(text, to_string(df))) return df;
+    return Failure{fmt::format("invalid df-bit '{}' (expected one of: copy, set, clear)", text)};
+}
+
 }  // namespace mbox::config

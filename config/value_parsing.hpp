@@ -93,5 +93,6 @@ Parsed<uint32_t> parse_spi(std::string_view text);
 Parsed<std::vector<uint8_t>> parse_key(std::string_view text, std::string_view what);
 // "invalid replay-window '16' (expected 0 to turn the check off, or a number 32..65536)"
 Parsed<uint32_t> parse_replay_window(std::string_view text);
+Parsed<DfBit> parse_df_bit(std::string_view text);
 
 }  // namespace mbox::config

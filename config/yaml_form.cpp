@@ -280,8 +280,9 @@ private:
             return set(sa.replay_window, read_parsed(value, "replay-window", parse_replay_window));
         }
         if (key == "esn") return set(sa.esn, read_bool(value));
+        if (key == "df-bit") return set(sa.df_bit, read_parsed(value, "df-bit", parse_df_bit));
         unknown_key(key, value, {"local-ip", "peer", "local-nets", "remote-nets", "encryption", "hash", "inbound",
-                                 "outbound", "udp-encap", "replay-window", "esn"});
+                                 "outbound", "udp-encap", "replay-window", "esn", "df-bit"});
     }
 
     // {spi, enc-key | enc-key-file, auth-key | auth-key-file}
@@ -742,6 +743,7 @@ void emit_manual_sa(YAML::Emitter& out, const ManualSa& sa, EmitOptions options)
     }
     out << YAML::Key << "replay-window" << YAML::Value << sa.replay_window;
     if (sa.esn) out << YAML::Key << "esn" << YAML::Value << true;
+    if (sa.df_bit != DfBit::Copy) out << YAML::Key << "df-bit" << YAML::Value << std::string(to_string(sa.df_bit));
     out << YAML::EndMap;
 }
 

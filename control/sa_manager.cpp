@@ -81,6 +81,9 @@ std::vector<std::string> SaManager::install_manual(const config::Config& config)
         fill_common(*in, m, *m.inbound, std::move(in_session));
         auto out = std::make_unique<dataplane::OutboundSa>();
         fill_common(*out, m, *m.outbound, std::move(out_session));
+        out->df = m.df_bit == config::DfBit::Set     ? dataplane::OutboundSa::Df::Set
+                  : m.df_bit == config::DfBit::Clear ? dataplane::OutboundSa::Df::Clear
+                                                     : dataplane::OutboundSa::Df::Copy;
         inbound_.push_back(dataplane_.add_inbound_sa(std::move(in)));
         outbound_.push_back(dataplane_.add_outbound_sa(std::move(out)));
     }

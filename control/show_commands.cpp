@@ -258,6 +258,9 @@ Reply show_ipsec_sa(const GatewayView& v) {
     for (const auto& sa : v.dataplane.outbound_sas()) {
         json j = sa_json(*sa, "outbound");
         j["sequence"] = dataplane::read_counter(sa->seq);
+        j["df_bit"] = sa->df == dataplane::OutboundSa::Df::Set     ? "set"
+                      : sa->df == dataplane::OutboundSa::Df::Clear ? "clear"
+                                                                   : "copy";
         r.text += sa_text(j, fmt::format("last sequence {}", j["sequence"].get<uint64_t>()));
         r.data["sas"].push_back(std::move(j));
     }

@@ -74,6 +74,15 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     const uint32_t head = sizeof(rte_ipv4_hdr) + (udp ? sizeof(rte_udp_hdr) : 0) + kEspHeader + s.iv_len();
     const uint32_t outer_length = head + padded + s.icv_len();
     const uint16_t mtu = ctx.state->ports[hop->port].mtu;
+    // The outer DF: the SA's `df-bit` setting, or the inner packet's.
+    const uint16_t outer_df = sa->df == OutboundSa::Df::Set     ? RTE_IPV4_HDR_DF_FLAG
+                              : sa->df == OutboundSa::Df::Clear ? 0
+                                                                : inner_df;
+    if (outer_length > mtu && inner_df == 0 && outer_df != 0) {
+        // The sender allows fragmentation but the SA forbids it on the outer packet (and
+        // inner fragmentation before encapsulation is not implemented): count and drop.
+        return drop(ctx, sa, Drop::esp_mtu_exceeded);
+    }
     if (outer_length > mtu && inner_df != 0) {
         // The largest inner packet whose padded payload still fits: padding depends on
         // the inner length modulo the block, so derive it from the room, not this packet.
@@ -114,7 +123,7 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     outer->type_of_service = inner_tos;  // DSCP copied; ECN copied (RFC 6040 normal mode)
     outer->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(outer_length));
     outer->packet_id = rte_cpu_to_be_16(sa->ip_id++);
-    outer->fragment_offset = rte_cpu_to_be_16(inner_df);  // DF copied from the inner header (clear if we fragment)
+    outer->fragment_offset = rte_cpu_to_be_16(outer_df);  // clear whenever we fragment (see above)
     outer->time_to_live = kOuterTtl;
     outer->next_proto_id = udp ? IPPROTO_UDP : IPPROTO_ESP;
     outer->src_addr = rte_cpu_to_be_32(sa->local_address);

@@ -39,6 +39,8 @@ struct SaCommon {
 };
 
 struct alignas(64) OutboundSa : SaCommon {
+    enum class Df : uint8_t { Copy, Set, Clear };  // the outer header's DF bit (RFC 4301 §8.1)
+    Df df = Df::Copy;
     uint64_t seq = 0;       // last sequence number sent
     uint16_t ip_id = 0;     // outer IPv4 identification
 };

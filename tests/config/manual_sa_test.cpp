@@ -180,6 +180,15 @@ TEST(MboxManualSa, ReplayWindowBounds) {
     EXPECT_EQ(window("65536"), 65536u);
 }
 
+TEST(MboxManualSa, DfBitDefaultsToCopyAndTakesSetOrClear) {
+    EXPECT_EQ(only_manual_sa(parse_mbox_clean("ipsec manual-sa b\n")).df_bit, DfBit::Copy);
+    EXPECT_EQ(only_manual_sa(parse_mbox_clean("ipsec manual-sa b\n df-bit set\n")).df_bit, DfBit::Set);
+    EXPECT_EQ(only_manual_sa(parse_mbox_clean("ipsec manual-sa b df-bit clear\n")).df_bit, DfBit::Clear);
+    EXPECT_EQ(only_manual_sa(parse_yaml_clean("ipsec: {manual-sas: {b: {df-bit: set}}}\n")).df_bit, DfBit::Set);
+    EXPECT_EQ(messages(parse_mbox("ipsec manual-sa b\n df-bit maybe\n", "t.conf").diagnostics),
+              std::vector<std::string>{"t.conf:2: error: invalid df-bit 'maybe' (expected one of: copy, set, clear)"});
+}
+
 TEST(MboxManualSa, SeveralSasKeepTheirOrder) {
     const Config config = parse_mbox_clean("ipsec manual-sa zeta\nipsec manual-sa alpha\nipsec manual-sa zeta esn\n");
     ASSERT_EQ(config.manual_sas.size(), 2u);
@@ -194,7 +203,7 @@ TEST(MboxManualSa, MistakesInTheBlock) {
     EXPECT_EQ(errors("ipsec manual-sa\n"), Lines{"t.conf:1: error: missing manual-sa name after 'ipsec manual-sa'"});
     EXPECT_EQ(errors("ipsec manual-sa b\n lifetime 30\n"),
               Lines{"t.conf:2: error: unknown keyword 'lifetime' (expected one of: local, peer, local-net, remote-net, "
-                    "esp, inbound, outbound, udp-encap, replay-window, esn)"});
+                    "esp, inbound, outbound, udp-encap, replay-window, esn, df-bit)"});
     EXPECT_EQ(errors("ipsec manual-sa b\n local ip 198.51.100.1 nated\n"),
               Lines{"t.conf:2: error: extra argument 'nated' after 'local ip 198.51.100.1'"});
     EXPECT_EQ(errors("ipsec manual-sa b\n esp AES\n"), Lines{"t.conf:2: error: missing hash after 'esp AES'"});
@@ -441,7 +450,7 @@ TEST(YamlManualSa, MistakesInTheMap) {
     using Lines = std::vector<std::string>;
     EXPECT_EQ(errors("{lifetime: 30}"),
               Lines{"t.yaml:3: error: unknown key 'lifetime' (expected one of: local-ip, peer, local-nets, "
-                    "remote-nets, encryption, hash, inbound, outbound, udp-encap, replay-window, esn) "
+                    "remote-nets, encryption, hash, inbound, outbound, udp-encap, replay-window, esn, df-bit) "
                     "(ipsec.manual-sas.b.lifetime)"});
     EXPECT_EQ(errors("{encryption: AES}"),
               Lines{"t.yaml:3: error: AES needs a hash (expected one of: MD5, MD5-128, SHA, SHA-256, SHA-512) "
@@ -664,7 +673,9 @@ ipsec manual-sa b local-net 10.1.0.0/24,10.3.0.0/24
 ipsec manual-sa b remote-net 0.0.0.0/0
 ipsec manual-sa b udp-encap 1 65535
 ipsec manual-sa b esn
-ipsec manual-sa c
+ipsec manual-sa b df-bit clear
+ipsec manual-sa c df-bit SET
+ipsec manual-sa d df-bit copy
 )",
                                          key_hex(36, 1), key_hex(36, 2));
     const Config original = parse_mbox_clean(text);

@@ -175,6 +175,16 @@ run_tunnel() {  # run_tunnel LABEL UDP_LINE
     not_ok "$label: the WAN capture holds only ESP and ARP" "esp $esp, other $plain" \
       "$(tshark -r "$LAB_RUN/wan.pcap" -Y "!($wire_filter) && !arp" 2>/dev/null | head -5)"
   fi
+  # Outer DF: copied from the inner header by default (Linux TCP sets DF), always clear
+  # with `df-bit clear`.
+  local df_set
+  df_set=$(tshark -r "$LAB_RUN/wan.pcap" -Y "($wire_filter) && ip.flags.df == 1" 2>/dev/null | wc -l)
+  if [[ $udp == *"df-bit clear"* ]]; then
+    ((df_set == 0)) && ok "$label: df-bit clear: no outer packet has DF" || not_ok "$label: df-bit clear" "$df_set with DF"
+  else
+    ((df_set > 1000)) && ok "$label: DF copied from the inner TCP packets ($df_set outer packets with DF)" \
+      || not_ok "$label: DF copied to the outer header" "$df_set with DF"
+  fi
   local sa
   sa=$("$LAB_BUILD/mbox" --socket "$LAB_RUN/gwb.sock" --json show ipsec sa)
   if /usr/bin/python3 - "$sa" <<'PY'
@@ -239,4 +249,5 @@ PY
 }
 
 run_tunnel "raw ESP" ""
-run_tunnel "UDP-encapsulated ESP" " udp-encap 4500 4500"
+run_tunnel "UDP-encapsulated ESP" " udp-encap 4500 4500
+ df-bit clear"
