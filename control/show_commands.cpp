@@ -160,6 +160,7 @@ Reply show_dataplane_counters(const GatewayView& v) {
               {"fragmented", t.fragmented},
               {"fragments_created", t.fragments_created},
               {"reassembled", t.reassembled},
+              {"control_frames_dropped", v.dataplane.control_frames_dropped()},
               {"drops", json::object()},
               {"per_worker", json::array()}};
     r.text = fmt::format(

@@ -278,10 +278,20 @@ void Dataplane::launch_workers() {
 void Dataplane::stop_workers() {
     if (!launched_) return;
     stop_.store(true);
+    // Keep draining the punt rings until every worker has left its loop: one may be
+    // waiting for room to hand back a retired SA or snapshot.
+    const PuntHandler discard{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
+    const auto running = [this] {
+        return std::any_of(workers_.begin(), workers_.end(),
+                           [](const auto& w) { return rte_eal_get_lcore_state(w->lcore) != WAIT; });
+    };
+    while (running()) {
+        if (poll_punts(discard) == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
     rte_eal_mp_wait_lcore();
     launched_ = false;
     // Collect the snapshots the workers handed back on their way out; free the rest.
-    poll_punts(PuntHandler{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}});
+    poll_punts(discard);
     for (auto& w : workers_) {
         Command c;
         while (rte_ring_sc_dequeue_elem(w->ctx.commands, &c, sizeof c) == 0) {
@@ -324,9 +334,17 @@ PortStats Dataplane::port_stats(uint16_t port) const {
 
 void Dataplane::send(unsigned worker, Command c) {
     // The worker drains its ring every loop; waiting here is the control thread's
-    // back-pressure, never the worker's.
-    while (rte_ring_sp_enqueue_elem(workers_[worker]->ctx.commands, &c, sizeof c) != 0)
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    // back-pressure, never the worker's. While waiting, keep draining the punt rings: a
+    // worker that is handing back retired SAs or snapshots waits for room there, and
+    // would otherwise never get to our command (thousands of SA deletions at once).
+    // Frames punted meanwhile are not for a busy control thread: counted and dropped.
+    rte_ring* ring = workers_[worker]->ctx.commands;
+    if (rte_ring_sp_enqueue_elem(ring, &c, sizeof c) == 0) return;
+    const PuntHandler busy{[this](uint16_t, std::span<const uint8_t>) { ++control_frames_dropped_; },
+                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }};
+    while (rte_ring_sp_enqueue_elem(ring, &c, sizeof c) != 0) {
+        if (poll_punts(busy) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
 }
 
 void Dataplane::broadcast(Command c) {

@@ -110,6 +110,10 @@ public:
     // Drains the punt rings. Returns how many items were handled.
     unsigned poll_punts(const PuntHandler& handler);
 
+    // Punted frames and resolve requests dropped while the control thread waited for
+    // room on a command ring.
+    uint64_t control_frames_dropped() const { return control_frames_dropped_; }
+
     CounterTotals counters() const;          // all workers
     CounterTotals counters(unsigned worker) const;
     unsigned lcore_of(unsigned worker) const { return workers_[worker]->lcore; }
@@ -147,6 +151,7 @@ private:
     bool launched_ = false;
     // Snapshots and SAs still held by some worker, by address.
     std::map<const void*, Retiring> outstanding_;
+    uint64_t control_frames_dropped_ = 0;
     std::vector<std::unique_ptr<InboundSa>> inbound_sas_;
     std::vector<std::unique_ptr<OutboundSa>> outbound_sas_;
 };
