@@ -24,14 +24,7 @@ if ! $python -c 'import scapy.layers.ipsec, cryptography' 2>/dev/null; then
   exit 0
 fi
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() {  # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  local desc=$1 out
-  shift
-  if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out//$'\n'/$'\n'# }"; fi
-}
+source "$here/tap.sh"
 finish() {
   local rc=$?
   if ((failed)) && [[ -n ${LAB_RUN:-} && -d $LAB_RUN ]]; then

@@ -18,14 +18,7 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 0
 fi
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# ${l//$'\n'/$'\n'# }"; done; }
-check() {
-  local desc=$1 out
-  shift
-  if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "$out"; fi
-}
+source "$here/tap.sh"
 finish() {
   if ((failed)); then
     for g in gwa gwb; do

@@ -14,14 +14,7 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 0
 fi
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() {  # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  local desc=$1 out
-  shift
-  if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out//$'\n'/$'\n'# }"; fi
-}
+source "$here/tap.sh"
 drop_count() {  # drop_count REASON
   lab_mbox --json show dataplane counters | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['drops']['$1'])"
 }
