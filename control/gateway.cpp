@@ -110,8 +110,10 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
 }
 
 void Gateway::transmit(uint16_t port, std::span<const uint8_t> frame) {
-    if (!dataplane_->transmit(port, frame) && transmit_failures_++ % 1000 == 0)
-        log_warning("no packet buffer for a control frame on port {} ({} so far)", port, transmit_failures_);
+    // Counted by the data plane (control_frames_dropped); logged now and then.
+    if (!dataplane_->transmit(port, frame) && dataplane_->control_frames_dropped() % 1000 == 1)
+        log_warning("no packet buffer for a control frame on port {} ({} control frames dropped so far)", port,
+                    dataplane_->control_frames_dropped());
 }
 
 void Gateway::install(uint32_t ip, const MacAddress& mac, uint16_t port) {

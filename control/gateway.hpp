@@ -43,7 +43,6 @@ private:
     std::unique_ptr<NeighbourManager> neighbours_;
     std::unique_ptr<SaManager> sas_;  // before dataplane_ goes: its destructor removes SAs
     std::vector<dataplane::CounterTotals> counter_base_;  // per worker, taken by `clear dataplane counters`
-    uint64_t transmit_failures_ = 0;
 };
 
 }  // namespace mbox::control

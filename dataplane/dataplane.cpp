@@ -449,10 +449,11 @@ void Dataplane::neighbour_delete(uint32_t ip) {
 
 bool Dataplane::transmit(uint16_t port, std::span<const uint8_t> frame) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    if (m == nullptr) return false;
+    if (m == nullptr) return ++control_frames_dropped_, false;
     char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
     if (data == nullptr) {
         rte_pktmbuf_free(m);
+        ++control_frames_dropped_;
         return false;
     }
     std::memcpy(data, frame.data(), frame.size());

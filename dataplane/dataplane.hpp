@@ -110,8 +110,9 @@ public:
     // Drains the punt rings. Returns how many items were handled.
     unsigned poll_punts(const PuntHandler& handler);
 
-    // Punted frames and resolve requests dropped while the control thread waited for
-    // room on a command ring.
+    // Control-plane frames dropped: ours that found no packet buffer to go out in, and
+    // punted frames and resolve requests that arrived while the control thread waited
+    // for room on a command ring.
     uint64_t control_frames_dropped() const { return control_frames_dropped_; }
 
     CounterTotals counters() const;          // all workers

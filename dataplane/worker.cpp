@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "dataplane/classify.hpp"
 #include "dataplane/esp.hpp"
@@ -43,6 +44,16 @@ void finish_burst(WorkerContext& ctx, Burst& burst) {
             break;
         }
     }
+}
+
+// Tells the control thread this worker no longer references an SA it deleted.
+template <typename Sa>
+void hand_back(WorkerContext& ctx, Punt::Kind kind, const Sa* sa) {
+    Punt p{};
+    p.kind = kind;
+    if constexpr (std::is_same_v<Sa, InboundSa>) p.inbound = sa;
+    else p.outbound = sa;
+    punt_control(ctx, p);
 }
 
 void set_state(WorkerContext& ctx, const ForwardingState* state) {
@@ -94,23 +105,15 @@ void apply_command(WorkerContext& ctx, const Command& c) {
     }
     case Command::Kind::NeighbourDelete: neighbour_removed(ctx, c.ip); break;
     case Command::Kind::InboundSaAdd: ctx.sas->add_inbound(c.inbound); break;
-    case Command::Kind::InboundSaDelete: {
+    case Command::Kind::InboundSaDelete:
         ctx.sas->remove_inbound(c.inbound);
-        Punt p{};
-        p.kind = Punt::Kind::RetiredInboundSa;
-        p.inbound = c.inbound;
-        punt_control(ctx, p);
+        hand_back(ctx, Punt::Kind::RetiredInboundSa, c.inbound);
         break;
-    }
     case Command::Kind::OutboundSaAdd: ctx.sas->add_outbound(c.outbound); break;
-    case Command::Kind::OutboundSaDelete: {
+    case Command::Kind::OutboundSaDelete:
         ctx.sas->remove_outbound(c.outbound);
-        Punt p{};
-        p.kind = Punt::Kind::RetiredOutboundSa;
-        p.outbound = c.outbound;
-        punt_control(ctx, p);
+        hand_back(ctx, Punt::Kind::RetiredOutboundSa, c.outbound);
         break;
-    }
     case Command::Kind::Transmit:
         if (c.port < kMaxPorts && ctx.state != nullptr && ctx.state->ports[c.port].enabled)
             tx_enqueue(ctx, c.port, c.packet);

@@ -27,15 +27,11 @@ step "host A (10.1.0.2) pings host B (198.51.100.2) through the gateway"
 lab_in a ping -c 4 -i 0.2 198.51.100.2
 
 step "host A sends 10 MB over TCP to host B"
-lab_in b /usr/bin/python3 tests/integration/tcp_transfer.py serve 5001 >"$LAB_RUN/recv.txt" &
-server=$!
-sleep 0.5
-sent=$(lab_in a /usr/bin/python3 tests/integration/tcp_transfer.py send 198.51.100.2 5001 10485760)
-wait "$server"
-received=$(cat "$LAB_RUN/recv.txt")
-echo "sent     $sent"
-echo "received $received"
-[[ $sent == "$received" ]] && echo "transfer intact" || { echo "transfer CORRUPTED"; exit 1; }
+transferred=0
+lab_tcp_transfer 10485760 198.51.100.2 && transferred=1
+echo "sent     $LAB_SENT"
+echo "received $LAB_RECEIVED"
+((transferred)) && echo "transfer intact" || { echo "transfer CORRUPTED"; exit 1; }
 
 for cmd in "show interfaces" "show ip route" "show arp" "show dataplane counters"; do
   step "mbox $cmd"

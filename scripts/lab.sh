@@ -112,6 +112,20 @@ lab_start_gateway() {  # lab_start_gateway CONFIG_FILE [extra EAL args...]: the 
   lab_start_mboxd "$LAB_NS_GW" "$conf" "$LAB_SOCKET" mboxd "$@"
 }
 
+lab_tcp_transfer() {  # lab_tcp_transfer BYTES DEST_ADDR: host A sends to host B over TCP
+  # Sets LAB_SENT and LAB_RECEIVED to "LENGTH SHA256" as each end saw the stream;
+  # returns 0 when all BYTES arrived intact.
+  local bytes=$1 dest=$2 server
+  local tool=$LAB_ROOT/tests/integration/tcp_transfer.py
+  lab_in b /usr/bin/python3 "$tool" serve 5001 >"$LAB_RUN/recv.txt" 2>&1 &
+  server=$!
+  sleep 0.5
+  LAB_SENT=$(lab_in a /usr/bin/python3 "$tool" send "$dest" 5001 "$bytes" 2>&1)
+  wait "$server"
+  LAB_RECEIVED=$(cat "$LAB_RUN/recv.txt")
+  [[ $LAB_SENT == "$bytes "* && $LAB_SENT == "$LAB_RECEIVED" ]]
+}
+
 lab_mbox() { "$LAB_BUILD/mbox" --socket "$LAB_SOCKET" "$@"; }
 
 lab_stop_gateway() {  # stops every mboxd the lab started

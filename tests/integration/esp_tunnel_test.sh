@@ -129,17 +129,10 @@ run_tunnel() {  # run_tunnel LABEL UDP_LINE
     not_ok "$label: time-exceeded for a tunnelled packet returns through the tunnel" "$out"
   fi
 
-  lab_in b /usr/bin/python3 "$here/tcp_transfer.py" serve 5001 >"$LAB_RUN/recv.txt" 2>&1 &
-  local server=$!
-  sleep 0.5
-  local sent received
-  sent=$(lab_in a /usr/bin/python3 "$here/tcp_transfer.py" send 10.2.0.2 5001 52428800 2>&1)
-  wait "$server"
-  received=$(cat "$LAB_RUN/recv.txt")
-  if [[ $sent == "52428800 "* && $sent == "$received" ]]; then
+  if lab_tcp_transfer 52428800 10.2.0.2; then
     ok "$label: 50 MB TCP A -> B through the tunnel arrives intact"
   else
-    not_ok "$label: 50 MB TCP A -> B through the tunnel arrives intact" "sent: $sent" "received: $received"
+    not_ok "$label: 50 MB TCP A -> B through the tunnel arrives intact" "sent: $LAB_SENT" "received: $LAB_RECEIVED"
   fi
   sleep 0.5
   kill -INT "$dump" 2>/dev/null; wait "$dump" 2>/dev/null

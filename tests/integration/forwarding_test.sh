@@ -45,16 +45,10 @@ check "host A pings the gateway's WAN address" lab_in a ping -c 2 -i 0.2 -W 2 19
 check "host B pings the gateway's WAN address" lab_in b ping -c 2 -i 0.2 -W 2 198.51.100.1
 
 # 10 MB of TCP from A to B: the bytes that arrive are the bytes that left.
-lab_in b /usr/bin/python3 "$here/tcp_transfer.py" serve 5001 >"$LAB_RUN/recv.txt" 2>&1 &
-server=$!
-sleep 0.5
-sent=$(lab_in a /usr/bin/python3 "$here/tcp_transfer.py" send 198.51.100.2 5001 10485760 2>&1)
-wait "$server"
-received=$(cat "$LAB_RUN/recv.txt")
-if [[ $sent == "10485760 "* && $sent == "$received" ]]; then
-  ok "10 MB TCP transfer A -> B arrives intact ($received)"
+if lab_tcp_transfer 10485760 198.51.100.2; then
+  ok "10 MB TCP transfer A -> B arrives intact ($LAB_RECEIVED)"
 else
-  not_ok "10 MB TCP transfer A -> B arrives intact" "sent: $sent" "received: $received"
+  not_ok "10 MB TCP transfer A -> B arrives intact" "sent: $LAB_SENT" "received: $LAB_RECEIVED"
 fi
 
 # TTL 1: the gateway answers with ICMP time exceeded from its LAN address.
