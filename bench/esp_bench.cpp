@@ -216,6 +216,7 @@ int measure_ceiling(void* arg) {
 
 struct Runner {
     double seconds;
+    bool encrypt = true, decrypt = true;
     unsigned pcap_devices = 0;  // net_pcap numbers its ports per process: the MAC follows
     unsigned serial = 0;
 
@@ -258,11 +259,14 @@ struct Runner {
         Measurement m;
 
         // Encrypt: plain frames in, ESP out.
-        write_pcap(plain, frames(next_pcap_mac()));
-        if (!measure_gateway(encrypt_config(a, keys, sas, pcap_in(plain, true), null_out()), {{kGatewayB, kPeerMac, "out"}},
-                             "in", seconds, m, error))
-            return std::fprintf(stderr, "%s\n", error.c_str()), 1;
-        row(a, size_word, sas, "encrypt", m, average(sizes), ceiling);
+        if (encrypt) {
+            write_pcap(plain, frames(next_pcap_mac()));
+            if (!measure_gateway(encrypt_config(a, keys, sas, pcap_in(plain, true), null_out()),
+                                 {{kGatewayB, kPeerMac, "out"}}, "in", seconds, m, error))
+                return std::fprintf(stderr, "%s\n", error.c_str()), 1;
+            row(a, size_word, sas, "encrypt", m, average(sizes), ceiling);
+        }
+        if (!decrypt) return 0;
 
         // Decrypt input: one pass of the frames through gateway A into a pcap file.
         write_pcap(plain, frames(next_pcap_mac()));
@@ -311,6 +315,7 @@ int main(int argc, char** argv) {
     std::string sizes = "64,512,1420,imix";
     std::string algorithms = "AES-GCM-128;AES SHA;AES-256 SHA-256;3DES MD5";
     std::vector<unsigned> sa_counts{1};
+    std::string paths = "encrypt,decrypt";
     CLI::App app{"mbox ESP gateway benchmark (one worker core) with the crypto ceiling"};
     app.add_option("--seconds", seconds, "measurement time per run")->capture_default_str();
     app.add_option("--sizes", sizes, "inner IP packet sizes, comma-separated; 'imix' = 7:4:1 of 40/576/1500")
@@ -319,6 +324,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--sas", sa_counts, "numbers of SAs to spread the traffic over, comma-separated (e.g. 1,10000)")
         ->delimiter(',');
+    app.add_option("--paths", paths, "which directions to measure: encrypt, decrypt or both, comma-separated")
+        ->capture_default_str();
     std::reverse(ours.begin(), ours.end());
     try {
         app.parse(ours);
@@ -342,6 +349,10 @@ int main(int argc, char** argv) {
     std::printf("%-18s %6s %6s %-8s %8s %8s %10s %10s %8s\n", "algorithms", "bytes", "SAs", "path", "Mpps", "Gbit/s",
                 "cycles/pkt", "ceil Mpps", "ratio");
     Runner runner{seconds};
+    const auto path_words = split(paths, ',');
+    runner.encrypt = std::find(path_words.begin(), path_words.end(), "encrypt") != path_words.end();
+    runner.decrypt = std::find(path_words.begin(), path_words.end(), "decrypt") != path_words.end();
+    if (!runner.encrypt && !runner.decrypt) return std::fprintf(stderr, "--paths: give encrypt, decrypt or both\n"), 2;
     std::mt19937 rng(20261126);
     int rc = 0;
     for (const auto& a : algs)

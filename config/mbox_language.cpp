@@ -8,6 +8,7 @@
 #include "config/mbox_language.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <variant>
 
 #include <fmt/format.h>
@@ -21,7 +22,7 @@ namespace {
 
 using namespace mbox_syntax;
 
-constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat"};
+constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat", "firewall-nat"};
 constexpr std::string_view kTopLevelIpKeywords[] = {"route"};
 constexpr std::string_view kIpsecKeywords[] = {"peer", "manual-sa", "ike-policy", "esp-policy", "start", "stop"};
 constexpr std::string_view kInterfaceKeywords[] = {"dpdk-device", "ip",       "mtu",        "enable",
@@ -34,7 +35,9 @@ constexpr std::string_view kPeerLocalKeywords[] = {"ip"};
 constexpr std::string_view kPeerRemoteIpKeywords[] = {"any"};
 constexpr std::string_view kIkePolicyKeywords[] = {"authentication", "policy", "keylife", "version"};
 constexpr std::string_view kEspPolicyKeywords[] = {"policy", "keylife"};
-constexpr std::string_view kSnatOptionKeywords[] = {"tcp", "udp", "icmp", "src", "dst", "remark"};
+constexpr std::string_view kSnatOptionKeywords[] = {"tcp", "udp", "icmp", "src", "dst", "xsrc", "remark"};
+constexpr std::string_view kNatKeywords[] = {"sessions", "port-range", "timeout"};
+constexpr std::string_view kNatTimeoutKeywords[] = {"tcp-established", "tcp-transitory", "udp", "icmp", "other"};
 
 // A sub-command written without its indentation, e.g. " mtu 1400" as "mtu 1400".
 bool is_block_keyword(std::string_view word) {
@@ -110,6 +113,7 @@ private:
         if (is(keyword, "ip")) return parse_top_level_ip(words);
         if (is(keyword, "ipsec")) return parse_ipsec(words);
         if (is(keyword, "firewall-snat")) return parse_snat_rule(words);
+        if (is(keyword, "firewall-nat")) return parse_nat_setting(words);
         if (is_block_keyword(keyword)) return not_indented(keyword);
         unknown_keyword(keyword, "", kTopLevelKeywords);
     }
@@ -402,7 +406,8 @@ private:
         config_.routes.push_back(Route{*prefix, *nexthop, here()});
     }
 
-    // firewall-snat N exempt|overload outbound IFACE [tcp|udp|icmp] [src NETS] [dst NETS] [remark "TEXT"]
+    // firewall-snat N exempt|overload|translate outbound IFACE [tcp|udp|icmp] [src NETS] [dst NETS]
+    //   [xsrc ADDR[-ADDR]] [remark "TEXT"]
     void parse_snat_rule(Words& words) {
         static constexpr std::string_view kOutbound[] = {"outbound"};
         SnatRule rule;
@@ -436,11 +441,54 @@ private:
         if (is(keyword, "dst")) {
             return rule.dst.empty() ? set(rule.dst, expect_networks(words, networks_context)) : given_twice("'dst'");
         }
+        if (is(keyword, "xsrc")) {
+            return rule.xsrc ? given_twice("'xsrc'")
+                             : set(rule.xsrc, expect_value(words, "address range", parse_address_range));
+        }
         if (is(keyword, "remark")) {
             return rule.remark.empty() ? set(rule.remark, expect_quoted(words, "remark text"))
                                        : given_twice("'remark'");
         }
         return unknown_keyword(keyword, context, kSnatOptionKeywords);
+    }
+
+    // firewall-nat sessions N | port-range FIRST-LAST | timeout KIND SECONDS
+    void parse_nat_setting(Words& words) {
+        NatSettings& nat = config_.nat;
+        if (nat.where.line == 0) nat.where = here();
+        const std::string context{words.consumed()};
+        const std::string_view keyword = words.next();
+        bool read = false;
+        if (is(keyword, "sessions")) {
+            const auto n = expect_number(words, "session count", kNatSessionsRange);
+            if (n) nat.sessions = static_cast<uint32_t>(*n);
+            read = n.has_value();
+        } else if (is(keyword, "port-range")) {
+            const auto range = expect_value(words, "port range", parse_port_range);
+            if (range) std::tie(nat.port_first, nat.port_last) = *range;
+            read = range.has_value();
+        } else if (is(keyword, "timeout")) {
+            read = parse_nat_timeout(nat.timeouts, words);
+        } else {
+            unknown_keyword(keyword, context, kNatKeywords);
+            return;
+        }
+        if (read) expect_end(words);
+    }
+
+    bool parse_nat_timeout(NatTimeouts& timeouts, Words& words) {
+        const std::string context{words.consumed()};
+        const std::string_view kind = words.next();
+        uint32_t* field = is(kind, "tcp-established") ? &timeouts.tcp_established
+                          : is(kind, "tcp-transitory") ? &timeouts.tcp_transitory
+                          : is(kind, "udp")            ? &timeouts.udp
+                          : is(kind, "icmp")           ? &timeouts.icmp
+                          : is(kind, "other")          ? &timeouts.other
+                                                       : nullptr;
+        if (field == nullptr) return unknown_keyword(kind, context, kNatTimeoutKeywords);
+        const auto seconds = expect_number(words, "timeout in seconds", kNatTimeoutRange);
+        if (seconds) *field = static_cast<uint32_t>(*seconds);
+        return seconds.has_value();
     }
 
     void add_snat_rule(SnatRule rule) {
@@ -541,8 +589,24 @@ void emit_snat_rule(Out out, const SnatRule& rule) {
     if (rule.protocol) fmt::format_to(out, " {}", to_string(*rule.protocol));
     if (!rule.src.empty()) fmt::format_to(out, " src {}", network_list(rule.src));
     if (!rule.dst.empty()) fmt::format_to(out, " dst {}", network_list(rule.dst));
+    if (rule.xsrc) fmt::format_to(out, " xsrc {}", rule.xsrc->to_string());
     if (!rule.remark.empty()) fmt::format_to(out, " remark {}", quoted(rule.remark));
     fmt::format_to(out, "\n");
+}
+
+// Only what differs from the defaults, so a configuration without NAT tuning says nothing.
+void emit_nat_settings(Out out, const NatSettings& nat) {
+    const NatSettings defaults;
+    if (nat.sessions != defaults.sessions) fmt::format_to(out, "firewall-nat sessions {}\n", nat.sessions);
+    if (nat.port_first != defaults.port_first || nat.port_last != defaults.port_last)
+        fmt::format_to(out, "firewall-nat port-range {}-{}\n", nat.port_first, nat.port_last);
+    const std::pair<const char*, uint32_t NatTimeouts::*> timeouts[] = {
+        {"tcp-established", &NatTimeouts::tcp_established}, {"tcp-transitory", &NatTimeouts::tcp_transitory},
+        {"udp", &NatTimeouts::udp}, {"icmp", &NatTimeouts::icmp}, {"other", &NatTimeouts::other}};
+    for (const auto& [word, field] : timeouts)
+        if (nat.timeouts.*field != defaults.timeouts.*field)
+            fmt::format_to(out, "firewall-nat timeout {} {}\n", word, nat.timeouts.*field);
+    if (!(nat == defaults)) fmt::format_to(out, "!\n");
 }
 
 }  // namespace
@@ -565,6 +629,7 @@ std::string emit_mbox(const Config& config, EmitOptions options) {
     for (const auto& sa : config.manual_sas) emit_manual_sa(text, sa, options);
     for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
     if (!config.snat_rules.empty()) fmt::format_to(out, "!\n");
+    emit_nat_settings(out, config.nat);
     fmt::format_to(out, "ipsec {}\n", config.ipsec_enabled ? "start" : "stop");
     return text;
 }

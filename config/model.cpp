@@ -46,6 +46,7 @@ constexpr std::pair<IkeAuthentication, std::string_view> kAuthenticationWords[] 
 constexpr std::pair<SnatAction, std::string_view> kSnatActionWords[] = {
     {SnatAction::Exempt, "exempt"},
     {SnatAction::Overload, "overload"},
+    {SnatAction::Translate, "translate"},
 };
 
 constexpr std::pair<IpProtocol, std::string_view> kProtocolWords[] = {
@@ -96,6 +97,10 @@ const Interface* Config::find_interface(std::string_view name) const {
 std::string_view to_string(Encryption value) { return word_of(kEncryptionWords, value); }
 std::string_view to_string(Hash value) { return word_of(kHashWords, value); }
 std::string_view to_string(IkeAuthentication value) { return word_of(kAuthenticationWords, value); }
+std::string Ipv4Range::to_string() const {
+    return first == last ? first.to_string() : first.to_string() + "-" + last.to_string();
+}
+
 std::string_view to_string(SnatAction value) { return word_of(kSnatActionWords, value); }
 std::string_view to_string(IpProtocol value) { return word_of(kProtocolWords, value); }
 

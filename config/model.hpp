@@ -165,8 +165,21 @@ struct ManualSa {
     bool operator==(const ManualSa&) const = default;
 };
 
-enum class SnatAction { Exempt, Overload };
+enum class SnatAction { Exempt, Overload, Translate };
+
+// `xsrc FIRST[-LAST]`: the addresses a translate rule maps sources to.
+struct Ipv4Range {
+    Ipv4Address first;
+    Ipv4Address last;  // == first for a single address
+
+    auto operator<=>(const Ipv4Range&) const = default;
+    uint64_t size() const { return uint64_t{last.value} - first.value + 1; }
+    std::string to_string() const;
+};
 enum class IpProtocol : uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
+
+// A translate pool is shared out per source host; larger pools are rarely what is meant.
+inline constexpr uint64_t kMaxTranslatePool = 256;
 
 struct SnatRule {
     int rule = 0;
@@ -175,10 +188,37 @@ struct SnatRule {
     std::optional<IpProtocol> protocol;    // absent: any
     std::vector<Ipv4Prefix> src;           // empty: any
     std::vector<Ipv4Prefix> dst;           // empty: any
+    std::optional<Ipv4Range> xsrc;         // translate: the pool (required there, refused elsewhere)
     std::string remark;
     SourceLocation where;
 
     bool operator==(const SnatRule&) const = default;
+};
+
+// `firewall-nat ...`: the NAT session table and its timeouts (seconds). Defaults:
+// RFC 5382 REQ-5 (TCP established >= 2 h 4 min, transitory 4 min), RFC 4787 REQ-5
+// (UDP 5 min), RFC 5508 REQ-1 (ICMP query 60 s).
+struct NatTimeouts {
+    uint32_t tcp_established = 7440;
+    uint32_t tcp_transitory = 240;
+    uint32_t udp = 300;
+    uint32_t icmp = 60;
+    uint32_t other = 600;
+
+    bool operator==(const NatTimeouts&) const = default;
+};
+
+struct NatSettings {
+    uint32_t sessions = 262144;   // the whole table, shared out among the workers
+    uint16_t port_first = 1024;   // external ports and ICMP identifiers PAT hands out
+    uint16_t port_last = 65535;
+    NatTimeouts timeouts;
+    SourceLocation where;         // the first firewall-nat line (empty when none)
+
+    bool operator==(const NatSettings& o) const {
+        return sessions == o.sessions && port_first == o.port_first && port_last == o.port_last &&
+               timeouts == o.timeouts;
+    }
 };
 
 struct Config {
@@ -189,6 +229,7 @@ struct Config {
     std::vector<Peer> peers;                    // in the order written
     std::vector<ManualSa> manual_sas;           // in the order written
     std::vector<SnatRule> snat_rules;           // sorted by rule number
+    NatSettings nat;
     bool ipsec_enabled = false;                 // `ipsec start` (true) / `ipsec stop` (false)
     SourceLocation ipsec_enabled_where;
 

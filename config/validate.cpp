@@ -3,6 +3,7 @@
 #include "config/validate.hpp"
 
 #include <algorithm>
+#include <set>
 #include <span>
 
 #include <fmt/format.h>
@@ -243,39 +244,47 @@ private:
     // ---- tunnels and NAT ----
 
     // The outbound chain runs before the IPsec policy lookup (DESIGN.md, data path
-    // step 4): tunnel traffic that meets an overload rule first leaves translated
+    // step 4): tunnel traffic that meets a translating rule first leaves translated
     // and no longer matches the tunnel's selectors. `subject`: "peer A", "manual-sa NAME".
     void check_tunnel_not_translated(const SourceLocation& where, const std::string& subject,
                                      const std::vector<Ipv4Prefix>& local_nets,
                                      const std::vector<Ipv4Prefix>& remote_nets) {
         for (const auto& local : local_nets) {
             for (const auto& remote : remote_nets) {
-                for (const SnatRule* rule : deciding_rules_per_interface(local, remote)) {
-                    if (rule->action != SnatAction::Overload) continue;
-                    warning(where, fmt::format("{}: traffic {} -> {} is caught by overload rule {} with no exempt rule "
+                for (const SnatRule* rule : translating_rules_reached(local, remote)) {
+                    const std::string only =
+                        rule->protocol ? fmt::format(" ({} only)", to_string(*rule->protocol)) : std::string{};
+                    warning(where, fmt::format("{}: traffic {} -> {} is caught by {} rule {}{} with no exempt rule "
                                                "before it",
-                                               subject, local.to_string(), remote.to_string(), rule->rule));
+                                               subject, local.to_string(), remote.to_string(),
+                                               to_string(rule->action), rule->rule, only));
                 }
             }
         }
     }
 
-    // Per interface, the lowest-numbered rule that takes all of local -> remote. A
-    // rule limited to one protocol takes only part of it, so it decides nothing.
-    std::vector<const SnatRule*> deciding_rules_per_interface(const Ipv4Prefix& local, const Ipv4Prefix& remote) const {
+    // Per interface, in rule order, the translating rules that take some of
+    // local -> remote before an exempt rule has taken it all. An exempt rule limited
+    // to one protocol exempts that protocol only; a translating rule limited to one
+    // protocol takes that part of the traffic and leaves the rest to later rules.
+    std::vector<const SnatRule*> translating_rules_reached(const Ipv4Prefix& local, const Ipv4Prefix& remote) const {
         std::vector<const SnatRule*> rules;
         for (const auto& rule : config_.snat_rules) rules.push_back(&rule);
         std::ranges::stable_sort(rules, {}, &SnatRule::rule);
-        std::vector<const SnatRule*> deciding;
+        std::vector<const SnatRule*> reached;
+        std::set<std::string> decided;                                  // interfaces whose traffic is all taken
+        std::set<std::pair<std::string, IpProtocol>> exempted;          // (interface, protocol) taken by exempt
         for (const SnatRule* rule : rules) {
-            const bool interface_decided = std::ranges::any_of(deciding, [&](const SnatRule* d) {
-                return d->interface == rule->interface;
-            });
-            if (!interface_decided && !rule->protocol && covers(rule->src, local) && covers(rule->dst, remote)) {
-                deciding.push_back(rule);
+            if (decided.contains(rule->interface) || !covers(rule->src, local) || !covers(rule->dst, remote)) continue;
+            if (rule->protocol && exempted.contains({rule->interface, *rule->protocol})) continue;
+            if (rule->action == SnatAction::Exempt) {
+                if (rule->protocol) exempted.insert({rule->interface, *rule->protocol});
+            } else {
+                reached.push_back(rule);
             }
+            if (!rule->protocol) decided.insert(rule->interface);
         }
-        return deciding;
+        return reached;
     }
 
     // ---- firewall-snat ----
@@ -292,6 +301,20 @@ private:
         }
         check_networks(rule.where, rule.src, fmt::format("firewall-snat {} src", rule.rule));
         check_networks(rule.where, rule.dst, fmt::format("firewall-snat {} dst", rule.rule));
+        if (rule.action == SnatAction::Translate && !rule.xsrc) {
+            error(rule.where, fmt::format("firewall-snat {}: translate needs 'xsrc ADDR[-ADDR]' (the addresses to "
+                                          "translate sources to)",
+                                          rule.rule));
+        }
+        if (rule.action != SnatAction::Translate && rule.xsrc) {
+            error(rule.where, fmt::format("firewall-snat {}: xsrc is only for translate rules ({} translates to {})",
+                                          rule.rule, to_string(rule.action),
+                                          rule.action == SnatAction::Exempt ? "nothing" : "the interface address"));
+        }
+        if (rule.xsrc && rule.xsrc->size() > kMaxTranslatePool) {
+            error(rule.where, fmt::format("firewall-snat {}: xsrc {} holds {} addresses (at most {})", rule.rule,
+                                          rule.xsrc->to_string(), rule.xsrc->size(), kMaxTranslatePool));
+        }
     }
 
     // ---- helpers ----

@@ -67,6 +67,30 @@ Parsed<Ipv4Address> parse_address(std::string_view text) {
     return Failure{fmt::format("invalid address '{}' (expected A.B.C.D)", text)};
 }
 
+Parsed<Ipv4Range> parse_address_range(std::string_view text) {
+    const size_t dash = text.find('-');
+    const auto first = Ipv4Address::parse(text.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : Ipv4Address::parse(text.substr(dash + 1));
+    if (first && last && *first <= *last) return Ipv4Range{*first, *last};
+    return Failure{fmt::format("invalid address range '{}' (expected A.B.C.D or A.B.C.D-A.B.C.D, first <= last)", text)};
+}
+
+Parsed<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view text) {
+    const size_t dash = text.find('-');
+    const auto port = [](std::string_view t) -> std::optional<uint16_t> {
+        if (t.empty() || t.size() > 5 || t.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+        const int v = std::stoi(std::string(t));
+        if (v < 1 || v > 65535) return std::nullopt;
+        return static_cast<uint16_t>(v);
+    };
+    if (dash != std::string_view::npos) {
+        const auto first = port(text.substr(0, dash));
+        const auto last = port(text.substr(dash + 1));
+        if (first && last && *first <= *last) return std::pair{*first, *last};
+    }
+    return Failure{fmt::format("invalid port range '{}' (expected FIRST-LAST, ports 1..65535, first <= last)", text)};
+}
+
 Parsed<Ipv4Prefix> parse_prefix(std::string_view text) {
     if (const auto prefix = Ipv4Prefix::parse(text)) return *prefix;
     return Failure{fmt::format("invalid prefix '{}' (expected A.B.C.D/N, N 0..32)", text)};

@@ -53,6 +53,8 @@ inline constexpr NumberRange kKeylifeRange{60, 86400};       // seconds, IKE and
 inline constexpr NumberRange kPolicyNumberRange{1, 65535};   // ike-policy / esp-policy numbers
 inline constexpr NumberRange kSnatRuleNumberRange{1, 65535};
 inline constexpr NumberRange kUdpPortRange{1, 65535};
+inline constexpr NumberRange kNatSessionsRange{1024, 16777216};
+inline constexpr NumberRange kNatTimeoutRange{1, 86400};  // seconds
 
 // "invalid MTU '20' (expected a number 68..9600)"
 Parsed<int64_t> parse_number(std::string_view text, std::string_view what, NumberRange range);
@@ -66,6 +68,11 @@ Parsed<Ipv4Prefix> parse_network(std::string_view text, std::string_view context
 Parsed<std::vector<Ipv4Prefix>> parse_network_list(std::string_view text, std::string_view context);
 // "ip route: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)"
 std::string host_bits_message(std::string_view context, const Ipv4Prefix& prefix);
+
+// "A.B.C.D" or "A.B.C.D-A.B.C.D" with first <= last: "invalid address range '...' (expected A.B.C.D or A.B.C.D-A.B.C.D, first <= last)"
+Parsed<Ipv4Range> parse_address_range(std::string_view text);
+// "1024-65535": ports 1..65535, first <= last.
+Parsed<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view text);
 
 // "unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)"
 Parsed<Encryption> parse_encryption_word(std::string_view text);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -115,7 +116,8 @@ private:
     void read_firewall(const Field& firewall) {
         for_each_entry(firewall, [&](const std::string& key, const Field& value) {
             if (key == "snat") return for_each_element(value, [&](const Field& f) { read_snat_rule(f); });
-            unknown_key(key, value, {"snat"});
+            if (key == "nat") return read_nat_settings(value);
+            unknown_key(key, value, {"snat", "nat"});
         });
     }
 
@@ -408,8 +410,9 @@ private:
             if (key == "protocol") return set(rule.protocol, read_parsed(value, "protocol", parse_protocol_word));
             if (key == "src") return set(rule.src, read_networks(value, "firewall-snat src"));
             if (key == "dst") return set(rule.dst, read_networks(value, "firewall-snat dst"));
+            if (key == "xsrc") return set(rule.xsrc, read_parsed(value, "address range", parse_address_range));
             if (key == "remark") return set(rule.remark, read_text(value, "remark"));
-            unknown_key(key, value, {"rule", "action", "interface", "protocol", "src", "dst", "remark"});
+            unknown_key(key, value, {"rule", "action", "interface", "protocol", "src", "dst", "xsrc", "remark"});
         });
         if (!check_required(field, {{"rule", has_rule}, {"action", has_action}, {"interface", has_interface}})) return;
         const auto same = std::ranges::find(config_.snat_rules, rule.rule, &SnatRule::rule);
@@ -417,6 +420,34 @@ private:
             return already_defined(field, fmt::format("firewall-snat rule {}", rule.rule), same->where);
         }
         config_.snat_rules.push_back(std::move(rule));
+    }
+
+    // firewall: nat: {sessions: N, port-range: "FIRST-LAST", timeouts: {udp: S, ...}}
+    void read_nat_settings(const Field& field) {
+        NatSettings& nat = config_.nat;
+        nat.where = where(field);
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "sessions") return set(nat.sessions, read_number(value, "session count", kNatSessionsRange));
+            if (key == "port-range") {
+                if (const auto range = read_parsed(value, "port range", parse_port_range))
+                    std::tie(nat.port_first, nat.port_last) = *range;
+                return;
+            }
+            if (key == "timeouts") return read_nat_timeouts(value, nat.timeouts);
+            unknown_key(key, value, {"sessions", "port-range", "timeouts"});
+        });
+    }
+
+    void read_nat_timeouts(const Field& field, NatTimeouts& timeouts) {
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            const auto seconds = [&] { return read_number(value, "timeout in seconds", kNatTimeoutRange); };
+            if (key == "tcp-established") return set(timeouts.tcp_established, seconds());
+            if (key == "tcp-transitory") return set(timeouts.tcp_transitory, seconds());
+            if (key == "udp") return set(timeouts.udp, seconds());
+            if (key == "icmp") return set(timeouts.icmp, seconds());
+            if (key == "other") return set(timeouts.other, seconds());
+            unknown_key(key, value, {"tcp-established", "tcp-transitory", "udp", "icmp", "other"});
+        });
     }
 
     // ---- walking maps and lists ----
@@ -773,6 +804,26 @@ void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
     out << YAML::EndMap;
 }
 
+// Only what differs from the defaults, as the mbox language does.
+void emit_nat_settings(YAML::Emitter& out, const NatSettings& nat) {
+    const NatSettings defaults;
+    out << YAML::Key << "nat" << YAML::Value << YAML::BeginMap;
+    if (nat.sessions != defaults.sessions) out << YAML::Key << "sessions" << YAML::Value << nat.sessions;
+    if (nat.port_first != defaults.port_first || nat.port_last != defaults.port_last)
+        out << YAML::Key << "port-range" << YAML::Value << fmt::format("{}-{}", nat.port_first, nat.port_last);
+    if (!(nat.timeouts == defaults.timeouts)) {
+        out << YAML::Key << "timeouts" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        const std::pair<const char*, uint32_t NatTimeouts::*> timeouts[] = {
+            {"tcp-established", &NatTimeouts::tcp_established}, {"tcp-transitory", &NatTimeouts::tcp_transitory},
+            {"udp", &NatTimeouts::udp}, {"icmp", &NatTimeouts::icmp}, {"other", &NatTimeouts::other}};
+        for (const auto& [word, field] : timeouts)
+            if (nat.timeouts.*field != defaults.timeouts.*field)
+                out << YAML::Key << word << YAML::Value << nat.timeouts.*field;
+        out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+}
+
 void emit_snat_rule(YAML::Emitter& out, const SnatRule& rule) {
     out << YAML::Flow << YAML::BeginMap;
     out << YAML::Key << "rule" << YAML::Value << rule.rule;
@@ -781,6 +832,7 @@ void emit_snat_rule(YAML::Emitter& out, const SnatRule& rule) {
     if (rule.protocol) out << YAML::Key << "protocol" << YAML::Value << std::string(to_string(*rule.protocol));
     if (!rule.src.empty()) emit_prefixes(out, "src", rule.src);
     if (!rule.dst.empty()) emit_prefixes(out, "dst", rule.dst);
+    if (rule.xsrc) out << YAML::Key << "xsrc" << YAML::Value << rule.xsrc->to_string();
     if (!rule.remark.empty()) emit_text(out, "remark", rule.remark);
     out << YAML::EndMap;
 }
@@ -801,11 +853,16 @@ std::string emit_yaml(const Config& config, EmitOptions options) {
     }
     if (!config.routes.empty()) emit_routes(out, config.routes);
     emit_ipsec(out, config, options);
-    if (!config.snat_rules.empty()) {
-        out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap << YAML::Key << "snat" << YAML::Value
-            << YAML::BeginSeq;
-        for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
-        out << YAML::EndSeq << YAML::EndMap;
+    const bool nat_tuned = !(config.nat == NatSettings{});
+    if (!config.snat_rules.empty() || nat_tuned) {
+        out << YAML::Key << "firewall" << YAML::Value << YAML::BeginMap;
+        if (!config.snat_rules.empty()) {
+            out << YAML::Key << "snat" << YAML::Value << YAML::BeginSeq;
+            for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
+            out << YAML::EndSeq;
+        }
+        if (nat_tuned) emit_nat_settings(out, config.nat);
+        out << YAML::EndMap;
     }
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";

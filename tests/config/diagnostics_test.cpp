@@ -88,7 +88,7 @@ const BadInput kBadInputs[] = {
      "bad.conf:2: error: unknown keyword 'speed' (expected one of: dpdk-device, ip, mtu, enable, no, shutdown, "
      "description)"},
     {"UnknownTopLevelKeyword", "bad.conf", "!\nrouter bgp 65000\n",
-     "bad.conf:2: error: unknown keyword 'router' (expected one of: interface, ip, ipsec, firewall-snat)"},
+     "bad.conf:2: error: unknown keyword 'router' (expected one of: interface, ip, ipsec, firewall-snat, firewall-nat)"},
     {"UnknownKeywordInSingleLineForm", "bad.conf", "interface eth0 speed 1000\n",
      "bad.conf:1: error: unknown keyword 'speed' after 'interface eth0' (expected one of: dpdk-device, ip, mtu, "
      "enable, no, shutdown, description)"},
@@ -126,6 +126,35 @@ const BadInput kBadInputs[] = {
      "bad.conf:10: error: peer 203.0.113.2: ike-policy 10 uses psk authentication but the peer has no psk"},
     {"SnatRuleOnUndefinedInterface", "bad.conf", std::string(kBase) + "firewall-snat 10 exempt outbound eth9\n",
      "bad.conf:10: error: firewall-snat 10: interface eth9 is not defined"},
+    {"TranslateWithoutPool", "bad.conf", std::string(kBase) + "firewall-snat 10 translate outbound eth0\n",
+     "bad.conf:10: error: firewall-snat 10: translate needs 'xsrc ADDR[-ADDR]' (the addresses to translate sources "
+     "to)"},
+    {"PoolOnOverload", "bad.conf", std::string(kBase) + "firewall-snat 10 overload outbound eth0 xsrc 192.0.2.1\n",
+     "bad.conf:10: error: firewall-snat 10: xsrc is only for translate rules (overload translates to the interface "
+     "address)"},
+    {"PoolTooLarge", "bad.conf",
+     std::string(kBase) + "firewall-snat 10 translate outbound eth0 xsrc 192.0.2.0-192.0.3.255\n",
+     "bad.conf:10: error: firewall-snat 10: xsrc 192.0.2.0-192.0.3.255 holds 512 addresses (at most 256)"},
+    {"PoolBackwards", "bad.conf", "firewall-snat 10 translate outbound eth0 xsrc 192.0.2.9-192.0.2.1\n",
+     "bad.conf:1: error: invalid address range '192.0.2.9-192.0.2.1' (expected A.B.C.D or A.B.C.D-A.B.C.D, first <= "
+     "last)"},
+    {"NatPortRangeBackwards", "bad.conf", "firewall-nat port-range 5000-4000\n",
+     "bad.conf:1: error: invalid port range '5000-4000' (expected FIRST-LAST, ports 1..65535, first <= last)"},
+    {"NatSessionsTooFew", "bad.conf", "firewall-nat sessions 10\n",
+     "bad.conf:1: error: invalid session count '10' (expected a number 1024..16777216)"},
+    {"NatUnknownTimeout", "bad.conf", "firewall-nat timeout gre 30\n",
+     "bad.conf:1: error: unknown keyword 'gre' after 'firewall-nat timeout' (expected one of: tcp-established, "
+     "tcp-transitory, udp, icmp, other)"},
+    {"NatUnknownSetting", "bad.conf", "firewall-nat size 30\n",
+     "bad.conf:1: error: unknown keyword 'size' after 'firewall-nat' (expected one of: sessions, port-range, "
+     "timeout)"},
+    {"NatTimeoutZero", "bad.conf", "firewall-nat timeout udp 0\n",
+     "bad.conf:1: error: invalid timeout in seconds '0' (expected a number 1..86400)"},
+    {"YamlNatUnknownKey", "bad.yaml", "firewall:\n  nat: {sesions: 5000}\n",
+     "bad.yaml:2: error: unknown key 'sesions' (expected one of: sessions, port-range, timeouts) "
+     "(firewall.nat.sesions)"},
+    {"YamlNatBadTimeout", "bad.yaml", "firewall:\n  nat:\n    timeouts: {udp: -1}\n",
+     "bad.yaml:3: error: invalid timeout in seconds '-1' (expected a number 1..86400) (firewall.nat.timeouts.udp)"},
     {"IndentedLineOutsideABlock", "bad.conf", "ipsec start\n mtu 1500\n",
      "bad.conf:2: error: indented line outside a block (expected a header such as 'interface NAME' above it)"},
     {"SubCommandNotIndented", "bad.conf", "interface eth0\nmtu 1500\n",
@@ -286,7 +315,7 @@ ipsec start
                   "many.conf:12: error: unknown keyword 'remote-nets' (expected one of: local, local-id, local-net, "
                   "remote-id, remote-ip, remote-net, policy, psk)",
                   "many.conf:13: error: unknown keyword 'extra' after 'firewall-snat 5 exempt outbound eth0 src "
-                  "10.1.0.0/24' (expected one of: tcp, udp, icmp, src, dst, remark)",
+                  "10.1.0.0/24' (expected one of: tcp, udp, icmp, src, dst, xsrc, remark)",
                   "many.conf:14: error: indented line outside a block (expected a header such as 'interface NAME' "
                   "above it)",
               }));

@@ -350,5 +350,32 @@ firewall-snat 1 exempt outbound eth1
     EXPECT_EQ(config.snat_rules[0].where.line, 4);
 }
 
+TEST(MboxSnat, TranslateTakesAPoolOrOneAddress) {
+    const Config config = parse_mbox_clean(
+        "firewall-snat 40 translate outbound eth0 src 10.1.0.0/24 xsrc 198.51.100.10-198.51.100.20\n"
+        "firewall-snat 41 translate outbound eth0 xsrc 198.51.100.30 remark static\n");
+    ASSERT_EQ(config.snat_rules.size(), 2u);
+    EXPECT_EQ(config.snat_rules[0].action, SnatAction::Translate);
+    ASSERT_TRUE(config.snat_rules[0].xsrc);
+    EXPECT_EQ(config.snat_rules[0].xsrc->first.to_string(), "198.51.100.10");
+    EXPECT_EQ(config.snat_rules[0].xsrc->last.to_string(), "198.51.100.20");
+    EXPECT_EQ(config.snat_rules[0].xsrc->size(), 11u);
+    ASSERT_TRUE(config.snat_rules[1].xsrc);
+    EXPECT_EQ(config.snat_rules[1].xsrc->first, config.snat_rules[1].xsrc->last);
+}
+
+TEST(MboxNat, SettingsAndDefaults) {
+    EXPECT_EQ(parse_mbox_clean("").nat, NatSettings{});
+    const Config config = parse_mbox_clean(
+        "firewall-nat sessions 4096\nfirewall-nat port-range 10000-10999\n"
+        "firewall-nat timeout tcp-established 600\nfirewall-nat timeout tcp-transitory 30\n"
+        "firewall-nat timeout udp 20\nfirewall-nat timeout icmp 5\nfirewall-nat timeout other 7\n");
+    EXPECT_EQ(config.nat.sessions, 4096u);
+    EXPECT_EQ(config.nat.port_first, 10000);
+    EXPECT_EQ(config.nat.port_last, 10999);
+    EXPECT_EQ(config.nat.timeouts, (NatTimeouts{600, 30, 20, 5, 7}));
+    EXPECT_EQ(config.nat.where.line, 1);
+}
+
 }  // namespace
 }  // namespace mbox::config::testing

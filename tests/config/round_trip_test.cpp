@@ -42,6 +42,12 @@ ipsec peer 192.0.2.10
 ipsec peer 203.0.113.2 psk x
 firewall-snat 7 exempt outbound wan icmp dst 10.2.0.0/24 remark "a \"quoted\" \\ backslash"
 firewall-snat 3 overload outbound lan tcp src 10.1.0.0/24,10.3.0.0/24 remark ""
+firewall-snat 9 translate outbound wan src 10.9.0.0/16 xsrc 198.51.100.20-198.51.100.29
+firewall-snat 11 translate outbound wan udp xsrc 198.51.100.30
+firewall-nat sessions 100000
+firewall-nat port-range 2000-60000
+firewall-nat timeout tcp-established 3600
+firewall-nat timeout udp 45
 ipsec start
 )";
 

@@ -184,9 +184,18 @@ TEST_F(Validate, ExemptionOfPartOfTheTrafficDoesNotCover) {
     EXPECT_EQ(found().size(), 1u);
 }
 
-TEST_F(Validate, ProtocolLimitedOverloadDoesNotWarn) {
+TEST_F(Validate, ProtocolLimitedOverloadWarnsForItsPart) {
     replace_snat_rules("firewall-snat 1 overload outbound eth0 udp\n");
+    EXPECT_EQ(found(), Lines{"test.conf:18: warning: peer 203.0.113.2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is caught by "
+                             "overload rule 1 (udp only) with no exempt rule before it"});
+    replace_snat_rules("firewall-snat 1 exempt outbound eth0 udp\nfirewall-snat 2 overload outbound eth0 udp\n");
     EXPECT_EQ(found(), Lines{});
+}
+
+TEST_F(Validate, TranslateWithoutExemptionWarns) {
+    replace_snat_rules("firewall-snat 3 translate outbound eth0 src 10.1.0.0/16 xsrc 198.51.100.50-198.51.100.60\n");
+    EXPECT_EQ(found(), Lines{"test.conf:18: warning: peer 203.0.113.2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is caught by "
+                             "translate rule 3 with no exempt rule before it"});
 }
 
 TEST_F(Validate, OverloadThatDoesNotMatchTheTunnelDoesNotWarn) {
