@@ -180,6 +180,7 @@ enum class IpProtocol : uint8_t { Icmp = 1, Tcp = 6, Udp = 17 };
 
 // A translate pool is shared out per source host; larger pools are rarely what is meant.
 inline constexpr uint64_t kMaxTranslatePool = 256;
+inline constexpr size_t kMaxSnatRules = 256;  // the data plane keeps a hit counter per rule
 
 struct SnatRule {
     int rule = 0;

@@ -40,6 +40,10 @@ public:
         for (size_t i = 0; i < config_.peers.size(); ++i) check_peer(i);
         for (size_t i = 0; i < config_.manual_sas.size(); ++i) check_manual_sa(i);
         for (size_t i = 0; i < config_.snat_rules.size(); ++i) check_snat_rule(i);
+        if (config_.snat_rules.size() > kMaxSnatRules) {
+            error(config_.snat_rules[kMaxSnatRules].where,
+                  fmt::format("at most {} firewall-snat rules are supported", kMaxSnatRules));
+        }
         return std::move(diagnostics_);
     }
 

@@ -16,8 +16,11 @@ std::span<const CommandSpec> command_table() {
         {{"show", "dataplane", "counters"}, "Per-worker data-plane counters and drop reasons"},
         {{"show", "running-config"}, "Configuration in effect (secrets redacted)"},
         {{"show", "ipsec", "sa"}, "IPsec SAs: SPI, algorithms, packets, bytes, drops by reason (never keys)"},
+        {{"show", "firewall", "snat"}, "Source-NAT rules in order, with the packets each decided"},
+        {{"show", "nat", "sessions"}, "NAT mappings: inside, outside and remote endpoints, state, expiry"},
         {{"show", "version"}, "mboxd and DPDK versions, uptime"},
         {{"clear", "dataplane", "counters"}, "Reset the data-plane counters"},
+        {{"clear", "nat", "sessions"}, "Forget every NAT mapping (open connections through PAT break)"},
     };
     return table;
 }
@@ -37,6 +40,8 @@ constexpr KeywordHelp kKeywordHelp[] = {
     {"ip", "IPv4 state"},
     {"dataplane", "Data-plane workers"},
     {"ipsec", "IPsec state"},
+    {"firewall", "Firewall rules"},
+    {"nat", "NAT state"},
 };
 
 constexpr std::string_view kEndOfCommand = "<cr>";

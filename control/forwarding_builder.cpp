@@ -1,8 +1,67 @@
 #include "control/forwarding_builder.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mbox::control {
+
+namespace {
+
+nat::Action action_of(config::SnatAction a) {
+    switch (a) {
+    case config::SnatAction::Exempt: return nat::Action::Exempt;
+    case config::SnatAction::Overload: return nat::Action::Overload;
+    case config::SnatAction::Translate: return nat::Action::Translate;
+    }
+    return nat::Action::Exempt;
+}
+
+std::vector<nat::Prefix> prefixes_of(const std::vector<Ipv4Prefix>& list) {
+    std::vector<nat::Prefix> out;
+    for (const auto& p : list) out.push_back({p.network().address.value, p.length});
+    return out;
+}
+
+// The chain keeps the configuration's order (by rule number), so chain index i is
+// config.snat_rules[i]: the per-rule hit counters are read back that way.
+std::unique_ptr<dataplane::NatState> build_nat_state(const config::Config& config,
+                                                     const dataplane::Dataplane& dataplane,
+                                                     const dataplane::ForwardingState& state) {
+    if (config.snat_rules.empty()) return nullptr;
+    auto nat_state = std::make_unique<dataplane::NatState>();
+    std::vector<nat::Rule> rules;
+    const auto add_external = [&](uint32_t first, uint32_t last, bool pool) {
+        if (first == 0) return;
+        const dataplane::NatState::External e{first, last, pool};
+        const bool known = std::ranges::any_of(nat_state->external, [&](const auto& x) {
+            return x.first == e.first && x.last == e.last;
+        });
+        if (!known) nat_state->external.push_back(e);
+    };
+    for (const auto& r : config.snat_rules) {
+        nat::Rule rule;
+        rule.number = static_cast<uint32_t>(r.rule);
+        rule.action = action_of(r.action);
+        // An interface without a port takes no traffic: the rule can never match.
+        rule.port = dataplane.port_of(r.interface).value_or(dataplane::kMaxPorts);
+        rule.protocol = r.protocol ? static_cast<uint8_t>(*r.protocol) : 0;
+        rule.source = prefixes_of(r.src);
+        rule.destination = prefixes_of(r.dst);
+        if (r.xsrc) {
+            rule.pool_first = r.xsrc->first.value;
+            rule.pool_last = r.xsrc->last.value;
+            add_external(rule.pool_first, rule.pool_last, true);
+        } else if (rule.action == nat::Action::Overload && rule.port < dataplane::kMaxPorts) {
+            const uint32_t address = state.ports[rule.port].primary_address;
+            add_external(address, address, false);
+        }
+        rules.push_back(std::move(rule));
+    }
+    nat_state->chain = nat::SnatChain(std::move(rules));
+    return nat_state;
+}
+
+}  // namespace
 
 ForwardingBuild build_forwarding_state(const config::Config& config, const dataplane::Dataplane& dataplane) {
     ForwardingBuild out;
@@ -20,6 +79,7 @@ ForwardingBuild build_forwarding_state(const config::Config& config, const datap
         ps.mtu = port.mtu;
         ps.primary_address = iface != nullptr && !iface->addresses.empty() ? iface->addresses.front().address.value : 0;
     }
+    out.state->nat = build_nat_state(config, dataplane, *out.state);
     return out;
 }
 

@@ -14,6 +14,8 @@ namespace {
 // bounds how late an ARP answer reaches the workers.
 constexpr std::chrono::milliseconds kServeSlice{1};
 constexpr std::chrono::milliseconds kTickInterval{100};
+// `show nat sessions` lists at most this many mappings (and says how many there are).
+constexpr size_t kNatSessionsShown = 10000;
 
 }  // namespace
 
@@ -38,6 +40,9 @@ std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
         n.port = port.id;
         std::memcpy(n.mac.data(), port.mac, n.mac.size());
         n.addresses = iface->addresses;
+        // Translate pools on this interface: the next hop must be able to reach them.
+        for (const auto& rule : config_.snat_rules)
+            if (rule.xsrc && rule.interface == port.interface) n.proxied.push_back(*rule.xsrc);
         out.push_back(std::move(n));
     }
     return out;
@@ -93,6 +98,12 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
         return r;
     }
     if (key == "show version") return show_version();
+    if (key == "clear nat sessions") {
+        dataplane_->clear_nat_sessions();
+        Reply r;
+        r.text = "NAT sessions cleared\n";
+        return r;
+    }
     std::vector<dataplane::CounterTotals> per_worker;
     dataplane::CounterTotals total;
     for (unsigned w = 0; w < dataplane_->worker_count(); ++w) {
@@ -106,6 +117,16 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
     if (key == "show dataplane counters") return show_dataplane_counters(view);
     if (key == "show running-config") return show_running_config(view);
     if (key == "show ipsec sa") return show_ipsec_sa(view);
+    if (key == "show firewall snat") {
+        uint64_t live = 0;
+        dataplane_->nat_sessions(0, live);
+        return show_firewall_snat(view, live);
+    }
+    if (key == "show nat sessions") {
+        uint64_t live = 0;
+        const auto sessions = dataplane_->nat_sessions(kNatSessionsShown, live);
+        return show_nat_sessions(view, sessions, live);
+    }
     return Reply::failure("command '" + key + "' is not implemented by this mboxd");
 }
 

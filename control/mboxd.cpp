@@ -41,6 +41,16 @@ int check_config(const std::string& path) {
     return 0;
 }
 
+mbox::dataplane::NatOptions nat_options(const mbox::config::NatSettings& nat) {
+    mbox::dataplane::NatOptions o;
+    o.sessions = nat.sessions;
+    o.port_first = nat.port_first;
+    o.port_last = nat.port_last;
+    o.timeouts = {nat.timeouts.tcp_established, nat.timeouts.tcp_transitory, nat.timeouts.udp, nat.timeouts.icmp,
+                  nat.timeouts.other};
+    return o;
+}
+
 std::vector<mbox::dataplane::PortSpec> port_specs(const mbox::config::Config& config) {
     std::vector<mbox::dataplane::PortSpec> specs;
     for (const auto& iface : config.interfaces) {
@@ -63,7 +73,7 @@ int run_gateway(const mbox::config::Config& config, const std::string& socket, s
     {
         std::string error;
         const auto specs = port_specs(config);
-        auto dataplane = dataplane::Dataplane::start(specs, error);
+        auto dataplane = dataplane::Dataplane::start(specs, error, nat_options(config.nat));
         auto server = dataplane ? control::CommandServer::open(socket, error) : nullptr;
         if (!dataplane || !server) {
             control::log_error("{}", error);

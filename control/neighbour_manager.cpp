@@ -28,7 +28,9 @@ const NeighbourInterface* NeighbourManager::interface_of(uint16_t port) const {
 
 bool NeighbourManager::is_our_address(const NeighbourInterface& iface, uint32_t ip) const {
     return std::any_of(iface.addresses.begin(), iface.addresses.end(),
-                       [&](const Ipv4Prefix& a) { return a.address.value == ip; });
+                       [&](const Ipv4Prefix& a) { return a.address.value == ip; }) ||
+           std::any_of(iface.proxied.begin(), iface.proxied.end(),
+                       [&](const config::Ipv4Range& r) { return ip >= r.first.value && ip <= r.last.value; });
 }
 
 // Our address on the interface whose network holds `target` (RFC 1812 source choice).

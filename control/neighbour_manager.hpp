@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/ipv4.hpp"
+#include "config/model.hpp"
 #include "control/arp.hpp"
 
 namespace mbox::control {
@@ -45,6 +46,7 @@ struct NeighbourInterface {
     uint16_t port = 0;
     MacAddress mac{};
     std::vector<Ipv4Prefix> addresses;  // host address + prefix length
+    std::vector<config::Ipv4Range> proxied;  // also answered for (NAT translate pools), never a source
 };
 
 struct NeighbourEntry {

@@ -269,6 +269,124 @@ Reply show_ipsec_sa(const GatewayView& v) {
     return r;
 }
 
+namespace {
+
+std::string networks_text(const std::vector<Ipv4Prefix>& networks) {
+    if (networks.empty()) return "any";
+    std::string out;
+    for (const auto& n : networks) out += (out.empty() ? "" : ",") + n.to_string();
+    return out;
+}
+
+std::string translated_to(const GatewayView& v, const config::SnatRule& rule) {
+    switch (rule.action) {
+    case config::SnatAction::Exempt: return "-";
+    case config::SnatAction::Translate: return rule.xsrc ? rule.xsrc->to_string() : "?";
+    case config::SnatAction::Overload: break;
+    }
+    const config::Interface* iface = v.config.find_interface(rule.interface);
+    if (iface == nullptr || iface->addresses.empty()) return "(no address)";
+    return iface->addresses.front().address.to_string();
+}
+
+std::string protocol_name(uint8_t protocol) {
+    switch (protocol) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    default: return std::to_string(protocol);
+    }
+}
+
+std::string tcp_state_name(nat::TcpState s) {
+    switch (s) {
+    case nat::TcpState::None: return "-";
+    case nat::TcpState::New: return "new";
+    case nat::TcpState::Established: return "established";
+    case nat::TcpState::Closing: return "closing";
+    }
+    return "?";
+}
+
+std::string endpoint(uint32_t address, uint16_t port, bool ports) {
+    const std::string a = Ipv4Address{address}.to_string();
+    return ports ? fmt::format("{}:{}", a, port) : a;
+}
+
+}  // namespace
+
+Reply show_firewall_snat(const GatewayView& v, uint64_t live_sessions) {
+    Reply r;
+    r.data = {{"rules", json::array()}};
+    r.text = fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<31} {:>12}  {}\n", "Rule", "Action", "Interface",
+                         "Proto", "Source", "Destination", "Translate to", "Hits", "Remark");
+    for (size_t i = 0; i < v.config.snat_rules.size(); ++i) {
+        const config::SnatRule& rule = v.config.snat_rules[i];
+        const uint64_t hits = i < dataplane::kMaxSnatRules ? v.counters.snat_hits[i] : 0;
+        const std::string protocol = rule.protocol ? std::string(config::to_string(*rule.protocol)) : "any";
+        const std::string to = translated_to(v, rule);
+        r.text += fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<31} {:>12}  {}\n", rule.rule,
+                              config::to_string(rule.action), rule.interface, protocol, networks_text(rule.src),
+                              networks_text(rule.dst), to, hits, rule.remark);
+        r.data["rules"].push_back({{"rule", rule.rule},
+                                   {"action", config::to_string(rule.action)},
+                                   {"interface", rule.interface},
+                                   {"protocol", protocol},
+                                   {"src", networks_text(rule.src)},
+                                   {"dst", networks_text(rule.dst)},
+                                   {"translate_to", to},
+                                   {"hits", hits},
+                                   {"remark", rule.remark}});
+    }
+    if (v.config.snat_rules.empty()) r.text = "no firewall-snat rules\n";
+    const auto& t = v.counters;
+    const auto& nat = v.dataplane.nat_options();
+    r.text += fmt::format("\nNAT: {} live mappings (table {}), ports {}-{}; created {}, expired {}; translated {} out, "
+                          "{} in\n",
+                          live_sessions, nat.sessions, nat.port_first, nat.port_last, t.nat_created, t.nat_expired,
+                          t.nat_translated_out, t.nat_translated_in);
+    r.data["nat"] = {{"live_sessions", live_sessions}, {"table_size", nat.sessions},
+                     {"port_first", nat.port_first},   {"port_last", nat.port_last},
+                     {"created", t.nat_created},       {"expired", t.nat_expired},
+                     {"translated_out", t.nat_translated_out}, {"translated_in", t.nat_translated_in}};
+    return r;
+}
+
+Reply show_nat_sessions(const GatewayView&, const std::vector<dataplane::Dataplane::NatSessionView>& sessions,
+                        uint64_t live) {
+    Reply r;
+    r.data = {{"live", live}, {"shown", sessions.size()}, {"sessions", json::array()}};
+    r.text = fmt::format("{:<5} {:<21} {:<21} {:<21} {:<11} {:>8} {:>10} {:>10} {:>6}\n", "Proto", "Inside", "Outside",
+                         "Remote", "TCP state", "Expires", "Pkts out", "Pkts in", "Worker");
+    for (const auto& view : sessions) {
+        const nat::Session& s = view.session;
+        const bool ports = s.internal_port != 0 || s.external_port != 0;
+        const std::string inside = endpoint(s.internal_address, s.internal_port, ports);
+        const std::string outside = endpoint(s.external_address, s.external_port, ports);
+        const std::string remote = endpoint(s.remote_address, s.remote_port, ports && s.protocol != 1);
+        const std::string state = tcp_state_name(s.tcp);
+        r.text += fmt::format("{:<5} {:<21} {:<21} {:<21} {:<11} {:>7.0f}s {:>10} {:>10} {:>6}\n",
+                              protocol_name(s.protocol), inside, outside, remote, state, view.expires_in,
+                              s.packets_out, s.packets_in, view.worker);
+        r.data["sessions"].push_back({{"protocol", protocol_name(s.protocol)},
+                                      {"inside", inside},
+                                      {"outside", outside},
+                                      {"remote", remote},
+                                      {"tcp_state", state},
+                                      {"expires_in_seconds", view.expires_in},
+                                      {"age_seconds", view.age},
+                                      {"packets_out", s.packets_out},
+                                      {"packets_in", s.packets_in},
+                                      {"bytes_out", s.bytes_out},
+                                      {"bytes_in", s.bytes_in},
+                                      {"rule", s.rule},
+                                      {"worker", view.worker}});
+    }
+    r.text += sessions.size() < live ? fmt::format("{} of {} mappings shown\n", sessions.size(), live)
+                                     : fmt::format("{} mappings\n", live);
+    return r;
+}
+
 Reply show_running_config(const GatewayView& v) {
     Reply r;
     r.text = config::emit_mbox(v.config, config::EmitOptions{.redact_secrets = true});

@@ -31,5 +31,9 @@ Reply show_dataplane_counters(const GatewayView& view);
 Reply show_running_config(const GatewayView& view);
 Reply show_ipsec_sa(const GatewayView& view);
 Reply show_version();
+Reply show_firewall_snat(const GatewayView& view, uint64_t live_sessions);
+// `sessions`: what the workers copied (at most the display limit); `live`: how many there are.
+Reply show_nat_sessions(const GatewayView& view, const std::vector<dataplane::Dataplane::NatSessionView>& sessions,
+                        uint64_t live);
 
 }  // namespace mbox::control

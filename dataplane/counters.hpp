@@ -9,6 +9,7 @@
 namespace mbox::dataplane {
 
 inline constexpr uint16_t kMaxPorts = 16;
+inline constexpr uint16_t kMaxSnatRules = 256;  // configuration validation enforces it
 
 struct PortCounters {
     uint64_t rx_packets = 0;
@@ -30,6 +31,11 @@ struct alignas(64) WorkerCounters {
     uint64_t polls = 0;          // loop iterations (liveness)
     uint64_t idle_sleeps = 0;    // back-off sleeps taken
     uint64_t busy_cycles = 0;    // TSC cycles spent in loop iterations that did work
+    uint64_t nat_created = 0;    // NAT mappings made
+    uint64_t nat_expired = 0;    // NAT mappings removed by their timeout
+    uint64_t nat_translated_out = 0;  // packets whose source was translated
+    uint64_t nat_translated_in = 0;   // packets (replies, ICMP errors) translated back
+    uint64_t snat_hits[kMaxSnatRules] = {};  // packets each firewall-snat rule decided, by chain index
 
     void drop(Drop reason) { ++drops[static_cast<size_t>(reason)]; }
 };

@@ -21,6 +21,7 @@
 
 #include "crypto/esp_engine.hpp"
 #include "dataplane/messages.hpp"
+#include "dataplane/nat.hpp"
 #include "dataplane/worker.hpp"
 
 namespace mbox::dataplane {
@@ -95,6 +96,11 @@ void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
     op(a.polls, b.polls);
     op(a.idle_sleeps, b.idle_sleeps);
     op(a.busy_cycles, b.busy_cycles);
+    op(a.nat_created, b.nat_created);
+    op(a.nat_expired, b.nat_expired);
+    op(a.nat_translated_out, b.nat_translated_out);
+    op(a.nat_translated_in, b.nat_translated_in);
+    for (size_t r = 0; r < kMaxSnatRules; ++r) op(a.snat_hits[r], b.snat_hits[r]);
 }
 
 }  // namespace
@@ -110,7 +116,8 @@ CounterTotals& CounterTotals::operator+=(const CounterTotals& other) {
     return *this;
 }
 
-std::unique_ptr<Dataplane> Dataplane::start(std::span<const PortSpec> ports, std::string& error) {
+std::unique_ptr<Dataplane> Dataplane::start(std::span<const PortSpec> ports, std::string& error,
+                                            const NatOptions& nat) {
     if (rte_lcore_count() < 2) {
         error = "mboxd needs at least two lcores (e.g. -l 0-1): the main lcore runs the control thread, "
                 "the others run workers";
@@ -120,7 +127,12 @@ std::unique_ptr<Dataplane> Dataplane::start(std::span<const PortSpec> ports, std
         error = fmt::format("at most {} interfaces are supported", kMaxPorts);
         return nullptr;
     }
+    if (nat.port_first > nat.port_last) {
+        error = "the NAT port range is empty";
+        return nullptr;
+    }
     std::unique_ptr<Dataplane> dp(new Dataplane());
+    dp->nat_options_ = nat;
     if (!dp->create_workers(error) || !dp->open_ports(ports, error)) return nullptr;
     dp->launch_workers();
     return dp;
@@ -163,6 +175,23 @@ bool Dataplane::create_workers(std::string& error) {
         ctx.stop = &stop_;
         workers_.push_back(std::move(w));
         ++index;
+    }
+    // NAT: the session budget and the port range shared out among the workers.
+    const unsigned workers = static_cast<unsigned>(workers_.size());
+    if (static_cast<unsigned>(nat_options_.port_last - nat_options_.port_first) + 1 < workers) {
+        error = fmt::format("the NAT port range {}-{} is smaller than the number of workers ({})",
+                            nat_options_.port_first, nat_options_.port_last, workers);
+        return false;
+    }
+    nat::Limits limits;
+    limits.max_sessions = (nat_options_.sessions + workers - 1) / workers;
+    limits.port_first = nat_options_.port_first;
+    limits.port_last = nat_options_.port_last;
+    limits.max_external_addresses = kMaxNatExternalAddresses;
+    for (auto& w : workers_) {
+        w->nat = std::make_unique<nat::SessionTable>(limits, nat_options_.timeouts, w->ctx.index, workers,
+                                                     rte_get_tsc_hz());
+        w->ctx.nat = w->nat.get();
     }
     std::vector<rte_ring*> handoffs;
     for (auto& w : workers_) handoffs.push_back(w->ctx.handoff);
@@ -512,7 +541,50 @@ CounterTotals Dataplane::counters(unsigned worker) const {
     t.polls = read_counter(c.polls);
     t.idle_sleeps = read_counter(c.idle_sleeps);
     t.busy_cycles = read_counter(c.busy_cycles);
+    t.nat_created = read_counter(c.nat_created);
+    t.nat_expired = read_counter(c.nat_expired);
+    t.nat_translated_out = read_counter(c.nat_translated_out);
+    t.nat_translated_in = read_counter(c.nat_translated_in);
+    for (size_t r = 0; r < kMaxSnatRules; ++r) t.snat_hits[r] = read_counter(c.snat_hits[r]);
     return t;
+}
+
+std::vector<Dataplane::NatSessionView> Dataplane::nat_sessions(size_t limit, uint64_t& live) {
+    std::vector<std::unique_ptr<NatDump>> dumps;
+    for (unsigned w = 0; w < worker_count(); ++w) {
+        auto dump = std::make_unique<NatDump>();
+        dump->sessions.reserve(limit);
+        Command c{};
+        c.kind = Command::Kind::NatDump;
+        c.nat_dump = dump.get();
+        send(w, c);
+        dumps.push_back(std::move(dump));
+    }
+    // Workers answer within a loop iteration; stopped workers (never here) would not.
+    // The dumps must outlive the wait, whatever happens: wait for every one.
+    const PuntHandler busy{[this](uint16_t, std::span<const uint8_t>) { ++control_frames_dropped_; },
+                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }};
+    for (const auto& d : dumps)
+        while (!d->done.load(std::memory_order_acquire))
+            if (poll_punts(busy) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::vector<NatSessionView> out;
+    live = 0;
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+    for (unsigned w = 0; w < dumps.size(); ++w) {
+        live += dumps[w]->live;
+        for (const nat::Session& s : dumps[w]->sessions) {
+            if (out.size() >= limit) break;
+            out.push_back({s, w, static_cast<double>(s.expires - dumps[w]->now) / hz,
+                           static_cast<double>(dumps[w]->now - s.created) / hz});
+        }
+    }
+    return out;
+}
+
+void Dataplane::clear_nat_sessions() {
+    Command c{};
+    c.kind = Command::Kind::NatClear;
+    broadcast(c);
 }
 
 CounterTotals Dataplane::counters() const {

@@ -21,6 +21,7 @@
 #include "dataplane/sa.hpp"
 #include "dataplane/sa_table.hpp"
 #include "dataplane/worker_context.hpp"
+#include "nat/session_table.hpp"
 
 namespace mbox::crypto {
 class EspEngine;
@@ -56,6 +57,18 @@ struct PortStats {
     uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_nombuf = 0;
 };
 
+// The NAT table, fixed for the life of the data plane (`firewall-nat`).
+struct NatOptions {
+    uint32_t sessions = 262144;  // shared out evenly among the workers
+    uint16_t port_first = 1024;
+    uint16_t port_last = 65535;
+    nat::Timeouts timeouts;
+};
+
+// Interface addresses plus the largest translate pool (config::kMaxTranslatePool):
+// how many external addresses one worker's table hands out ports on.
+inline constexpr uint16_t kMaxNatExternalAddresses = kMaxPorts + 256;
+
 // Sum over workers.
 struct CounterTotals {
     uint64_t drops[kDropReasonCount] = {};
@@ -63,6 +76,8 @@ struct CounterTotals {
     uint64_t forwarded = 0, punted = 0, icmp_generated = 0, handed_off = 0;
     uint64_t fragmented = 0, fragments_created = 0, reassembled = 0;
     uint64_t polls = 0, idle_sleeps = 0, busy_cycles = 0;
+    uint64_t nat_created = 0, nat_expired = 0, nat_translated_out = 0, nat_translated_in = 0;
+    uint64_t snat_hits[kMaxSnatRules] = {};
 
     CounterTotals operator-(const CounterTotals& base) const;
     CounterTotals& operator+=(const CounterTotals& other);
@@ -72,7 +87,8 @@ class Dataplane {
 public:
     // Call after rte_eal_init. Probes and starts every port, then launches one worker on
     // each worker lcore. Workers forward nothing until the first publish().
-    static std::unique_ptr<Dataplane> start(std::span<const PortSpec> ports, std::string& error);
+    static std::unique_ptr<Dataplane> start(std::span<const PortSpec> ports, std::string& error,
+                                            const NatOptions& nat = {});
     ~Dataplane();  // stops the workers, frees what they held, stops and closes the ports
     Dataplane(const Dataplane&) = delete;
     Dataplane& operator=(const Dataplane&) = delete;
@@ -115,6 +131,18 @@ public:
     // for room on a command ring.
     uint64_t control_frames_dropped() const { return control_frames_dropped_; }
 
+    // NAT mappings, copied by each worker on request: at most `limit` of them; `live`
+    // is how many there are in all. Blocks until every worker has answered.
+    struct NatSessionView {
+        nat::Session session;
+        unsigned worker;
+        double expires_in;  // seconds
+        double age;         // seconds
+    };
+    std::vector<NatSessionView> nat_sessions(size_t limit, uint64_t& live);
+    void clear_nat_sessions();
+    const NatOptions& nat_options() const { return nat_options_; }
+
     CounterTotals counters() const;          // all workers
     CounterTotals counters(unsigned worker) const;
     unsigned lcore_of(unsigned worker) const { return workers_[worker]->lcore; }
@@ -126,6 +154,7 @@ private:
         std::unique_ptr<SaTable> sas;
         std::unique_ptr<crypto::EspEngine> esp;
         std::unique_ptr<Reassembler> reassembly;
+        std::unique_ptr<nat::SessionTable> nat;
         unsigned lcore = 0;
         ~Worker();
     };
@@ -153,6 +182,7 @@ private:
     // Snapshots and SAs still held by some worker, by address.
     std::map<const void*, Retiring> outstanding_;
     uint64_t control_frames_dropped_ = 0;
+    NatOptions nat_options_;
     std::vector<std::unique_ptr<InboundSa>> inbound_sas_;
     std::vector<std::unique_ptr<OutboundSa>> outbound_sas_;
 };

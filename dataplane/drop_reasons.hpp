@@ -53,7 +53,14 @@ namespace mbox::dataplane {
     X(esp_fragment_failed, "encapsulated packet over the MTU could not be fragmented (no buffer, or over 8 fragments)") \
     X(reassembly_failed, "fragment discarded: overlapping or inconsistent fragments, too many, or reassembly table full") \
     X(reassembly_timeout, "fragment discarded: its datagram was not complete within 2 s")                \
-    X(reassembly_too_large, "reassembled packet does not fit one packet buffer")
+    X(reassembly_too_large, "reassembled packet does not fit one packet buffer")             \
+    X(nat_malformed, "packet to translate has headers shorter than they say")               \
+    X(nat_fragment, "IP fragment of a TCP, UDP or ICMP flow to translate (ports unknown; not reassembled)") \
+    X(nat_table_full, "NAT session table full: no new mapping")                             \
+    X(nat_ports_exhausted, "no free external port (or ICMP identifier) left for a new mapping") \
+    X(nat_too_many_addresses, "more external addresses in use than the session table tracks") \
+    X(nat_conflict, "address-only mapping held by another inside host, or an inside endpoint already mapped to another address") \
+    X(nat_no_session, "packet to a translate-pool address that matches no NAT session")
 
 enum class Drop : uint16_t {
 #define MBOX_DROP_ENUM(name, text) name,

@@ -4,6 +4,7 @@
 // (trailer checks, window update, next stage).
 #pragma once
 
+#include "dataplane/handoff.hpp"
 #include "dataplane/worker_context.hpp"
 
 namespace mbox::dataplane {
@@ -26,10 +27,5 @@ void esp_match_outbound(WorkerContext& ctx, Burst& burst);
 // fragmentation-needed replaces the packet (Transmit back to the sender).
 void esp_encap(WorkerContext& ctx, Burst& burst);
 
-// Hands a packet to the worker that owns its SA. Returns Consumed, or Drop (counted).
-Next hand_off(WorkerContext& ctx, Burst& burst, uint16_t i, unsigned owner, bool encap);
-
-// Runs the packets other workers handed to this one through the pipeline.
-unsigned drain_handoffs(WorkerContext& ctx);
 
 }  // namespace mbox::dataplane

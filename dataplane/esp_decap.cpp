@@ -60,7 +60,7 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, DecapWork& w) {
         sa = ctx.sas->inbound(read_be32(v.esp));
         if (sa == nullptr) return drop(ctx, nullptr, Drop::esp_unknown_spi);
         burst.sa[i] = sa;
-        if (sa->owner != ctx.index) return hand_off(ctx, burst, i, sa->owner, false);
+        if (sa->owner != ctx.index) return hand_off(ctx, burst, i, sa->owner, Handoff::Kind::Decap);
     }
     const crypto::EspSession& s = *sa->session;
     const uint32_t overhead = kEspHeader + s.iv_len() + s.icv_len();

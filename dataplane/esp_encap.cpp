@@ -54,7 +54,7 @@ Next too_big(WorkerContext& ctx, Burst& burst, uint16_t i, OutboundSa* sa, uint1
 Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     rte_mbuf* m = burst.packets[i];
     auto* sa = static_cast<OutboundSa*>(burst.sa[i]);
-    if (sa->owner != ctx.index) return hand_off(ctx, burst, i, sa->owner, true);
+    if (sa->owner != ctx.index) return hand_off(ctx, burst, i, sa->owner, Handoff::Kind::Encap);
     const crypto::EspSession& s = *sa->session;
 
     const rte_ipv4_hdr* inner = ipv4_header(m);

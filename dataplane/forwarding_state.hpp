@@ -6,9 +6,11 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "dataplane/counters.hpp"
 #include "dataplane/route_table.hpp"
+#include "nat/snat_chain.hpp"
 
 namespace mbox::dataplane {
 
@@ -20,9 +22,29 @@ struct PortState {
     uint32_t primary_address = 0;  // host order; source of ICMP errors sent from this port (0: none)
 };
 
+// The source-NAT side of a snapshot: the firewall-snat chain and the external
+// addresses it translates to. Inbound packets to those addresses are matched against
+// the sessions; one to a pool address that matches none is dropped, one to an
+// interface address goes on to the gateway itself.
+struct NatState {
+    struct External {
+        uint32_t first = 0, last = 0;  // host order, inclusive
+        bool pool = false;             // a translate pool (else an interface's address)
+    };
+    nat::SnatChain chain;
+    std::vector<External> external;
+
+    const External* external_for(uint32_t address) const {
+        for (const External& e : external)
+            if (address >= e.first && address <= e.last) return &e;
+        return nullptr;
+    }
+};
+
 struct ForwardingState {
     std::array<PortState, kMaxPorts> ports{};
     std::unique_ptr<RouteTable> routes;
+    std::unique_ptr<NatState> nat;  // null: no firewall-snat rules
 };
 
 }  // namespace mbox::dataplane

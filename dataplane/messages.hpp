@@ -12,6 +12,7 @@ namespace mbox::dataplane {
 struct ForwardingState;
 struct InboundSa;
 struct OutboundSa;
+struct NatDump;
 
 // control thread -> worker
 struct Command {
@@ -24,6 +25,8 @@ struct Command {
         InboundSaDelete,     // inbound: forget it; comes back as RetiredInboundSa
         OutboundSaAdd,       // outbound: add its policies (local-net x remote-net)
         OutboundSaDelete,    // outbound: remove its policies; comes back as RetiredOutboundSa
+        NatDump,             // nat_dump: copy the live NAT sessions into it, then set its `done`
+        NatClear,            // forget every NAT session
     };
     Kind kind;
     uint8_t mac[6];
@@ -34,6 +37,7 @@ struct Command {
         rte_mbuf* packet;
         InboundSa* inbound;
         OutboundSa* outbound;
+        NatDump* nat_dump;
     };
 };
 static_assert(sizeof(Command) == 24);
@@ -59,12 +63,23 @@ struct Punt {
 };
 static_assert(sizeof(Punt) == 16);
 
-// worker -> worker: a packet for an SA another worker owns (one ring per owner,
-// multi-producer: every other worker may hand off to it).
+// worker -> worker: a packet for an SA or a NAT mapping another worker owns (one ring
+// per owner, multi-producer: every other worker may hand off to it).
 struct Handoff {
-    enum class Kind : uint8_t { Encap, Decap };
+    enum class Kind : uint8_t {
+        Encap,   // sa: the OutboundSa to encapsulate with
+        Decap,   // sa: the InboundSa, or null when not looked up yet
+        NatOut,  // routed (out_port, next_hop): source NAT on the owner
+        NatIn,   // as classified: destination NAT on the owner, then routing
+    };
     rte_mbuf* packet;
-    void* sa;  // OutboundSa* for Encap, InboundSa* for Decap
+    union {
+        void* sa;
+        struct {
+            uint32_t next_hop;
+            uint16_t out_port;
+        } route;
+    };
     Kind kind;
     uint16_t in_port;
 };

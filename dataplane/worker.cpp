@@ -12,7 +12,9 @@
 #include "dataplane/classify.hpp"
 #include "dataplane/esp.hpp"
 #include "dataplane/fragment.hpp"
+#include "dataplane/handoff.hpp"
 #include "dataplane/local.hpp"
+#include "dataplane/nat.hpp"
 #include "dataplane/neighbour.hpp"
 #include "dataplane/punt.hpp"
 #include "dataplane/route.hpp"
@@ -78,6 +80,7 @@ void process_burst(WorkerContext& ctx, uint16_t in_port, rte_mbuf** packets, uin
         burst.encapsulated[i] = false;
     }
     classify(ctx, in_port, burst);
+    nat_inbound(ctx, burst);
     run_stages(ctx, burst);
 }
 
@@ -87,6 +90,7 @@ void run_stages(WorkerContext& ctx, Burst& burst) {
     esp_decap(ctx, burst);
     route(ctx, burst);          // packets that came out of a tunnel
     deliver_local(ctx, burst);  // ... some of them for us (a ping to the gateway)
+    nat_outbound(ctx, burst);
     esp_match_outbound(ctx, burst);
     esp_encap(ctx, burst);
     resolve_neighbours(ctx, burst);
@@ -113,6 +117,10 @@ void apply_command(WorkerContext& ctx, const Command& c) {
     case Command::Kind::OutboundSaDelete:
         ctx.sas->remove_outbound(c.outbound);
         hand_back(ctx, Punt::Kind::RetiredOutboundSa, c.outbound);
+        break;
+    case Command::Kind::NatDump: nat_dump(ctx, *c.nat_dump); break;
+    case Command::Kind::NatClear:
+        if (ctx.nat != nullptr) ctx.nat->clear();
         break;
     case Command::Kind::Transmit:
         if (c.port < kMaxPorts && ctx.state != nullptr && ctx.state->ports[c.port].enabled)
@@ -157,6 +165,7 @@ int run_worker(WorkerContext& ctx) {
         if (now >= next_expiry) {  // timers, once a millisecond
             if (ctx.pending.count > 0) expire_pending(ctx, now);
             if (ctx.reassembly != nullptr) ctx.reassembly->expire(*ctx.counters, now);
+            nat_expire(ctx, now);
             next_expiry = now + ctx.tsc_hz / 1000;
         }
         tx_flush(ctx);

@@ -18,6 +18,9 @@
 namespace mbox::crypto {
 class EspEngine;
 }
+namespace mbox::nat {
+class SessionTable;
+}
 
 struct rte_ring;
 struct rte_mempool;
@@ -85,6 +88,7 @@ struct WorkerContext {
     rte_ring* handoff = nullptr;              // packets other workers hand to this one (elements: Handoff)
     std::vector<rte_ring*> handoff_rings;     // every worker's, indexed by worker
     Reassembler* reassembly = nullptr;        // fragments of ESP to us; none: they are dropped
+    nat::SessionTable* nat = nullptr;         // the NAT mappings this worker owns; none: no NAT
 
     void drop(Drop reason) { counters->drop(reason); }
 };

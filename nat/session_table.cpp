@@ -379,6 +379,9 @@ SessionTable::~SessionTable() = default;
 unsigned SessionTable::owner_outbound(uint8_t protocol, bool ports, uint32_t internal_address,
                                       uint16_t internal_port, uint32_t remote_address) const {
     if (!ports) return owner_inbound(protocol, false, 0, remote_address);
+    // The worker whose slice holds the inside port: the only one that can keep it.
+    const unsigned keeper = owner_inbound(protocol, true, internal_port, 0);
+    if (keeper < impl_->workers) return keeper;
     const uint64_t h = mix64(uint64_t{internal_address} << 32 | uint64_t{internal_port} << 8 | protocol);
     return scale(static_cast<uint32_t>(h >> 32), impl_->workers);
 }

@@ -41,7 +41,8 @@ TEST(CommandTable, HoldsTheOperationalCommands) {
     for (const CommandSpec& spec : command_table()) keys.insert(command_key(spec));
     EXPECT_EQ(keys, (std::set<std::string>{"show interfaces", "show ip route", "show arp",
                                            "show dataplane counters", "show running-config",
-                                           "clear dataplane counters", "show version", "show ipsec sa"}));
+                                           "clear dataplane counters", "show version", "show ipsec sa",
+                                           "show firewall snat", "show nat sessions", "clear nat sessions"}));
 }
 
 TEST(CommandTable, KeysAreUniqueAndPlaceholdersAreWellFormed) {
@@ -97,8 +98,8 @@ TEST(MatchCommand, RefusesAmbiguousPrefix) {
 
 TEST(MatchCommand, UnknownWordSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"show", "foo"})),
-              "unknown command 'show foo' (expected one of: arp, dataplane, interfaces, ip, "
-              "ipsec, running-config, version)");
+              "unknown command 'show foo' (expected one of: arp, dataplane, firewall, interfaces, ip, "
+              "ipsec, nat, running-config, version)");
     EXPECT_EQ(error_of(match_command(Words{"sh", "ip", "foo"})),
               "unknown command 'sh ip foo' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"reboot"})),
@@ -109,7 +110,7 @@ TEST(MatchCommand, IncompleteCommandSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"show", "ip"})),
               "incomplete command 'show ip' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"clear"})),
-              "incomplete command 'clear' (expected: dataplane)");
+              "incomplete command 'clear' (expected one of: dataplane, nat)");
     EXPECT_EQ(error_of(match_command(Words{})), "empty command (expected one of: clear, show)");
 }
 
@@ -155,7 +156,7 @@ TEST(DescribeNext, ListsNextKeywordsWithHelp) {
     EXPECT_EQ(describe_next(Words{}),
               (Described{{"clear", "Reset operational state"}, {"show", "Show operational state"}}));
     auto after_show = describe_next(Words{"sh"});
-    ASSERT_EQ(after_show.size(), 7u);
+    ASSERT_EQ(after_show.size(), 9u);
     EXPECT_EQ(after_show[0], (std::pair<std::string, std::string>{"arp", "ARP (neighbour) table"}));
 }
 

@@ -92,9 +92,12 @@ protected:
     NeighbourManagerTest() : manager_(interfaces(), out_, test_timers()) {}
 
     static std::vector<NeighbourInterface> interfaces() {
-        NeighbourInterface lan{"lan", 0, kLanMac, {Ipv4Prefix::parse("10.1.0.1/24").value(),
-                                                   Ipv4Prefix::parse("10.9.0.1/24").value()}};
-        NeighbourInterface wan{"wan", 1, kWanMac, {Ipv4Prefix::parse("198.51.100.1/24").value()}};
+        NeighbourInterface lan{"lan", 0, kLanMac,
+                               {Ipv4Prefix::parse("10.1.0.1/24").value(), Ipv4Prefix::parse("10.9.0.1/24").value()},
+                               {}};
+        // A NAT translate pool on the wan: answered for, never used as a source.
+        const config::Ipv4Range pool{Ipv4Address{ip("198.51.100.20")}, Ipv4Address{ip("198.51.100.29")}};
+        NeighbourInterface wan{"wan", 1, kWanMac, {Ipv4Prefix::parse("198.51.100.1/24").value()}, {pool}};
         return {lan, wan};
     }
 
@@ -161,6 +164,18 @@ TEST_F(NeighbourManagerTest, RequestForSecondaryAddressIsAnsweredWithThatAddress
     const ArpPacket reply = only_sent(0);
     EXPECT_EQ(reply.sender_ip, ip("10.9.0.1"));
     EXPECT_EQ(reply.target_ip, ip("10.9.0.5"));
+}
+
+TEST_F(NeighbourManagerTest, RequestForATranslatePoolAddressIsAnsweredOnItsInterfaceOnly) {
+    manager_.on_frame(1, arp_frame(1, kHostMac, ip("198.51.100.254"), kZeroMac, ip("198.51.100.29")), t0_);
+    const ArpPacket reply = only_sent(1);
+    EXPECT_EQ(reply.sender_ip, ip("198.51.100.29"));
+    EXPECT_EQ(reply.sender_mac, kWanMac);
+    EXPECT_EQ(reply.target_ip, ip("198.51.100.254"));
+    out_.sent.clear();
+    manager_.on_frame(1, arp_frame(1, kHostMac, ip("198.51.100.254"), kZeroMac, ip("198.51.100.30")), t0_);
+    manager_.on_frame(0, arp_frame(1, kHostMac, ip("10.1.0.10"), kZeroMac, ip("198.51.100.20")), t0_);
+    EXPECT_TRUE(out_.sent.empty());
 }
 
 TEST_F(NeighbourManagerTest, RequestForSomeoneElseIsNeitherAnsweredNorLearned) {

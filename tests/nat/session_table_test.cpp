@@ -230,15 +230,22 @@ TEST(SessionTable, WorkersSplitThePortsAndOwnWhatTheyAllocate) {
 
 TEST(SessionTable, OwnersAgreeBothWaysAndSpreadOverWorkers) {
     const SessionTable t(limits(), Timeouts{}, 0, 4, kTicks);
-    std::set<unsigned> port_owners, address_owners;
+    std::set<unsigned> port_owners, low_port_owners, address_owners;
     for (uint32_t i = 0; i < 256; ++i) {
         const uint32_t host = kHost + i;
         const uint32_t remote = kRemote + i * 7;
-        // Endpoint-independent: the remote plays no part for TCP/UDP/echo.
-        const unsigned owner = t.owner_outbound(kUdp, true, host, 5000, kRemote);
-        EXPECT_EQ(t.owner_outbound(kUdp, true, host, 5000, kRemote2), owner);
+        // Endpoint-independent: the remote plays no part for TCP/UDP/echo. An inside
+        // port in the range goes to the worker whose slice holds it (so it can be kept).
+        const auto port = static_cast<uint16_t>(limits().port_first + i * 251);
+        const unsigned owner = t.owner_outbound(kUdp, true, host, port, kRemote);
+        EXPECT_EQ(t.owner_outbound(kUdp, true, host, port, kRemote2), owner);
+        EXPECT_EQ(owner, t.owner_inbound(kUdp, true, port, kRemote));
         EXPECT_LT(owner, 4u);
         port_owners.insert(owner);
+        // A port below the range: a hash of the endpoint, spread too.
+        const unsigned low = t.owner_outbound(kUdp, true, host, 53, kRemote);
+        EXPECT_LT(low, 4u);
+        low_port_owners.insert(low);
         // Address-only: (protocol, remote), the same both ways, whoever the host.
         const unsigned by_remote = t.owner_outbound(kGre, false, host, 0, remote);
         EXPECT_EQ(t.owner_inbound(kGre, false, 0, remote), by_remote);
@@ -246,6 +253,7 @@ TEST(SessionTable, OwnersAgreeBothWaysAndSpreadOverWorkers) {
         address_owners.insert(by_remote);
     }
     EXPECT_EQ(port_owners.size(), 4u);
+    EXPECT_EQ(low_port_owners.size(), 4u);
     EXPECT_EQ(address_owners.size(), 4u);
 }
 

@@ -1,0 +1,243 @@
+#include "dataplane/nat.hpp"
+
+#include <rte_cycles.h>
+
+#include <algorithm>
+
+#include "dataplane/handoff.hpp"
+#include "dataplane/packet.hpp"
+#include "nat/packet.hpp"
+#include "nat/session_table.hpp"
+
+namespace mbox::dataplane {
+
+namespace {
+
+constexpr uint16_t kIkePort = 500;
+constexpr uint16_t kIkeNattPort = 4500;
+
+// The IPv4 packet of an mbuf as the nat/ functions take it: the header and the bytes
+// readable after it in the first segment.
+struct Bytes {
+    uint8_t* ip;
+    size_t length;
+};
+
+Bytes packet_bytes(rte_mbuf* m) {
+    return {reinterpret_cast<uint8_t*>(ipv4_header(m)), rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr)};
+}
+
+Drop drop_for(nat::CreateError e) {
+    switch (e) {
+    case nat::CreateError::TableFull: return Drop::nat_table_full;
+    case nat::CreateError::PortsExhausted: return Drop::nat_ports_exhausted;
+    case nat::CreateError::TooManyAddresses: return Drop::nat_too_many_addresses;
+    case nat::CreateError::Conflict:
+    case nat::CreateError::None: break;
+    }
+    return Drop::nat_conflict;
+}
+
+Next drop(WorkerContext& ctx, Drop reason) {
+    ctx.drop(reason);
+    return Next::Drop;
+}
+
+// ---- outbound ----
+
+// An ICMP error an inside host sends about a packet that reached it translated back:
+// its quoted packet carries the inside endpoint, which goes back to the external one.
+// Returns false when no mapping is known: the error is then translated like any
+// other ICMP message (address only).
+bool error_about_mapping(WorkerContext& ctx, Burst& burst, uint16_t i, const nat::Flow& f, Bytes b, uint64_t now,
+                         Next& next) {
+    const bool ports = true;
+    const unsigned owner = ctx.nat->owner_outbound(f.embedded_protocol, ports, f.embedded_destination,
+                                                   f.embedded_destination_port, f.embedded_source);
+    if (owner != ctx.index) {
+        next = hand_off(ctx, burst, i, owner, Handoff::Kind::NatOut);
+        return true;
+    }
+    nat::Session* s = ctx.nat->find_outbound(f.embedded_protocol, ports, f.embedded_destination,
+                                             f.embedded_destination_port, f.embedded_source, now);
+    if (s == nullptr) return false;
+    ctx.nat->touch(*s, nat::Direction::Outbound, 0, static_cast<uint32_t>(b.length), now);
+    nat::rewrite_icmp_error_outbound(b.ip, b.length, f, s->external_address, s->external_port);
+    ++ctx.counters->nat_translated_out;
+    next = Next::Transmit;
+    return true;
+}
+
+Next translate_source(WorkerContext& ctx, Burst& burst, uint16_t i, uint16_t rule_index, uint64_t now) {
+    const nat::Rule& rule = ctx.state->nat->chain.rules()[rule_index];
+    Bytes b = packet_bytes(burst.packets[i]);
+    nat::Flow f = nat::read_flow(b.ip, b.length);
+    switch (f.kind) {
+    case nat::FlowKind::Malformed: return drop(ctx, Drop::nat_malformed);
+    case nat::FlowKind::Fragment: return drop(ctx, Drop::nat_fragment);
+    case nat::FlowKind::IcmpError:
+        if (f.embedded_kind == nat::FlowKind::Ports || f.embedded_kind == nat::FlowKind::IcmpEcho) {
+            Next next;
+            if (error_about_mapping(ctx, burst, i, f, b, now, next)) return next;
+        }
+        f.kind = nat::FlowKind::AddressOnly;
+        break;
+    case nat::FlowKind::Ports:
+    case nat::FlowKind::IcmpEcho:
+    case nat::FlowKind::AddressOnly: break;
+    }
+    const bool ports = f.kind != nat::FlowKind::AddressOnly;
+    const uint16_t inside_port = ports ? f.source_port : 0;
+    const unsigned owner = ctx.nat->owner_outbound(f.protocol, ports, f.source, inside_port, f.destination);
+    if (owner != ctx.index) return hand_off(ctx, burst, i, owner, Handoff::Kind::NatOut);
+
+    ++ctx.counters->snat_hits[rule_index];
+    const uint32_t external =
+        nat::SnatChain::external_address(rule, f.source, ctx.state->ports[burst.out_port[i]].primary_address);
+    nat::Session* s = ctx.nat->find_outbound(f.protocol, ports, f.source, inside_port, f.destination, now);
+    if (s == nullptr) {
+        if (external == 0) return drop(ctx, Drop::nat_too_many_addresses);  // an interface without an address
+        nat::CreateError error = nat::CreateError::None;
+        s = ctx.nat->create(f.protocol, ports, f.source, inside_port, f.destination, f.destination_port, external,
+                            rule_index, now, error);
+        if (s == nullptr) return drop(ctx, drop_for(error));
+        ++ctx.counters->nat_created;
+    } else if (s->external_address != external) {
+        // Endpoint-independent mapping: one inside endpoint, one external endpoint.
+        // Leaving by another interface (or rule) that names another address would
+        // need a second mapping for the same endpoint.
+        return drop(ctx, Drop::nat_conflict);
+    }
+    ctx.nat->touch(*s, nat::Direction::Outbound, f.tcp_flags, static_cast<uint32_t>(b.length), now);
+    s->remote_address = f.destination;  // the last remote this endpoint sent to (shown to operators)
+    s->remote_port = f.destination_port;
+    nat::rewrite_source(b.ip, b.length, f, s->external_address, s->external_port);
+    ++ctx.counters->nat_translated_out;
+    return Next::Transmit;
+}
+
+// ---- inbound ----
+
+// The gateway's own IPsec traffic to an interface address is never a NAT reply.
+bool gateway_service(const nat::Flow& f) {
+    if (f.protocol == IPPROTO_ESP) return true;
+    return f.protocol == IPPROTO_UDP && f.kind == nat::FlowKind::Ports &&
+           (f.destination_port == kIkePort || f.destination_port == kIkeNattPort);
+}
+
+// What identifies the mapping an inbound packet belongs to.
+struct InboundKey {
+    uint8_t protocol;
+    bool ports;
+    uint32_t external;
+    uint16_t external_port;
+    uint32_t remote;
+};
+
+// nullopt: the packet cannot belong to a mapping (an echo request, a malformed
+// message, an error quoting something we never translate).
+std::optional<InboundKey> inbound_key(const nat::Flow& f) {
+    switch (f.kind) {
+    case nat::FlowKind::Ports: return InboundKey{f.protocol, true, f.destination, f.destination_port, f.source};
+    case nat::FlowKind::IcmpEcho:
+        if (!f.echo_reply) return std::nullopt;
+        return InboundKey{f.protocol, true, f.destination, f.destination_port, f.source};
+    case nat::FlowKind::AddressOnly: return InboundKey{f.protocol, false, f.destination, 0, f.source};
+    case nat::FlowKind::IcmpError:
+        // The quoted packet is one we sent: its source is the external endpoint.
+        if (f.embedded_kind != nat::FlowKind::Ports && f.embedded_kind != nat::FlowKind::IcmpEcho)
+            return std::nullopt;
+        return InboundKey{f.embedded_protocol, true, f.embedded_source, f.embedded_source_port,
+                          f.embedded_destination};
+    case nat::FlowKind::Fragment:
+    case nat::FlowKind::Malformed: break;
+    }
+    return std::nullopt;
+}
+
+Next translate_destination(WorkerContext& ctx, Burst& burst, uint16_t i, const NatState::External& to,
+                           uint64_t now) {
+    const Next unchanged = burst.next[i];
+    const auto no_session = [&] { return to.pool ? drop(ctx, Drop::nat_no_session) : unchanged; };
+    Bytes b = packet_bytes(burst.packets[i]);
+    const nat::Flow f = nat::read_flow(b.ip, b.length);
+    if (!to.pool && gateway_service(f)) return unchanged;
+    if (f.kind == nat::FlowKind::Malformed) return to.pool ? drop(ctx, Drop::nat_malformed) : unchanged;
+    if (f.kind == nat::FlowKind::Fragment) return to.pool ? drop(ctx, Drop::nat_fragment) : unchanged;
+    const auto key = inbound_key(f);
+    if (!key) return no_session();
+    const unsigned owner = ctx.nat->owner_inbound(key->protocol, key->ports, key->external_port, key->remote);
+    if (owner != ctx.index) {
+        if (owner >= ctx.handoff_rings.size()) return no_session();  // a port outside the NAT range
+        return hand_off(ctx, burst, i, owner, Handoff::Kind::NatIn);
+    }
+    nat::Session* s =
+        ctx.nat->find_inbound(key->protocol, key->ports, key->external, key->external_port, key->remote, now);
+    if (s == nullptr) return no_session();
+    ctx.nat->touch(*s, nat::Direction::Inbound, f.kind == nat::FlowKind::Ports ? f.tcp_flags : 0,
+                   static_cast<uint32_t>(b.length), now);
+    if (f.kind == nat::FlowKind::IcmpError)
+        nat::rewrite_icmp_error_inbound(b.ip, b.length, f, s->internal_address, s->internal_port);
+    else
+        nat::rewrite_destination(b.ip, b.length, f, s->internal_address, s->internal_port);
+    ++ctx.counters->nat_translated_in;
+    return Next::Forward;
+}
+
+// Echo replies and ICMP errors the gateway sends from its own addresses are not
+// inside traffic: they keep their source.
+bool from_gateway(const WorkerContext& ctx, uint32_t source) {
+    return std::ranges::any_of(ctx.state->ports, [&](const PortState& p) { return p.primary_address == source; });
+}
+
+}  // namespace
+
+void nat_outbound(WorkerContext& ctx, Burst& burst) {
+    if (ctx.state->nat == nullptr || ctx.nat == nullptr) return;
+    const nat::SnatChain& chain = ctx.state->nat->chain;
+    const uint64_t now = rte_rdtsc();
+    for (uint16_t i = 0; i < burst.count; ++i) {
+        if (burst.next[i] != Next::Transmit || burst.encapsulated[i]) continue;
+        const rte_ipv4_hdr* ip = ipv4_header(burst.packets[i]);
+        const auto rule = chain.match(burst.out_port[i], ip->next_proto_id, ipv4_src(ip), ipv4_dst(ip));
+        if (!rule || from_gateway(ctx, ipv4_src(ip))) continue;
+        if (chain.rules()[*rule].action == nat::Action::Exempt) {
+            ++ctx.counters->snat_hits[*rule];
+            continue;
+        }
+        burst.next[i] = translate_source(ctx, burst, i, *rule, now);
+    }
+}
+
+void nat_inbound(WorkerContext& ctx, Burst& burst) {
+    if (ctx.state == nullptr || ctx.state->nat == nullptr || ctx.nat == nullptr) return;
+    const NatState& state = *ctx.state->nat;
+    const uint64_t now = rte_rdtsc();
+    for (uint16_t i = 0; i < burst.count; ++i) {
+        if (burst.next[i] != Next::Forward && burst.next[i] != Next::Local) continue;
+        const NatState::External* to = state.external_for(ipv4_dst(ipv4_header(burst.packets[i])));
+        if (to != nullptr) burst.next[i] = translate_destination(ctx, burst, i, *to, now);
+    }
+}
+
+void nat_dump(WorkerContext& ctx, NatDump& dump) {
+    const uint64_t now = rte_rdtsc();
+    dump.now = now;
+    if (ctx.nat != nullptr) {
+        ctx.nat->for_each([&](const nat::Session& s) {
+            if (s.expires <= now) return;
+            ++dump.live;
+            if (dump.sessions.size() < dump.sessions.capacity()) dump.sessions.push_back(s);
+        });
+    }
+    dump.done.store(true, std::memory_order_release);
+}
+
+void nat_expire(WorkerContext& ctx, uint64_t now) {
+    if (ctx.nat == nullptr) return;
+    // A full sweep about once a second, never fewer than 256 slots a call.
+    const size_t budget = std::max<size_t>(256, ctx.nat->capacity() / 1000);
+    ctx.counters->nat_expired += ctx.nat->expire(now, budget);
+}
+
+}  // namespace mbox::dataplane
