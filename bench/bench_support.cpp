@@ -1,6 +1,16 @@
 #include "bench/bench_support.hpp"
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <sched.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
@@ -72,12 +82,29 @@ std::vector<Frame> read_pcap(const std::string& path) {
     return frames;
 }
 
+config::Config forwarding_config(const std::string& in_device, const std::string& out_device, uint32_t next_hop) {
+    config::Config c;
+    config::Interface in;
+    in.name = "in";
+    in.dpdk_device = in_device;
+    in.addresses = {*Ipv4Prefix::parse("10.1.0.1/16")};
+    in.enabled = true;
+    config::Interface out = in;
+    out.name = "out";
+    out.dpdk_device = out_device;
+    out.addresses = {*Ipv4Prefix::parse("198.51.100.1/24")};
+    c.interfaces = {in, out};
+    c.routes.push_back({*Ipv4Prefix::parse("0.0.0.0/0"), Ipv4Address{next_hop}, {}});
+    return c;
+}
+
 bool measure_gateway(const config::Config& config, const std::vector<NeighbourEntry>& neighbours,
-                     const std::string& input, double seconds, Measurement& out, std::string& error) {
+                     const std::string& input, double seconds, Measurement& out, std::string& error,
+                     const dataplane::NatOptions& nat, const std::function<void(dataplane::Dataplane&)>& warm_up) {
     std::vector<dataplane::PortSpec> specs;
     for (const auto& i : config.interfaces)
         if (i.enabled) specs.push_back({i.name, i.dpdk_device, i.effective_mtu()});
-    auto dp = dataplane::Dataplane::start(specs, error);
+    auto dp = dataplane::Dataplane::start(specs, error, nat);
     if (!dp) return false;
     auto built = control::build_forwarding_state(config, *dp);
     if (!built.state) {
@@ -100,6 +127,7 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     };
+    if (warm_up) warm_up(*dp);
     wait(std::chrono::milliseconds(300));
     const auto a = dp->counters(0);
     const uint64_t t0 = rte_rdtsc();
@@ -116,9 +144,97 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
     out.bytes_in = d.ports[in_port].rx_bytes;
     out.cycles_per_packet = tx ? static_cast<double>(d.busy_cycles) / static_cast<double>(tx) : 0;
     out.busy = static_cast<double>(d.busy_cycles) / static_cast<double>(cycles);
+    out.counters = d;
     for (size_t i = 0; i < dataplane::kDropReasonCount; ++i)
         if (d.drops[i] != 0) out.drops.emplace_back(dataplane::kDropReasons[i].name, d.drops[i]);
     return true;
+}
+
+std::unique_ptr<RingGenerator> RingGenerator::create(const std::string& name, Frame frame, uint32_t flows,
+                                                     WriteFlow write_flow, std::string& error) {
+    if (flows == 0 || (flows & (flows - 1)) != 0) {
+        error = "the generator needs a power-of-two number of flows";
+        return nullptr;
+    }
+    std::unique_ptr<RingGenerator> g(new RingGenerator());
+    g->ring_ = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    g->tx_ring_ = rte_ring_create((name + "_tx").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    g->pool_ = rte_pktmbuf_pool_create((name + "_pool").c_str(), 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                       SOCKET_ID_ANY);
+    if (g->ring_ == nullptr || g->tx_ring_ == nullptr || g->pool_ == nullptr) {
+        error = fmt::format("generator {}: {}", name, rte_strerror(rte_errno));
+        return nullptr;
+    }
+    const int port = rte_eth_from_rings(name.c_str(), &g->ring_, 1, &g->tx_ring_, 1, rte_socket_id());
+    char device[RTE_ETH_NAME_MAX_LEN] = {};
+    if (port < 0 || rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), device) != 0) {
+        error = fmt::format("generator {}: cannot create the port: {}", name, rte_strerror(rte_errno));
+        return nullptr;
+    }
+    g->device_ = device;  // net_ring names it "net_ring_" + name
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(static_cast<uint16_t>(port), &mac);
+    std::memcpy(frame.data(), mac.addr_bytes, 6);
+    g->frame_ = std::move(frame);
+    g->flows_ = flows;
+    g->write_flow_ = std::move(write_flow);
+    return g;
+}
+
+RingGenerator::~RingGenerator() {
+    stop();
+    // The port (and the ring it reads) is closed by the data plane that used it; free
+    // what is still queued, then the rings. The pool stays: mbufs may still be in flight
+    // in a closed port's buffers, and the process ends soon after.
+    if (ring_ != nullptr) {
+        void* m = nullptr;
+        while (rte_ring_dequeue(ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+}
+
+void RingGenerator::start(unsigned cpu) {
+    stop_ = false;
+    thread_ = std::thread([this, cpu] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        rte_thread_register();  // an lcore id: a mempool cache of its own
+        run();
+        rte_thread_unregister();
+    });
+}
+
+void RingGenerator::stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+void RingGenerator::run() {
+    constexpr unsigned kBurst = 32;
+    // An odd stride visits every flow of a power-of-two set once per round, scattered.
+    constexpr uint32_t kStride = 0x9e3779b1u;
+    const uint32_t mask = flows_ - 1;
+    const auto length = static_cast<uint16_t>(frame_.size());
+    uint64_t sequence = 0;
+    rte_mbuf* burst[kBurst];
+    while (!stop_.load(std::memory_order_relaxed)) {
+        if (rte_pktmbuf_alloc_bulk(pool_, burst, kBurst) != 0) {
+            std::this_thread::yield();
+            continue;
+        }
+        for (rte_mbuf* m : burst) {
+            auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, length));
+            std::memcpy(data, frame_.data(), length);
+            write_flow_(data, static_cast<uint32_t>(sequence++ * kStride) & mask);
+        }
+        unsigned queued = 0;
+        while (queued < kBurst && !stop_.load(std::memory_order_relaxed))
+            queued += rte_ring_sp_enqueue_burst(ring_, reinterpret_cast<void**>(burst + queued), kBurst - queued,
+                                                nullptr);
+        for (unsigned i = queued; i < kBurst; ++i) rte_pktmbuf_free(burst[i]);
+        generated_.fetch_add(queued, std::memory_order_relaxed);
+    }
 }
 
 std::vector<std::string> split_eal_arguments(int argc, char** argv, std::vector<std::string>& ours) {

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/model.hpp"
@@ -39,6 +42,7 @@ struct Measurement {
     double cycles_per_packet = 0;  // worker busy cycles / packets
     double busy = 0;               // share of the worker's time spent on loop iterations with work
     std::vector<std::pair<std::string, uint64_t>> drops;  // non-zero drop reasons
+    dataplane::CounterTotals counters;  // the worker's counters over the measurement
 
     double mpps() const { return static_cast<double>(packets) / seconds / 1e6; }
 };
@@ -53,8 +57,54 @@ struct NeighbourEntry {
 // state, installs `neighbours` and the configuration's manual SAs, warms up, then
 // measures the worker for `seconds`. `input` names the interface whose RX is counted.
 // Returns false (with a message) when the data plane cannot start.
+// Interface "in" (10.1.0.1/16) on `in_device`, "out" (198.51.100.1/24) on `out_device`,
+// and a default route to `next_hop` (host order) out of "out".
+config::Config forwarding_config(const std::string& in_device, const std::string& out_device, uint32_t next_hop);
+
+// `nat` sizes the NAT table; `warm_up`, when given, runs after the data plane is
+// forwarding and before the measurement (e.g. to wait until sessions exist).
 bool measure_gateway(const config::Config& config, const std::vector<NeighbourEntry>& neighbours,
-                     const std::string& input, double seconds, Measurement& out, std::string& error);
+                     const std::string& input, double seconds, Measurement& out, std::string& error,
+                     const dataplane::NatOptions& nat = {},
+                     const std::function<void(dataplane::Dataplane&)>& warm_up = {});
+
+// A NIC stand-in with no copy on the worker: a thread on another CPU writes frames into
+// fresh mbufs and queues them on a ring that an in-process net_ring port receives from,
+// as a NIC's DMA fills RX descriptors. The worker's RX is then a ring dequeue and its
+// cycles per packet are its own work. Each frame is the template with flow-specific
+// fields written by `write_flow(frame, flow)`; flows are visited in a fixed scrambled
+// order, every flow once per round.
+class RingGenerator {
+public:
+    using WriteFlow = std::function<void(uint8_t* frame, uint32_t flow)>;
+
+    // Creates the ring and an ethdev for it; device() is its name, to use as a
+    // dpdk-device. The template's destination MAC is set to the port's. `flows` must be
+    // a power of two. `name` must be unique in the process.
+    static std::unique_ptr<RingGenerator> create(const std::string& name, Frame frame, uint32_t flows,
+                                                 WriteFlow write_flow, std::string& error);
+    ~RingGenerator();
+
+    const std::string& device() const { return device_; }
+    void start(unsigned cpu);  // the thread is pinned to `cpu`
+    void stop();
+    uint64_t generated() const { return generated_.load(std::memory_order_relaxed); }
+
+private:
+    RingGenerator() = default;
+    void run();
+
+    struct rte_ring* ring_ = nullptr;
+    struct rte_ring* tx_ring_ = nullptr;  // net_ring needs one; the output goes elsewhere
+    struct rte_mempool* pool_ = nullptr;
+    std::string device_;
+    Frame frame_;
+    uint32_t flows_ = 0;
+    WriteFlow write_flow_;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    std::atomic<uint64_t> generated_{0};
+};
 
 std::vector<std::string> split_eal_arguments(int argc, char** argv, std::vector<std::string>& ours);
 

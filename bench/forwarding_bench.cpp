@@ -42,21 +42,6 @@ struct Options {
     std::string pcap_mac = "02:70:63:61:70:00";  // net_pcap's first port in a process
 };
 
-config::Config forwarding_config(const std::string& in_device, const std::string& out_device) {
-    config::Config c;
-    config::Interface in;
-    in.name = "in";
-    in.dpdk_device = in_device;
-    in.addresses = {*Ipv4Prefix::parse("10.1.0.1/16")};
-    in.enabled = true;
-    config::Interface out = in;
-    out.name = "out";
-    out.dpdk_device = out_device;
-    out.addresses = {*Ipv4Prefix::parse("198.51.100.1/24")};
-    c.interfaces = {in, out};
-    c.routes.push_back({*Ipv4Prefix::parse("0.0.0.0/0"), Ipv4Address{kNextHop}, {}});
-    return c;
-}
 
 std::vector<Frame> frames_of(unsigned size, unsigned flows, const Mac& mac) {
     std::vector<Frame> frames;
@@ -67,7 +52,7 @@ std::vector<Frame> frames_of(unsigned size, unsigned flows, const Mac& mac) {
 int run(const std::string& in_device, const std::string& out_device, double seconds) {
     Measurement m;
     std::string error;
-    if (!measure_gateway(forwarding_config(in_device, out_device), {{kNextHop, kNextHopMac, "out"}}, "in", seconds,
+    if (!measure_gateway(forwarding_config(in_device, out_device, kNextHop), {{kNextHop, kNextHopMac, "out"}}, "in", seconds,
                          m, error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;

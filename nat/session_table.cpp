@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "nat/hash.hpp"
+#include "nat/huge_pages.hpp"
 
 namespace mbox::nat {
 namespace {
@@ -59,6 +60,10 @@ public:
     explicit KeyIndex(size_t sessions)
         : buckets_(std::bit_ceil(std::max<size_t>(2 * sessions, 2))), mask_(buckets_.size() - 1) {}
 
+    // An asm statement: GCC 12 compiled __builtin_prefetch here to nothing (seen in
+    // the object code), and the lookups of a million-mapping table paid every miss.
+    void prefetch(const Key& key) const { asm volatile("prefetcht0 %0" : : "m"(buckets_[home(key)])); }
+
     uint32_t find(const Key& key) const {
         const size_t at = position(key);
         return at == kAbsent ? kNoSession : buckets_[at].session;
@@ -104,7 +109,7 @@ private:
         }
     }
 
-    std::vector<Bucket> buckets_;
+    std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;
     size_t mask_;
 };
 
@@ -354,8 +359,8 @@ struct SessionTable::Impl {
     uint16_t slice_first;
     uint16_t slice_last;
 
-    std::vector<Session> sessions;
-    std::vector<Meta> meta;
+    std::vector<Session, HugePageAllocator<Session>> sessions;
+    std::vector<Meta, HugePageAllocator<Meta>> meta;
     std::vector<uint32_t> free_list;  // a stack of free session slots
     size_t free_count = 0;
     KeyIndex outbound;
@@ -392,6 +397,16 @@ unsigned SessionTable::owner_inbound(uint8_t protocol, bool ports, uint16_t exte
     if (!ports) return scale(static_cast<uint32_t>(mix64(uint64_t{remote_address} << 8 | protocol) >> 32), t.workers);
     if (external_port < t.limits.port_first || external_port > t.limits.port_last) return t.workers;
     return std::min<unsigned>((external_port - t.limits.port_first) / t.slice_size, t.workers - 1);
+}
+
+void SessionTable::prefetch_outbound(uint8_t protocol, bool ports, uint32_t internal_address, uint16_t internal_port,
+                                     uint32_t remote_address) const {
+    impl_->outbound.prefetch(make_key(protocol, ports, internal_address, internal_port, remote_address));
+}
+
+void SessionTable::prefetch_inbound(uint8_t protocol, bool ports, uint32_t external_address, uint16_t external_port,
+                                    uint32_t remote_address) const {
+    impl_->inbound.prefetch(make_key(protocol, ports, external_address, external_port, remote_address));
 }
 
 Session* SessionTable::find_outbound(uint8_t protocol, bool ports, uint32_t internal_address, uint16_t internal_port,

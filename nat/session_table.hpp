@@ -95,6 +95,13 @@ public:
                             uint32_t remote_address) const;
     unsigned owner_inbound(uint8_t protocol, bool ports, uint16_t external_port, uint32_t remote_address) const;
 
+    // Start loading where find_outbound / find_inbound will look, so that a burst can
+    // ask for every packet's key before it looks any of them up.
+    void prefetch_outbound(uint8_t protocol, bool ports, uint32_t internal_address, uint16_t internal_port,
+                           uint32_t remote_address) const;
+    void prefetch_inbound(uint8_t protocol, bool ports, uint32_t external_address, uint16_t external_port,
+                          uint32_t remote_address) const;
+
     // Live mappings only: one found expired is removed and nullptr returned.
     Session* find_outbound(uint8_t protocol, bool ports, uint32_t internal_address, uint16_t internal_port,
                            uint32_t remote_address, uint64_t now);
