@@ -150,6 +150,28 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
     return true;
 }
 
+bool RingGenerator::open(const std::string& name, std::string& error) {
+    ring_ = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx_ring_ = rte_ring_create((name + "_tx").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    pool_ = rte_pktmbuf_pool_create((name + "_pool").c_str(), 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    SOCKET_ID_ANY);
+    if (ring_ == nullptr || tx_ring_ == nullptr || pool_ == nullptr) {
+        error = fmt::format("generator {}: {}", name, rte_strerror(rte_errno));
+        return false;
+    }
+    const int port = rte_eth_from_rings(name.c_str(), &ring_, 1, &tx_ring_, 1, rte_socket_id());
+    char device[RTE_ETH_NAME_MAX_LEN] = {};
+    if (port < 0 || rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), device) != 0) {
+        error = fmt::format("generator {}: cannot create the port: {}", name, rte_strerror(rte_errno));
+        return false;
+    }
+    device_ = device;  // net_ring names it "net_ring_" + name
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(static_cast<uint16_t>(port), &mac);
+    for (Frame& f : frames_) std::memcpy(f.data(), mac.addr_bytes, 6);
+    return true;
+}
+
 std::unique_ptr<RingGenerator> RingGenerator::create(const std::string& name, Frame frame, uint32_t flows,
                                                      WriteFlow write_flow, std::string& error) {
     if (flows == 0 || (flows & (flows - 1)) != 0) {
@@ -157,39 +179,37 @@ std::unique_ptr<RingGenerator> RingGenerator::create(const std::string& name, Fr
         return nullptr;
     }
     std::unique_ptr<RingGenerator> g(new RingGenerator());
-    g->ring_ = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    g->tx_ring_ = rte_ring_create((name + "_tx").c_str(), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    g->pool_ = rte_pktmbuf_pool_create((name + "_pool").c_str(), 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                       SOCKET_ID_ANY);
-    if (g->ring_ == nullptr || g->tx_ring_ == nullptr || g->pool_ == nullptr) {
-        error = fmt::format("generator {}: {}", name, rte_strerror(rte_errno));
-        return nullptr;
-    }
-    const int port = rte_eth_from_rings(name.c_str(), &g->ring_, 1, &g->tx_ring_, 1, rte_socket_id());
-    char device[RTE_ETH_NAME_MAX_LEN] = {};
-    if (port < 0 || rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), device) != 0) {
-        error = fmt::format("generator {}: cannot create the port: {}", name, rte_strerror(rte_errno));
-        return nullptr;
-    }
-    g->device_ = device;  // net_ring names it "net_ring_" + name
-    rte_ether_addr mac{};
-    rte_eth_macaddr_get(static_cast<uint16_t>(port), &mac);
-    std::memcpy(frame.data(), mac.addr_bytes, 6);
-    g->frame_ = std::move(frame);
+    g->frames_.push_back(std::move(frame));
     g->flows_ = flows;
     g->write_flow_ = std::move(write_flow);
+    if (!g->open(name, error)) return nullptr;
     return g;
 }
 
+std::unique_ptr<RingGenerator> RingGenerator::create(const std::string& name, std::vector<Frame> frames,
+                                                     std::string& error) {
+    if (frames.empty()) {
+        error = "the generator needs frames";
+        return nullptr;
+    }
+    std::unique_ptr<RingGenerator> g(new RingGenerator());
+    g->flows_ = static_cast<uint32_t>(frames.size());
+    g->frames_ = std::move(frames);
+    if (!g->open(name, error)) return nullptr;
+    return g;
+}
+
+// Call after the data plane that used the port is gone: it closed the port and gave
+// back every mbuf it held, so what is left is in the ring.
 RingGenerator::~RingGenerator() {
     stop();
-    // The port (and the ring it reads) is closed by the data plane that used it; free
-    // what is still queued, then the rings. The pool stays: mbufs may still be in flight
-    // in a closed port's buffers, and the process ends soon after.
     if (ring_ != nullptr) {
         void* m = nullptr;
         while (rte_ring_dequeue(ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
+    rte_ring_free(ring_);
+    rte_ring_free(tx_ring_);
+    rte_mempool_free(pool_);
 }
 
 void RingGenerator::start(unsigned cpu) {
@@ -215,7 +235,6 @@ void RingGenerator::run() {
     // An odd stride visits every flow of a power-of-two set once per round, scattered.
     constexpr uint32_t kStride = 0x9e3779b1u;
     const uint32_t mask = flows_ - 1;
-    const auto length = static_cast<uint16_t>(frame_.size());
     uint64_t sequence = 0;
     rte_mbuf* burst[kBurst];
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -224,9 +243,16 @@ void RingGenerator::run() {
             continue;
         }
         for (rte_mbuf* m : burst) {
-            auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, length));
-            std::memcpy(data, frame_.data(), length);
-            write_flow_(data, static_cast<uint32_t>(sequence++ * kStride) & mask);
+            if (write_flow_) {
+                const Frame& frame = frames_[0];
+                auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())));
+                std::memcpy(data, frame.data(), frame.size());
+                write_flow_(data, static_cast<uint32_t>(sequence++ * kStride) & mask);
+            } else {
+                const Frame& frame = frames_[sequence++ % frames_.size()];
+                auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())));
+                std::memcpy(data, frame.data(), frame.size());
+            }
         }
         unsigned queued = 0;
         while (queued < kBurst && !stop_.load(std::memory_order_relaxed))

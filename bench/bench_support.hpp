@@ -71,18 +71,22 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
 // A NIC stand-in with no copy on the worker: a thread on another CPU writes frames into
 // fresh mbufs and queues them on a ring that an in-process net_ring port receives from,
 // as a NIC's DMA fills RX descriptors. The worker's RX is then a ring dequeue and its
-// cycles per packet are its own work. Each frame is the template with flow-specific
-// fields written by `write_flow(frame, flow)`; flows are visited in a fixed scrambled
-// order, every flow once per round.
+// cycles per packet are its own work.
+//
+// Two ways to make the frames: one template with flow-specific fields written by
+// `write_flow(frame, flow)`, flows visited in a fixed scrambled order (every flow once
+// per round; `flows` a power of two); or a list of frames sent in turn, over and over.
 class RingGenerator {
 public:
     using WriteFlow = std::function<void(uint8_t* frame, uint32_t flow)>;
 
     // Creates the ring and an ethdev for it; device() is its name, to use as a
-    // dpdk-device. The template's destination MAC is set to the port's. `flows` must be
-    // a power of two. `name` must be unique in the process.
+    // dpdk-device. The frames' destination MAC is set to the port's. `name` must be
+    // unique in the process.
     static std::unique_ptr<RingGenerator> create(const std::string& name, Frame frame, uint32_t flows,
                                                  WriteFlow write_flow, std::string& error);
+    static std::unique_ptr<RingGenerator> create(const std::string& name, std::vector<Frame> frames,
+                                                 std::string& error);
     ~RingGenerator();
 
     const std::string& device() const { return device_; }
@@ -92,13 +96,14 @@ public:
 
 private:
     RingGenerator() = default;
+    bool open(const std::string& name, std::string& error);
     void run();
 
     struct rte_ring* ring_ = nullptr;
     struct rte_ring* tx_ring_ = nullptr;  // net_ring needs one; the output goes elsewhere
     struct rte_mempool* pool_ = nullptr;
     std::string device_;
-    Frame frame_;
+    std::vector<Frame> frames_;
     uint32_t flows_ = 0;
     WriteFlow write_flow_;
     std::thread thread_;

@@ -6,10 +6,14 @@
 //
 //   mbox-bench-esp [--seconds 2] [--sizes 64,512,1420,imix] [--algorithms 'AES-GCM-128;AES SHA'] -- --no-huge -m 512 --no-pci -l 0-1
 //
-// Input is replayed through net_pcap (infinite_rx) and output goes to net_null, both on
-// the worker core (see bench/README.md). The decrypt input is made by the gateway
-// itself: a short encrypt run writes its ESP packets to a pcap file, which the decrypt
-// run replays with anti-replay off (the same sequence numbers come round again).
+// Input (--input pcap, the default): the frames replayed through net_pcap (infinite_rx)
+// on the worker core, its copy included. --input ring: a RingGenerator on CPU 0 writes
+// them into mbufs and queues them on an in-process net_ring port instead; the worker
+// pays no copy but reads every payload line out of the other core's cache (see
+// bench/README.md). Output goes to net_null. The decrypt input
+// is made by the gateway itself: a short encrypt run writes its ESP packets to a pcap
+// file, whose frames the decrypt run replays with anti-replay off (the same sequence
+// numbers come round again).
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_launch.h>
@@ -214,9 +218,34 @@ int measure_ceiling(void* arg) {
     return 0;
 }
 
+constexpr unsigned kGeneratorCpu = 0;
+
 struct Runner {
-    double seconds;
+    double seconds = 2.0;
     bool encrypt = true, decrypt = true;
+    bool ring = false;  // input from a RingGenerator (else net_pcap)
+    std::unique_ptr<RingGenerator> generator;
+
+    // The input device for these frames: a started generator's port, or a pcap file
+    // replayed endlessly.
+    std::string input_for(const std::vector<Frame>& frames, const std::string& pcap) {
+        if (!ring) {
+            write_pcap(pcap, frames);
+            return pcap_in(pcap, true);
+        }
+        std::string error;
+        generator = RingGenerator::create(fmt::format("gen{}", serial++), frames, error);
+        if (!generator) {
+            std::fprintf(stderr, "%s\n", error.c_str());
+            return "";
+        }
+        generator->start(kGeneratorCpu);
+        return generator->device();
+    }
+    void stop_input() {
+        if (generator) generator->stop();
+        generator.reset();
+    }
     unsigned pcap_devices = 0;  // net_pcap numbers its ports per process: the MAC follows
     unsigned serial = 0;
 
@@ -260,10 +289,11 @@ struct Runner {
 
         // Encrypt: plain frames in, ESP out.
         if (encrypt) {
-            write_pcap(plain, frames(next_pcap_mac()));
-            if (!measure_gateway(encrypt_config(a, keys, sas, pcap_in(plain, true), null_out()),
-                                 {{kGatewayB, kPeerMac, "out"}}, "in", seconds, m, error))
-                return std::fprintf(stderr, "%s\n", error.c_str()), 1;
+            const std::string in = input_for(frames(next_pcap_mac()), plain);
+            const bool ok = !in.empty() && measure_gateway(encrypt_config(a, keys, sas, in, null_out()),
+                                                           {{kGatewayB, kPeerMac, "out"}}, "in", seconds, m, error);
+            stop_input();
+            if (!ok) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
             row(a, size_word, sas, "encrypt", m, average(sizes), ceiling);
         }
         if (!decrypt) return 0;
@@ -285,11 +315,11 @@ struct Runner {
         }
         const Mac b_mac = next_pcap_mac();
         for (auto& f : encrypted) std::copy(b_mac.begin(), b_mac.end(), f.begin());
-        write_pcap(esp, encrypted);
-
-        if (!measure_gateway(decrypt_config(a, keys, sas, pcap_in(esp, true), null_out()),
-                             {{kLanNextHop, kPeerMac, "out"}}, "in", seconds, m, error))
-            return std::fprintf(stderr, "%s\n", error.c_str()), 1;
+        const std::string in = input_for(encrypted, esp);
+        const bool ok = !in.empty() && measure_gateway(decrypt_config(a, keys, sas, in, null_out()),
+                                                       {{kLanNextHop, kPeerMac, "out"}}, "in", seconds, m, error);
+        stop_input();
+        if (!ok) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
         row(a, size_word, sas, "decrypt", m, average(sizes), ceiling);
         std::remove(plain.c_str());
         std::remove(esp.c_str());
@@ -316,6 +346,7 @@ int main(int argc, char** argv) {
     std::string algorithms = "AES-GCM-128;AES SHA;AES-256 SHA-256;3DES MD5";
     std::vector<unsigned> sa_counts{1};
     std::string paths = "encrypt,decrypt";
+    std::string input = "pcap";
     CLI::App app{"mbox ESP gateway benchmark (one worker core) with the crypto ceiling"};
     app.add_option("--seconds", seconds, "measurement time per run")->capture_default_str();
     app.add_option("--sizes", sizes, "inner IP packet sizes, comma-separated; 'imix' = 7:4:1 of 40/576/1500")
@@ -324,6 +355,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--sas", sa_counts, "numbers of SAs to spread the traffic over, comma-separated (e.g. 1,10000)")
         ->delimiter(',');
+    app.add_option("--input", input, "ring: frames from a generator thread on CPU 0 (no copy on the worker); "
+                                     "pcap: replayed by net_pcap on the worker core")
+        ->check(CLI::IsMember({"ring", "pcap"}))
+        ->capture_default_str();
     app.add_option("--paths", paths, "which directions to measure: encrypt, decrypt or both, comma-separated")
         ->capture_default_str();
     std::reverse(ours.begin(), ours.end());
@@ -343,12 +378,15 @@ int main(int argc, char** argv) {
     if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) return 1;
     if (rte_lcore_count() != 2) return std::fprintf(stderr, "run with exactly two lcores (e.g. -l 0-1)\n"), 2;
 
-    std::printf("mbox ESP, 1 worker, TSC %.2f GHz, max(256, SAs) flows, %.1f s per run; ceiling = EspEngine encrypt "
-                "on the same core\n",
-                static_cast<double>(rte_get_tsc_hz()) / 1e9, seconds);
+    std::printf("mbox ESP, 1 worker, TSC %.2f GHz, max(256, SAs) flows, %.1f s per run, input %s; ceiling = "
+                "EspEngine encrypt on the same core\n",
+                static_cast<double>(rte_get_tsc_hz()) / 1e9, seconds,
+                input == "ring" ? "ring (generator on CPU 0)" : "net_pcap");
     std::printf("%-18s %6s %6s %-8s %8s %8s %10s %10s %8s\n", "algorithms", "bytes", "SAs", "path", "Mpps", "Gbit/s",
                 "cycles/pkt", "ceil Mpps", "ratio");
-    Runner runner{seconds};
+    Runner runner;
+    runner.seconds = seconds;
+    runner.ring = input == "ring";
     const auto path_words = split(paths, ',');
     runner.encrypt = std::find(path_words.begin(), path_words.end(), "encrypt") != path_words.end();
     runner.decrypt = std::find(path_words.begin(), path_words.end(), "decrypt") != path_words.end();
