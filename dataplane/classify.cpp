@@ -49,7 +49,7 @@ std::optional<Drop> ipv4_check(rte_mbuf* m) {
     const uint16_t total = ipv4_total_length(ip);
     if (header < sizeof(rte_ipv4_hdr) || header > total) return Drop::ipv4_bad_header_length;
     if (sizeof(rte_ether_hdr) + total > frame) return Drop::ipv4_truncated;
-    if (rte_raw_cksum(ip, header) != 0xffff) return Drop::ipv4_bad_checksum;
+    if (!ipv4_checksum_ok(ip, header)) return Drop::ipv4_bad_checksum;
     if (is_martian_source(ipv4_src(ip))) return Drop::ipv4_bad_source;
     if (is_martian_destination(ipv4_dst(ip))) return Drop::ipv4_bad_destination;
     // Ethernet pads short frames: keep only what the IP header says is the packet.
