@@ -164,7 +164,7 @@ Reply show_dataplane_counters(const GatewayView& v) {
               {"drops", json::object()},
               {"per_worker", json::array()}};
     r.text = fmt::format(
-        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to the SA's worker: {}\nICMP generated: {}\n"
+        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to another worker (SA or NAT owner): {}\nICMP generated: {}\n"
         "Fragmented after encapsulation: {} ({} fragments)\nReassembled: {}\n\n",
         workers, t.forwarded, t.punted, t.handed_off, t.icmp_generated, t.fragmented, t.fragments_created,
         t.reassembled);
@@ -318,14 +318,14 @@ std::string endpoint(uint32_t address, uint16_t port, bool ports) {
 Reply show_firewall_snat(const GatewayView& v, uint64_t live_sessions) {
     Reply r;
     r.data = {{"rules", json::array()}};
-    r.text = fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<31} {:>12}  {}\n", "Rule", "Action", "Interface",
+    r.text = fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<27} {:>12}  {}\n", "Rule", "Action", "Interface",
                          "Proto", "Source", "Destination", "Translate to", "Hits", "Remark");
     for (size_t i = 0; i < v.config.snat_rules.size(); ++i) {
         const config::SnatRule& rule = v.config.snat_rules[i];
         const uint64_t hits = i < dataplane::kMaxSnatRules ? v.counters.snat_hits[i] : 0;
         const std::string protocol = rule.protocol ? std::string(config::to_string(*rule.protocol)) : "any";
         const std::string to = translated_to(v, rule);
-        r.text += fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<31} {:>12}  {}\n", rule.rule,
+        r.text += fmt::format("{:<6} {:<9} {:<10} {:<5} {:<18} {:<18} {:<27} {:>12}  {}\n", rule.rule,
                               config::to_string(rule.action), rule.interface, protocol, networks_text(rule.src),
                               networks_text(rule.dst), to, hits, rule.remark);
         r.data["rules"].push_back({{"rule", rule.rule},

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: installs what is missing, builds, and runs the
-# lab (scripts/lab.sh): host A -- mboxd -- host B in network namespaces. It pings and
-# moves 10 MB of TCP through the gateway and prints what `mbox` shows. No hardware needed.
+# lab (scripts/lab.sh): host A -- mboxd -- host B in network namespaces. The gateway
+# translates the LAN to its WAN address (firewall-snat overload); the demo pings and
+# moves 10 MB of TCP through it, asks host B whom it sees, and prints what `mbox` shows.
+# No hardware needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,10 @@ trap lab_down EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 lab_up
-lab_config >"$LAB_RUN/lab.conf"
+{
+  lab_config
+  echo 'firewall-snat 10 overload outbound eth0 remark "PAT the LAN to the WAN address"'
+} >"$LAB_RUN/lab.conf"
 step "gateway configuration ($LAB_RUN/lab.conf)"
 cat "$LAB_RUN/lab.conf"
 build/mboxd --check-config "$LAB_RUN/lab.conf"
@@ -33,7 +38,16 @@ echo "sent     $LAB_SENT"
 echo "received $LAB_RECEIVED"
 ((transferred)) && echo "transfer intact" || { echo "transfer CORRUPTED"; exit 1; }
 
-for cmd in "show interfaces" "show ip route" "show arp" "show dataplane counters"; do
+step "host B answers UDP with the address it sees: the gateway's WAN address, A's port kept"
+probe=tests/integration/nat_probe.py
+ip netns exec "$LAB_NS_B" /usr/bin/python3 "$probe" serve-udp 7000 &
+server=$!
+sleep 0.5
+echo "host B sees host A as $(lab_in a /usr/bin/python3 "$probe" ask-udp 198.51.100.2 7000 40000)"
+kill "$server" 2>/dev/null || true
+
+for cmd in "show interfaces" "show ip route" "show arp" "show firewall snat" "show nat sessions" \
+           "show dataplane counters"; do
   step "mbox $cmd"
   lab_mbox $cmd
 done
