@@ -89,6 +89,7 @@ bool run_one(unsigned size, uint32_t flows, Mode mode, double seconds, unsigned 
                                            error);
     if (!generator) return std::fprintf(stderr, "%s\n", error.c_str()), false;
     dataplane::NatOptions nat;
+    nat.enabled = mode != Mode::Plain;
     nat.sessions = std::max<uint32_t>(2 * flows, 65536);
     generator->start(kGeneratorCpu);
     const auto warm_up = [&](dataplane::Dataplane& dp) {

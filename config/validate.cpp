@@ -40,6 +40,7 @@ public:
         for (size_t i = 0; i < config_.peers.size(); ++i) check_peer(i);
         for (size_t i = 0; i < config_.manual_sas.size(); ++i) check_manual_sa(i);
         for (size_t i = 0; i < config_.snat_rules.size(); ++i) check_snat_rule(i);
+        check_translate_pools();
         if (config_.snat_rules.size() > kMaxSnatRules) {
             error(config_.snat_rules[kMaxSnatRules].where,
                   fmt::format("at most {} firewall-snat rules are supported", kMaxSnatRules));
@@ -254,6 +255,9 @@ private:
                                      const std::vector<Ipv4Prefix>& local_nets,
                                      const std::vector<Ipv4Prefix>& remote_nets) {
         for (const auto& local : local_nets) {
+            // NAT into a tunnel: its local network holds a translate pool, so its traffic
+            // leaves the chain already translated (the chain is not run twice).
+            if (holds_translate_pool(local)) continue;
             for (const auto& remote : remote_nets) {
                 for (const SnatRule* rule : translating_rules_reached(local, remote)) {
                     const std::string only =
@@ -265,6 +269,13 @@ private:
                 }
             }
         }
+    }
+
+    bool holds_translate_pool(const Ipv4Prefix& net) const {
+        return std::ranges::any_of(config_.snat_rules, [&](const SnatRule& rule) {
+            return rule.action == SnatAction::Translate && rule.xsrc && net.contains(rule.xsrc->first) &&
+                   net.contains(rule.xsrc->last);
+        });
     }
 
     // Per interface, in rule order, the translating rules that take some of
@@ -315,10 +326,43 @@ private:
                                           rule.rule, to_string(rule.action),
                                           rule.action == SnatAction::Exempt ? "nothing" : "the interface address"));
         }
+        if (rule.action == SnatAction::Overload) {
+            const Interface* iface = config_.find_interface(rule.interface);
+            if (iface != nullptr && iface->addresses.empty())
+                error(rule.where, fmt::format("firewall-snat {}: overload translates to {}'s address, and it has none",
+                                              rule.rule, rule.interface));
+        }
         if (rule.xsrc && rule.xsrc->size() > kMaxTranslatePool) {
             error(rule.where, fmt::format("firewall-snat {}: xsrc {} holds {} addresses (at most {})", rule.rule,
                                           rule.xsrc->to_string(), rule.xsrc->size(), kMaxTranslatePool));
         }
+    }
+
+    // A pool address is answered for in ARP and its packets belong to NAT: it must not
+    // be one of ours, nor in another pool; and the data plane tracks ports on at most
+    // kMaxTranslatePool pool addresses in all.
+    void check_translate_pools() {
+        uint64_t total = 0, largest = 0;
+        std::vector<const SnatRule*> seen;
+        for (const SnatRule& rule : config_.snat_rules) {
+            if (!rule.xsrc) continue;
+            const Ipv4Range& pool = *rule.xsrc;
+            total += pool.size();
+            largest = std::max(largest, pool.size());
+            for (const Interface& iface : config_.interfaces)
+                for (const Ipv4Prefix& a : iface.addresses)
+                    if (a.address >= pool.first && a.address <= pool.last)
+                        error(rule.where, fmt::format("firewall-snat {}: xsrc {} includes {}, an address of interface {}",
+                                                      rule.rule, pool.to_string(), a.address.to_string(), iface.name));
+            for (const SnatRule* other : seen)
+                if (pool.first <= other->xsrc->last && other->xsrc->first <= pool.last && pool != *other->xsrc)
+                    error(rule.where, fmt::format("firewall-snat {}: xsrc {} overlaps rule {}'s xsrc {}", rule.rule,
+                                                  pool.to_string(), other->rule, other->xsrc->to_string()));
+            seen.push_back(&rule);
+        }
+        if (total > kMaxTranslatePool && largest <= kMaxTranslatePool)  // else one pool is reported already
+            error(seen.back()->where, fmt::format("firewall-snat: the xsrc pools hold {} addresses in all (at most {})",
+                                                  total, kMaxTranslatePool));
     }
 
     // ---- helpers ----

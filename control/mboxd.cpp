@@ -41,8 +41,10 @@ int check_config(const std::string& path) {
     return 0;
 }
 
-mbox::dataplane::NatOptions nat_options(const mbox::config::NatSettings& nat) {
+// `translates`: the configuration has an overload or translate rule (else no table).
+mbox::dataplane::NatOptions nat_options(const mbox::config::NatSettings& nat, bool translates) {
     mbox::dataplane::NatOptions o;
+    o.enabled = translates;
     o.sessions = nat.sessions;
     o.port_first = nat.port_first;
     o.port_last = nat.port_last;
@@ -73,7 +75,11 @@ int run_gateway(const mbox::config::Config& config, const std::string& socket, s
     {
         std::string error;
         const auto specs = port_specs(config);
-        auto dataplane = dataplane::Dataplane::start(specs, error, nat_options(config.nat));
+        auto dataplane = dataplane::Dataplane::start(
+            specs, error,
+            nat_options(config.nat, std::ranges::any_of(config.snat_rules, [](const config::SnatRule& r) {
+                            return r.action != config::SnatAction::Exempt;
+                        })));
         auto server = dataplane ? control::CommandServer::open(socket, error) : nullptr;
         if (!dataplane || !server) {
             control::log_error("{}", error);

@@ -341,11 +341,11 @@ Reply show_firewall_snat(const GatewayView& v, uint64_t live_sessions) {
     if (v.config.snat_rules.empty()) r.text = "no firewall-snat rules\n";
     const auto& t = v.counters;
     const auto& nat = v.dataplane.nat_options();
-    r.text += fmt::format("\nNAT: {} live mappings (table {}), ports {}-{}; created {}, expired {}; translated {} out, "
+    r.text += fmt::format("\nNAT: {} mappings (table {}), ports {}-{}; created {}, expired {}; translated {} out, "
                           "{} in\n",
                           live_sessions, nat.sessions, nat.port_first, nat.port_last, t.nat_created, t.nat_expired,
                           t.nat_translated_out, t.nat_translated_in);
-    r.data["nat"] = {{"live_sessions", live_sessions}, {"table_size", nat.sessions},
+    r.data["nat"] = {{"mappings", live_sessions}, {"table_size", nat.sessions},
                      {"port_first", nat.port_first},   {"port_last", nat.port_last},
                      {"created", t.nat_created},       {"expired", t.nat_expired},
                      {"translated_out", t.nat_translated_out}, {"translated_in", t.nat_translated_in}};

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <algorithm>
 #include <cctype>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -189,8 +191,18 @@ bool Dataplane::create_workers(std::string& error) {
     limits.port_last = nat_options_.port_last;
     limits.max_external_addresses = kMaxNatExternalAddresses;
     for (auto& w : workers_) {
-        w->nat = std::make_unique<nat::SessionTable>(limits, nat_options_.timeouts, w->ctx.index, workers,
-                                                     rte_get_tsc_hz());
+        if (!nat_options_.enabled) break;
+        try {
+            w->nat = std::make_unique<nat::SessionTable>(limits, nat_options_.timeouts, w->ctx.index, workers,
+                                                         rte_get_tsc_hz());
+        } catch (const std::bad_alloc&) {
+            error = fmt::format("cannot allocate a NAT table of {} sessions per worker (firewall-nat sessions)",
+                                limits.max_sessions);
+            return false;
+        } catch (const std::invalid_argument& e) {
+            error = fmt::format("NAT table: {}", e.what());
+            return false;
+        }
         w->ctx.nat = w->nat.get();
     }
     std::vector<rte_ring*> handoffs;

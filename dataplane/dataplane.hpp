@@ -59,6 +59,7 @@ struct PortStats {
 
 // The NAT table, fixed for the life of the data plane (`firewall-nat`).
 struct NatOptions {
+    bool enabled = false;        // tables are allocated only for a configuration that translates
     uint32_t sessions = 262144;  // shared out evenly among the workers
     uint16_t port_first = 1024;
     uint16_t port_last = 65535;

@@ -47,8 +47,7 @@ Next drop(WorkerContext& ctx, Drop reason) {
 
 // An ICMP error an inside host sends about a packet that reached it translated back:
 // its quoted packet carries the inside endpoint, which goes back to the external one.
-// Returns false when no mapping is known: the error is then translated like any
-// other ICMP message (address only).
+// Returns false when no mapping is known (the caller then sends it statelessly).
 bool error_about_mapping(WorkerContext& ctx, Burst& burst, uint16_t i, const nat::Flow& f, Bytes b, uint64_t now,
                          Next& next) {
     const bool ports = true;
@@ -61,7 +60,8 @@ bool error_about_mapping(WorkerContext& ctx, Burst& burst, uint16_t i, const nat
     nat::Session* s = ctx.nat->find_outbound(f.embedded_protocol, ports, f.embedded_destination,
                                              f.embedded_destination_port, f.embedded_source, now);
     if (s == nullptr) return false;
-    ctx.nat->touch(*s, nat::Direction::Outbound, 0, static_cast<uint32_t>(b.length), now);
+    // An ICMP error does not keep a mapping alive (RFC 5508 REQ-4 and REQ-5 speak of
+    // query packets refreshing mappings; errors only report on them).
     nat::rewrite_icmp_error_outbound(b.ip, b.length, f, s->external_address, s->external_port);
     ++ctx.counters->nat_translated_out;
     next = Next::Transmit;
@@ -75,13 +75,24 @@ Next translate_source(WorkerContext& ctx, Burst& burst, uint16_t i, uint16_t rul
     switch (f.kind) {
     case nat::FlowKind::Malformed: return drop(ctx, Drop::nat_malformed);
     case nat::FlowKind::Fragment: return drop(ctx, Drop::nat_fragment);
-    case nat::FlowKind::IcmpError:
+    case nat::FlowKind::IcmpError: {
         if (f.embedded_kind == nat::FlowKind::Ports || f.embedded_kind == nat::FlowKind::IcmpEcho) {
             Next next;
             if (error_about_mapping(ctx, burst, i, f, b, now, next)) return next;
         }
+        // About nothing we translated (or a mapping gone): the error leaves from the
+        // external address, statelessly and on this worker (no mapping: no owner to
+        // hand it to; a hand-off here could bounce between two workers), its quote as
+        // the host wrote it.
+        const uint32_t external =
+            nat::SnatChain::external_address(rule, f.source, ctx.state->ports[burst.out_port[i]].primary_address);
+        if (external == 0) return drop(ctx, Drop::nat_too_many_addresses);
+        ++ctx.counters->snat_hits[rule_index];
         f.kind = nat::FlowKind::AddressOnly;
-        break;
+        nat::rewrite_source(b.ip, b.length, f, external, 0);
+        ++ctx.counters->nat_translated_out;
+        return Next::Transmit;
+    }
     case nat::FlowKind::Ports:
     case nat::FlowKind::IcmpEcho:
     case nat::FlowKind::AddressOnly: break;
@@ -173,8 +184,9 @@ Next translate_destination(WorkerContext& ctx, Burst& burst, uint16_t i, const N
     nat::Session* s =
         ctx.nat->find_inbound(key->protocol, key->ports, key->external, key->external_port, key->remote, now);
     if (s == nullptr) return no_session();
-    ctx.nat->touch(*s, nat::Direction::Inbound, f.kind == nat::FlowKind::Ports ? f.tcp_flags : 0,
-                   static_cast<uint32_t>(b.length), now);
+    if (f.kind != nat::FlowKind::IcmpError)  // errors do not keep a mapping alive
+        ctx.nat->touch(*s, nat::Direction::Inbound, f.kind == nat::FlowKind::Ports ? f.tcp_flags : 0,
+                       static_cast<uint32_t>(b.length), now);
     if (f.kind == nat::FlowKind::IcmpError)
         nat::rewrite_icmp_error_inbound(b.ip, b.length, f, s->internal_address, s->internal_port);
     else
@@ -255,7 +267,9 @@ void nat_inbound(WorkerContext& ctx, Burst& burst) {
 void nat_dump(WorkerContext& ctx, NatDump& dump) {
     const uint64_t now = rte_rdtsc();
     dump.now = now;
-    if (ctx.nat != nullptr) {
+    if (ctx.nat != nullptr && dump.sessions.capacity() == 0) {
+        dump.live = ctx.nat->size();  // a count only: no walk over every slot (includes unswept expired ones)
+    } else if (ctx.nat != nullptr) {
         ctx.nat->for_each([&](const nat::Session& s) {
             if (s.expires <= now) return;
             ++dump.live;

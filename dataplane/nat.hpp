@@ -28,7 +28,8 @@ void nat_inbound(WorkerContext& ctx, Burst& burst);
 
 // What a worker fills in for Command::NatDump: the control thread reserves `sessions`
 // (the worker never allocates), the worker appends what fits, counts the rest, and
-// sets `done` last.
+// sets `done` last. With no room reserved the worker only counts, without walking the
+// table (the count then includes expired mappings not yet swept).
 struct NatDump {
     std::vector<nat::Session> sessions;
     uint64_t live = 0;  // live mappings, including those that did not fit

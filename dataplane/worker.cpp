@@ -88,6 +88,7 @@ void run_stages(WorkerContext& ctx, Burst& burst) {
     route(ctx, burst);
     deliver_local(ctx, burst);
     esp_decap(ctx, burst);
+    nat_inbound(ctx, burst);    // replies that come back through a tunnel to a translated source
     route(ctx, burst);          // packets that came out of a tunnel
     deliver_local(ctx, burst);  // ... some of them for us (a ping to the gateway)
     nat_outbound(ctx, burst);

@@ -26,9 +26,15 @@ constexpr uint16_t kNoAddress = std::numeric_limits<uint16_t>::max();  // addres
 
 // Ports are allocated apart per protocol class: TCP, UDP, ICMP echo identifiers.
 constexpr size_t kPortClasses = 3;
+constexpr size_t kUdpClass = 1;
 size_t port_class(uint8_t protocol) {
-    return protocol == kProtoTcp ? 0 : protocol == kProtoUdp ? 1 : 2;
+    return protocol == kProtoTcp ? 0 : protocol == kProtoUdp ? kUdpClass : 2;
 }
+
+// UDP ports never handed out: the gateway's own IKE (500) and NAT-T (4500). A mapping
+// on one of them would take the gateway's IPsec traffic for an inside host (filtering
+// is endpoint-independent), e.g. an inside NAT-T client's port 4500 kept as it is.
+constexpr uint16_t kReservedUdpPorts[] = {500, 4500};
 
 // A mapping's key in one direction. Outbound: the internal address and port; inbound:
 // the external ones. Address-only mappings have no port and key on the remote too.
@@ -142,7 +148,8 @@ public:
         ++free_[pool];
     }
 
-    // Bits past the slice's end in the last word are set for good: never free.
+    // Bits past the slice's end in the last word are set for good: never free. So are
+    // the reserved UDP ports in UDP pools.
     void clear() {
         const uint64_t tail = size_ % 64 == 0 ? 0 : ~uint64_t{0} << (size_ % 64);
         for (size_t pool = 0; pool < free_.size(); ++pool) {
@@ -150,6 +157,13 @@ public:
             bits_[pool * words_ + words_ - 1] = tail;
             free_[pool] = size_;
             cursor_[pool] = 0;
+            if (pool % kPortClasses != kUdpClass) continue;
+            for (const uint16_t port : kReservedUdpPorts) {
+                const uint32_t offset = uint32_t{port} - first_;
+                if (port < first_ || offset >= size_) continue;
+                bits_[pool * words_ + offset / 64] |= uint64_t{1} << (offset % 64);
+                --free_[pool];
+            }
         }
     }
 

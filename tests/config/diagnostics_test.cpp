@@ -138,6 +138,21 @@ const BadInput kBadInputs[] = {
     {"PoolBackwards", "bad.conf", "firewall-snat 10 translate outbound eth0 xsrc 192.0.2.9-192.0.2.1\n",
      "bad.conf:1: error: invalid address range '192.0.2.9-192.0.2.1' (expected A.B.C.D or A.B.C.D-A.B.C.D, first <= "
      "last)"},
+    {"PoolHoldsAnInterfaceAddress", "bad.conf",
+     std::string(kBase) + "firewall-snat 10 translate outbound eth0 xsrc 198.51.100.1-198.51.100.9\n",
+     "bad.conf:10: error: firewall-snat 10: xsrc 198.51.100.1-198.51.100.9 includes 198.51.100.1, an address of "
+     "interface eth0"},
+    {"PoolsOverlap", "bad.conf",
+     std::string(kBase) + "firewall-snat 10 translate outbound eth0 src 10.1.0.0/24 xsrc 198.51.100.20-198.51.100.29\n"
+                          "firewall-snat 11 translate outbound eth0 src 10.2.0.0/24 xsrc 198.51.100.25\n",
+     "bad.conf:11: error: firewall-snat 11: xsrc 198.51.100.25 overlaps rule 10's xsrc 198.51.100.20-198.51.100.29"},
+    {"PoolsTooLargeInAll", "bad.conf",
+     std::string(kBase) + "firewall-snat 10 translate outbound eth0 src 10.1.0.0/24 xsrc 192.0.2.0-192.0.2.199\n"
+                          "firewall-snat 11 translate outbound eth0 src 10.2.0.0/24 xsrc 203.0.113.0-203.0.113.99\n",
+     "bad.conf:11: error: firewall-snat: the xsrc pools hold 300 addresses in all (at most 256)"},
+    {"OverloadOnInterfaceWithoutAddress", "bad.conf",
+     "interface eth0\n dpdk-device net_null0\n enable\n!\nfirewall-snat 10 overload outbound eth0\n",
+     "bad.conf:5: error: firewall-snat 10: overload translates to eth0's address, and it has none"},
     {"NatPortRangeBackwards", "bad.conf", "firewall-nat port-range 5000-4000\n",
      "bad.conf:1: error: invalid port range '5000-4000' (expected FIRST-LAST, ports 1..65535, first <= last)"},
     {"NatSessionsTooFew", "bad.conf", "firewall-nat sessions 10\n",

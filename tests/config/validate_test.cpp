@@ -192,6 +192,18 @@ TEST_F(Validate, ProtocolLimitedOverloadWarnsForItsPart) {
     EXPECT_EQ(found(), Lines{});
 }
 
+TEST_F(Validate, NatIntoATunnelDoesNotWarnAboutTheTranslatedNetwork) {
+    // The tunnel's local network holds the translate pool: its traffic is the chain's
+    // output, not its input.
+    for (auto& peer : config.peers) peer.local_nets = {Ipv4Prefix::parse("172.16.0.0/24").value()};
+    replace_snat_rules("firewall-snat 5 translate outbound eth0 src 10.1.0.0/16 xsrc 172.16.0.1\n"
+                       "firewall-snat 20 overload outbound eth0\n");
+    EXPECT_EQ(found(), Lines{});
+    // Without the pool in it, the same tunnel is caught by the overload rule.
+    replace_snat_rules("firewall-snat 20 overload outbound eth0\n");
+    EXPECT_EQ(found().size(), 1u);
+}
+
 TEST_F(Validate, TranslateWithoutExemptionWarns) {
     replace_snat_rules("firewall-snat 3 translate outbound eth0 src 10.1.0.0/16 xsrc 198.51.100.50-198.51.100.60\n");
     EXPECT_EQ(found(), Lines{"test.conf:18: warning: peer 203.0.113.2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is caught by "

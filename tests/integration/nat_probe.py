@@ -3,7 +3,8 @@
 port they saw it come from, the clients, many concurrent UDP flows, and a TTL probe
 that reads the ICMP time-exceeded it provokes (scapy). Run under /usr/bin/python3.
 
-  nat_probe.py serve-udp PORT                 answer every datagram with "ADDR:PORT" of its sender
+  nat_probe.py serve-udp PORT [ADDR]          answer every datagram with "ADDR:PORT" of its sender
+                                              (bound to ADDR, so that replies leave from it)
   nat_probe.py serve-tcp PORT                 send "ADDR:PORT\\n" of each client, then close
   nat_probe.py ask-udp HOST PORT SPORT        print what the server saw
   nat_probe.py ask-tcp HOST PORT              print what the server saw
@@ -16,9 +17,9 @@ import sys
 import time
 
 
-def serve_udp(port):
+def serve_udp(port, address="0.0.0.0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", port))
+    s.bind((address, port))
     while True:
         _, (addr, sport) = s.recvfrom(2048)
         s.sendto(f"{addr}:{sport}".encode(), (addr, sport))
@@ -106,7 +107,7 @@ def ttl_probe(host, ttl, sport):
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "serve-udp":
-        return serve_udp(int(args[0]))
+        return serve_udp(int(args[0]), *args[1:2])
     if command == "serve-tcp":
         return serve_tcp(int(args[0]))
     if command == "ask-udp":

@@ -52,6 +52,7 @@ lab_veth "$NS_GWB" lan0 "$NS_HB" eth0
 lab_veth "$NS_R" rs "$LAB_NS_B" eth0
 ip -n "$LAB_NS_A" addr add 10.1.0.2/24 dev eth0; ip -n "$LAB_NS_A" route add default via 10.1.0.1
 ip -n "$NS_HB" addr add 10.2.0.2/24 dev eth0; ip -n "$NS_HB" route add default via 10.2.0.1
+ip -n "$NS_HB" addr add 10.9.0.2/32 dev eth0  # the partner network's host, reached through the second tunnel
 ip -n "$LAB_NS_B" addr add 192.0.2.2/24 dev eth0; ip -n "$LAB_NS_B" route add default via 192.0.2.1
 ip -n "$NS_R" addr add 198.51.100.2/24 dev ra
 ip -n "$NS_R" addr add 203.0.113.2/24 dev rb
@@ -59,7 +60,7 @@ ip -n "$NS_R" addr add 192.0.2.1/24 dev rs
 ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
 
 key() { openssl rand -hex 20; }  # AES-GCM-128: 16-byte key + 4-byte salt
-k_ab=$(key) k_ba=$(key)
+k_ab=$(key) k_ba=$(key) k2_ab=$(key) k2_ba=$(key)
 
 gateway_config() {  # NAME WAN_ADDR WAN_NEXTHOP PEER LAN_ADDR LOCAL_NET REMOTE_NET IN_SPI IN_KEY OUT_SPI OUT_KEY [NAT LINES]
   cat <<CONF
@@ -91,11 +92,32 @@ CONF
 
 gateway_config a-to-b 198.51.100.1 198.51.100.2 203.0.113.1 10.1.0.1 10.1.0.0/24 10.2.0.0/24 \
   0x1001 "$k_ba" 0x2001 "$k_ab" \
-  'firewall-snat 10 exempt outbound eth0 src 10.1.0.0/24 dst 10.2.0.0/24 remark "bypass NAT for VPN tunnel"
-firewall-snat 20 overload outbound eth0 remark "PAT all sources for Internet access"
-firewall-nat timeout udp 120' >"$LAB_RUN/gwa.conf"
+  "! a second tunnel, to partner network 10.9.0.0/24, which sees the LAN as 172.16.0.1 only
+ipsec manual-sa a-to-b-translated
+ local ip 198.51.100.1
+ peer 203.0.113.1
+ local-net 172.16.0.0/24
+ remote-net 10.9.0.0/24
+ esp AES-GCM-128
+ inbound spi 0x1002 enc-key 0x$k2_ba
+ outbound spi 0x2002 enc-key 0x$k2_ab
+!
+firewall-snat 5 translate outbound eth0 src 10.1.0.0/24 dst 10.9.0.0/24 xsrc 172.16.0.1 remark \"NAT into a tunnel\"
+firewall-snat 10 exempt outbound eth0 src 10.1.0.0/24 dst 10.2.0.0/24 remark \"bypass NAT for VPN tunnel\"
+firewall-snat 20 overload outbound eth0 remark \"PAT all sources for Internet access\"
+firewall-nat timeout udp 120" >"$LAB_RUN/gwa.conf"
 gateway_config b-to-a 203.0.113.1 203.0.113.2 198.51.100.1 10.2.0.1 10.2.0.0/24 10.1.0.0/24 \
-  0x2001 "$k_ab" 0x1001 "$k_ba" >"$LAB_RUN/gwb.conf"
+  0x2001 "$k_ab" 0x1001 "$k_ba" \
+  "ipsec manual-sa b-to-a-translated
+ local ip 203.0.113.1
+ peer 198.51.100.1
+ local-net 10.9.0.0/24
+ remote-net 172.16.0.0/24
+ esp AES-GCM-128
+ inbound spi 0x2002 enc-key 0x$k2_ab
+ outbound spi 0x1002 enc-key 0x$k2_ba
+!
+ip route 10.9.0.0/24 nexthop 10.2.0.2" >"$LAB_RUN/gwb.conf"
 
 check "gateway A's configuration is valid, with no warning (the tunnel is exempt)" \
   bash -c "out=\$('$LAB_BUILD/mboxd' --check-config '$LAB_RUN/gwa.conf' 2>&1) && ! grep -q warning <<<\"\$out\" || { echo \"\$out\"; false; }"
@@ -111,9 +133,11 @@ servers=""  # started with exec (not a shell function), so $! is the server itse
 ip netns exec "$LAB_NS_B" /usr/bin/python3 "$probe" serve-udp 7000 & servers+=" $!"
 ip netns exec "$LAB_NS_B" /usr/bin/python3 "$probe" serve-tcp 7001 & servers+=" $!"
 ip netns exec "$NS_HB" /usr/bin/python3 "$probe" serve-udp 7000 & servers+=" $!"
-ip netns exec "$NS_R" tcpdump -i ra -B 32768 -U -w "$LAB_RUN/wan.pcap" >/dev/null 2>&1 &
+ip netns exec "$NS_HB" /usr/bin/python3 "$probe" serve-udp 7002 10.9.0.2 & servers+=" $!"  # replies from 10.9.0.2
+ip netns exec "$NS_R" tcpdump -i ra -B 32768 -U -w "$LAB_RUN/wan.pcap" >/dev/null 2>"$LAB_RUN/tcpdump.err" &
 dump=$!
-sleep 1
+for _ in $(seq 1 50); do grep -q "listening on" "$LAB_RUN/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
 
 # ---- the Internet through PAT ----
 check "host A pings the Internet server through PAT" lab_in a ping -c 3 -i 0.2 -W 2 192.0.2.2
@@ -154,6 +178,12 @@ else
     "host B saw: $tunnel" "server saw: $internet"
 fi
 
+# NAT into a tunnel: translated before the policy lookup, so the second tunnel carries
+# 172.16.0.1; the reply comes out of the tunnel and is translated back before routing.
+out=$(lab_in a /usr/bin/python3 "$probe" ask-udp 10.9.0.2 7002 40003 2>&1)
+[[ $out == "172.16.0.1:40003" ]] && ok "NAT into a tunnel: the partner sees 172.16.0.1:40003 and its reply reaches A" \
+  || not_ok "NAT into a tunnel (translate before the policy lookup, back after decapsulation)" "partner saw: $out"
+
 sleep 0.5
 kill -INT "$dump" 2>/dev/null; wait "$dump" 2>/dev/null
 private=$(tshark -r "$LAB_RUN/wan.pcap" -Y "ip.addr == 10.1.0.0/16 || ip.addr == 10.2.0.0/16" 2>/dev/null | wc -l)
@@ -185,7 +215,7 @@ d = json.loads(sys.argv[1])
 r = {x["rule"]: x for x in d["rules"]}
 assert r[10]["action"] == "exempt" and r[10]["hits"] > 0, r[10]
 assert r[20]["action"] == "overload" and r[20]["translate_to"] == "198.51.100.1" and r[20]["hits"] > 1000, r[20]
-assert d["nat"]["live_sessions"] > 0 and d["nat"]["translated_in"] > 1000, d["nat"]
+assert d["nat"]["mappings"] > 0 and d["nat"]["translated_in"] > 1000, d["nat"]
 PY
 then ok "show firewall snat: both rules counted their hits"
 else not_ok "show firewall snat" "$rules"; fi

@@ -268,6 +268,24 @@ TEST(SessionTable, ImpossibleLimitsAreRefused) {
 
 // ---- running out ----
 
+TEST(SessionTable, TheGatewaysIkePortsAreNeverHandedOutForUdp) {
+    // An inside NAT-T client sends from 4500: it gets another port, so replies to the
+    // gateway's own 4500 stay the gateway's.
+    SessionTable t(limits(), Timeouts{}, 0, 1, kTicks);
+    EXPECT_NE(open_ok(t, kUdp, kHost, 4500)->external_port, 4500);
+    EXPECT_NE(open_ok(t, kUdp, kHost, 500)->external_port, 500);
+    EXPECT_EQ(open_ok(t, kTcp, kHost, 4500)->external_port, 4500) << "TCP 4500 is not the gateway's";
+    // A slice of 4499..4501: UDP has two ports, then none; 4500 never.
+    SessionTable small(limits(4499, 4501), Timeouts{}, 0, 1, kTicks);
+    std::set<uint16_t> udp;
+    for (uint32_t h = 0; h < 2; ++h) udp.insert(open_ok(small, kUdp, kHost + h, 4500)->external_port);
+    EXPECT_EQ(udp, (std::set<uint16_t>{4499, 4501}));
+    EXPECT_EQ(open(small, kUdp, kHost + 2, 4500).error, CreateError::PortsExhausted);
+    small.clear();
+    EXPECT_EQ(open_ok(small, kUdp, kHost, 4501)->external_port, 4501);
+    EXPECT_NE(open_ok(small, kUdp, kHost2, 4500)->external_port, 4500) << "still reserved after clear()";
+}
+
 TEST(SessionTable, TenPortsGiveTenMappingsThenNoneAndNoPortTwice) {
     SessionTable t(limits(2000, 2009), kShort, 0, 1, kTicks);
     std::map<uint16_t, uint32_t> port_to_host;
