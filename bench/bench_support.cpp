@@ -111,13 +111,16 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
         error = built.error;
         return false;
     }
-    dp->publish(std::move(built.state));
-    for (const auto& n : neighbours) dp->neighbour_update(n.ip, n.mac.data(), *dp->port_of(n.interface));
+    // SAs and neighbours before the state: the worker polls no port until the state
+    // arrives, so not one packet (of a one-pass input either) goes out unencrypted or
+    // waits for ARP.
     control::SaManager sas(*dp);
     for (const auto& e : sas.install_manual(config)) {
         error = e;
         return false;
     }
+    for (const auto& n : neighbours) dp->neighbour_update(n.ip, n.mac.data(), *dp->port_of(n.interface));
+    dp->publish(std::move(built.state));
     const uint16_t in_port = *dp->port_of(input);
     const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
     const auto wait = [&](std::chrono::duration<double> d) {

@@ -313,6 +313,15 @@ struct Runner {
             std::fprintf(stderr, ")\n");
             return 1;
         }
+        // Every frame must be ESP: a plaintext one would be forwarded by B without
+        // decryption and flatter the figure (as a start-up race once did).
+        const auto plaintext = std::count_if(encrypted.begin(), encrypted.end(), [](const Frame& f) {
+            return f.size() < 34 || f[23] != IPPROTO_ESP;
+        });
+        if (plaintext != 0)
+            return std::fprintf(stderr, "%ld of %zu decrypt input frames are not ESP\n", static_cast<long>(plaintext),
+                                encrypted.size()),
+                   1;
         const Mac b_mac = next_pcap_mac();
         for (auto& f : encrypted) std::copy(b_mac.begin(), b_mac.end(), f.begin());
         const std::string in = input_for(encrypted, esp);

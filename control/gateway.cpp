@@ -60,14 +60,17 @@ bool Gateway::publish_forwarding_state() {
 }
 
 bool Gateway::run(const std::atomic<bool>& stop) {
-    if (!publish_forwarding_state()) return false;
-    neighbours_->announce();
+    // SAs first: workers receive nothing until the first forwarding state arrives, and
+    // commands are applied in order, so no packet for a tunnel is ever forwarded in the
+    // clear while its SA is still on its way.
     if (config_.ipsec_enabled) {
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
     } else if (!config_.manual_sas.empty()) {
         log_warning("ipsec is stopped: {} manual SA(s) not installed ('ipsec start' installs them)",
                     config_.manual_sas.size());
     }
+    if (!publish_forwarding_state()) return false;
+    neighbours_->announce();
     log_info("forwarding on {} interface(s) with {} worker(s); {} route(s)", dataplane_->ports().size(),
              dataplane_->worker_count(), rib_.size());
 
