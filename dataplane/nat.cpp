@@ -218,6 +218,7 @@ void nat_outbound(WorkerContext& ctx, Burst& burst) {
     if (ctx.state->nat == nullptr || ctx.nat == nullptr) return;
     const nat::SnatChain& chain = ctx.state->nat->chain;
     constexpr uint16_t kNone = UINT16_MAX;
+    constexpr uint16_t kGatewayError = UINT16_MAX - 1;  // no rule: see below
     uint16_t rules[kBurstSize];
     BurstFlows scratch;
     nat::Flow* flows = scratch.at;
@@ -225,8 +226,21 @@ void nat_outbound(WorkerContext& ctx, Burst& burst) {
         rules[i] = kNone;
         if (burst.next[i] != Next::Transmit || burst.encapsulated[i]) continue;
         const rte_ipv4_hdr* ip = ipv4_header(burst.packets[i]);
+        if (from_gateway(ctx, ipv4_src(ip))) {
+            // The gateway's own ICMP error about a packet it translated back (TTL
+            // exceeded, fragmentation needed towards the LAN) quotes the inside
+            // endpoint: it must quote the external one the remote knows, or path MTU
+            // discovery through PAT breaks.
+            if (ip->next_proto_id != IPPROTO_ICMP) continue;
+            const Bytes b = packet_bytes(burst.packets[i]);
+            const nat::Flow& f = flows[i] = nat::read_flow(b.ip, b.length);
+            if (f.kind == nat::FlowKind::IcmpError &&
+                (f.embedded_kind == nat::FlowKind::Ports || f.embedded_kind == nat::FlowKind::IcmpEcho))
+                rules[i] = kGatewayError;
+            continue;
+        }
         const auto rule = chain.match(burst.out_port[i], ip->next_proto_id, ipv4_src(ip), ipv4_dst(ip));
-        if (!rule || from_gateway(ctx, ipv4_src(ip))) continue;
+        if (!rule) continue;
         if (chain.rules()[*rule].action == nat::Action::Exempt) {
             ++ctx.counters->snat_hits[*rule];
             continue;
@@ -238,8 +252,16 @@ void nat_outbound(WorkerContext& ctx, Burst& burst) {
             ctx.nat->prefetch_outbound(f.protocol, true, f.source, f.source_port, f.destination);
     }
     const uint64_t now = rte_rdtsc();
-    for (uint16_t i = 0; i < burst.count; ++i)
-        if (rules[i] != kNone) burst.next[i] = translate_source(ctx, burst, i, rules[i], flows[i], now);
+    for (uint16_t i = 0; i < burst.count; ++i) {
+        if (rules[i] == kNone) continue;
+        if (rules[i] != kGatewayError) {
+            burst.next[i] = translate_source(ctx, burst, i, rules[i], flows[i], now);
+            continue;
+        }
+        Next next;
+        if (error_about_mapping(ctx, burst, i, flows[i], packet_bytes(burst.packets[i]), now, next))
+            burst.next[i] = next;  // else it quotes nothing we translated: it leaves as it is
+    }
 }
 
 // Two passes, as nat_outbound: flows read and buckets loading first, lookups second.

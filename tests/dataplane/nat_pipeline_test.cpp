@@ -251,6 +251,30 @@ TEST_F(NatPipeline, TimeExceededFromTheInternetReachesTheHostAboutItsOwnPacket) 
     EXPECT_EQ(counters_.nat_translated_in, 1u);
 }
 
+TEST_F(NatPipeline, TheGatewaysOwnErrorAboutATranslatedReplyQuotesTheExternalEndpoint) {
+    run(lan_, inside(kHost, kServer, kProtoUdp, udp_with_checksum(kHost, kServer, 5000, 53, filler(8, 30))));
+    ASSERT_FALSE(only_packet(wan_).empty());
+    // A reply arriving with TTL 1: translated back, then it cannot be forwarded.
+    Ipv4Header h;
+    h.src = kServer;
+    h.dst = kWanAddr;
+    h.ttl = 1;
+    run(wan_, ethernet(kWanMac, kGatewayMac, kEtherTypeIpv4, ipv4(h, udp(53, 5000, filler(8, 31)))));
+    EXPECT_TRUE(sent(lan_).empty());
+    const Bytes error = only_packet(wan_);
+    ASSERT_FALSE(error.empty());
+    EXPECT_EQ(get32(error, 12), kWanAddr);
+    EXPECT_EQ(get32(error, 16), kServer);
+    const auto msg = l4_of(error);
+    ASSERT_GE(msg.size(), 36u);
+    EXPECT_EQ(msg[0], 11) << "time exceeded";
+    const auto quoted = msg.subspan(8);
+    EXPECT_EQ(get32(quoted, 16), kWanAddr) << "the quote names the external endpoint, not the inside host";
+    EXPECT_EQ(get16(quoted, 22), 5000);
+    EXPECT_TRUE(checksum_ok(quoted.first(20))) << "quoted IP header checksum";
+    expect_drops({{Drop::ttl_exceeded, 1}});
+}
+
 TEST_F(NatPipeline, TcpMappingFollowsTheHandshake) {
     run(lan_, inside(kHost, kServer, kProtoTcp, tcp(kHost, kServer, 50000, 443, kTcpSyn)));
     const Bytes syn = only_packet(wan_);
