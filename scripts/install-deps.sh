@@ -9,7 +9,7 @@ packages=(
   libdpdk-dev dpdk libipsec-mb-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libfmt-dev libcli11-dev libedit-dev
   # lab and tests: namespaces, traffic, captures, peers
-  iproute2 iputils-ping ethtool tcpdump tshark python3 python3-scapy nftables procps
+  iproute2 iputils-ping ethtool tcpdump tshark python3 python3-scapy nftables procps openssl
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
