@@ -58,6 +58,8 @@ std::unique_ptr<dataplane::NatState> build_nat_state(const config::Config& confi
         rules.push_back(std::move(rule));
     }
     nat_state->chain = nat::SnatChain(std::move(rules));
+    for (const auto& iface : config.interfaces)
+        for (const auto& a : iface.addresses) nat_state->own_addresses.push_back(a.address.value);
     return nat_state;
 }
 

@@ -33,6 +33,7 @@ struct NatState {
     };
     nat::SnatChain chain;
     std::vector<External> external;
+    std::vector<uint32_t> own_addresses;  // every interface address: the gateway's own packets are not translated
 
     const External* external_for(uint32_t address) const {
         for (const External& e : external)

@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 
 #include <algorithm>
+#include <new>
 
 #include "dataplane/handoff.hpp"
 #include "dataplane/packet.hpp"
@@ -198,7 +199,7 @@ Next translate_destination(WorkerContext& ctx, Burst& burst, uint16_t i, const N
 // Echo replies and ICMP errors the gateway sends from its own addresses are not
 // inside traffic: they keep their source.
 bool from_gateway(const WorkerContext& ctx, uint32_t source) {
-    return std::ranges::any_of(ctx.state->ports, [&](const PortState& p) { return p.primary_address == source; });
+    return std::ranges::find(ctx.state->nat->own_addresses, source) != ctx.state->nat->own_addresses.end();
 }
 
 // A burst's worth of flows, left unconstructed: nat::Flow initialises its members, and
@@ -233,7 +234,7 @@ void nat_outbound(WorkerContext& ctx, Burst& burst) {
             // discovery through PAT breaks.
             if (ip->next_proto_id != IPPROTO_ICMP) continue;
             const Bytes b = packet_bytes(burst.packets[i]);
-            const nat::Flow& f = flows[i] = nat::read_flow(b.ip, b.length);
+            const nat::Flow& f = *new (&flows[i]) nat::Flow(nat::read_flow(b.ip, b.length));
             if (f.kind == nat::FlowKind::IcmpError &&
                 (f.embedded_kind == nat::FlowKind::Ports || f.embedded_kind == nat::FlowKind::IcmpEcho))
                 rules[i] = kGatewayError;
@@ -247,7 +248,9 @@ void nat_outbound(WorkerContext& ctx, Burst& burst) {
         }
         rules[i] = *rule;
         const Bytes b = packet_bytes(burst.packets[i]);
-        const nat::Flow& f = flows[i] = nat::read_flow(b.ip, b.length);
+        // Constructed in place: copying a returned Flow into the array stalled on
+        // store forwarding in the profile.
+        const nat::Flow& f = *new (&flows[i]) nat::Flow(nat::read_flow(b.ip, b.length));
         if (f.kind == nat::FlowKind::Ports || f.kind == nat::FlowKind::IcmpEcho)
             ctx.nat->prefetch_outbound(f.protocol, true, f.source, f.source_port, f.destination);
     }
@@ -277,7 +280,7 @@ void nat_inbound(WorkerContext& ctx, Burst& burst) {
         to[i] = state.external_for(ipv4_dst(ipv4_header(burst.packets[i])));
         if (to[i] == nullptr) continue;
         const Bytes b = packet_bytes(burst.packets[i]);
-        flows[i] = nat::read_flow(b.ip, b.length);
+        new (&flows[i]) nat::Flow(nat::read_flow(b.ip, b.length));
         if (const auto key = inbound_key(flows[i]))
             ctx.nat->prefetch_inbound(key->protocol, key->ports, key->external, key->external_port, key->remote);
     }

@@ -90,6 +90,7 @@ protected:
             if (r.action == nat::Action::Overload) state->nat->external.push_back({kWanAddr, kWanAddr, false});
         }
         state->nat->chain = nat::SnatChain(std::move(rules));
+        state->nat->own_addresses = {kLanAddr, kWanAddr};
         state_ = std::move(state);
         ctx_.state = state_.get();
         table_ = std::make_unique<nat::SessionTable>(limits, timeouts, 0, 1, rte_get_tsc_hz());
