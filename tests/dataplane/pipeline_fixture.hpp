@@ -34,6 +34,7 @@
 #include "dataplane/worker.hpp"
 #include "eal_environment.hpp"
 #include "packet_builder.hpp"
+#include "ring_port.hpp"
 
 namespace mbox::dataplane::pipeline_testing {
 
@@ -90,31 +91,13 @@ protected:
     }
 
     static void make_port(const std::string& name, int i, uint16_t& id) {
-        rx_[i] = rte_ring_create(("mbox_t_rx_" + name).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx_[i] = rte_ring_create(("mbox_t_tx_" + name).c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_NE(rx_[i], nullptr);
-        ASSERT_NE(tx_[i], nullptr);
-        const int port = rte_eth_from_rings(("net_ring_mbox_" + name).c_str(), &rx_[i], 1, &tx_[i], 1, rte_socket_id());
-        ASSERT_GE(port, 0) << rte_strerror(rte_errno);
-        ASSERT_LT(port, kMaxPorts);
-        id = static_cast<uint16_t>(port);
-        rte_eth_conf conf{};
-        ASSERT_EQ(rte_eth_dev_configure(id, 1, 1, &conf), 0);
-        ASSERT_EQ(rte_eth_rx_queue_setup(id, 0, 1024, rte_socket_id(), nullptr, pool_), 0);
-        ASSERT_EQ(rte_eth_tx_queue_setup(id, 0, 1024, rte_socket_id(), nullptr), 0);
-        ASSERT_EQ(rte_eth_dev_start(id), 0);
+        ASSERT_NO_FATAL_FAILURE(open_ring_port("net_ring_mbox_" + name, pool_, 4096, ports_[i]));
+        id = ports_[i].id;
     }
 
     static void TearDownTestSuite() {
         if (!ports_ready_) return;
-        for (uint16_t id : {lan_, wan_}) {
-            rte_eth_dev_stop(id);
-            rte_eth_dev_close(id);
-        }
-        for (int i = 0; i < 2; ++i) {
-            rte_ring_free(rx_[i]);
-            rte_ring_free(tx_[i]);
-        }
+        for (RingPort& p : ports_) close_ring_port(p);
         rte_mempool_free(pool_);
         ports_ready_ = false;
     }
@@ -230,20 +213,7 @@ protected:
     void run(uint16_t port, const Bytes& frame) { run(port, std::vector<Bytes>{frame}); }
 
     // What the port's TX ring received since the last call.
-    std::vector<Bytes> sent(uint16_t port) {
-        rte_ring* ring = tx_[port == lan_ ? 0 : 1];
-        std::vector<Bytes> out;
-        void* obj = nullptr;
-        while (rte_ring_dequeue(ring, &obj) == 0) {
-            auto* m = static_cast<rte_mbuf*>(obj);
-            EXPECT_EQ(m->nb_segs, 1);
-            EXPECT_EQ(rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m));
-            const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-            out.emplace_back(d, d + rte_pktmbuf_data_len(m));
-            rte_pktmbuf_free(m);
-        }
-        return out;
-    }
+    std::vector<Bytes> sent(uint16_t port) { return take_sent(ports_[port == lan_ ? 0 : 1]); }
 
     std::vector<PuntRecord> drain_punts() {
         std::vector<PuntRecord> out;
@@ -328,8 +298,7 @@ protected:
 
     static inline rte_mempool* pool_ = nullptr;
     static inline uint16_t lan_ = 0, wan_ = 0;
-    static inline rte_ring* rx_[2] = {};
-    static inline rte_ring* tx_[2] = {};
+    static inline RingPort ports_[2];
     static inline bool ports_ready_ = false;
 
     rte_ring* commands_ = nullptr;
