@@ -276,6 +276,25 @@ TEST_F(NatPipeline, TheGatewaysOwnErrorAboutATranslatedReplyQuotesTheExternalEnd
     expect_drops({{Drop::ttl_exceeded, 1}});
 }
 
+TEST_F(NatPipeline, AnInsideHostsErrorAboutNothingMappedLeavesStatelesslyFromTheWanAddress) {
+    // Port unreachable about a datagram that reached the host untranslated (no mapping):
+    // the outer source becomes the WAN address, the quote stays as the host wrote it,
+    // and no mapping is made (with several workers, a mapping-less error once bounced
+    // between them).
+    Ipv4Header quoted_header;
+    quoted_header.src = kServer;
+    quoted_header.dst = kHost;
+    const Bytes quoted = ipv4(quoted_header, udp(53, 6000, filler(8, 40)));
+    run(lan_, inside(kHost, kServer, kProtoIcmp, icmp(3, 3, 0, 0, Bytes(quoted.begin(), quoted.begin() + 28))));
+    const Bytes out = only_packet(wan_);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(get32(out, 12), kWanAddr);
+    EXPECT_EQ(Bytes(l4_of(out).begin() + 8, l4_of(out).end()), Bytes(quoted.begin(), quoted.begin() + 28));
+    EXPECT_TRUE(sessions().empty());
+    EXPECT_EQ(counters_.nat_translated_out, 1u);
+    expect_drops({});
+}
+
 TEST_F(NatPipeline, TcpMappingFollowsTheHandshake) {
     run(lan_, inside(kHost, kServer, kProtoTcp, tcp(kHost, kServer, 50000, 443, kTcpSyn)));
     const Bytes syn = only_packet(wan_);
