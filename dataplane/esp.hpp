@@ -9,6 +9,7 @@
 
 namespace mbox::dataplane {
 
+inline constexpr uint16_t kIkePort = 500;
 inline constexpr uint16_t kIkeNattPort = 4500;
 
 // Packets marked EspIn (ESP or ESP-in-UDP to one of our addresses; sa may already be

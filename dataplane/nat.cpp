@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <new>
 
+#include "dataplane/esp.hpp"
 #include "dataplane/handoff.hpp"
 #include "dataplane/packet.hpp"
 #include "nat/packet.hpp"
@@ -13,9 +14,6 @@
 namespace mbox::dataplane {
 
 namespace {
-
-constexpr uint16_t kIkePort = 500;
-constexpr uint16_t kIkeNattPort = 4500;
 
 // The IPv4 packet of an mbuf as the nat/ functions take it: the header and the bytes
 // readable after it in the first segment.
@@ -169,12 +167,15 @@ std::optional<InboundKey> inbound_key(const nat::Flow& f) {
 
 Next translate_destination(WorkerContext& ctx, Burst& burst, uint16_t i, const NatState::External& to,
                            const nat::Flow& f, uint64_t now) {
+    // What is not a reply: the gateway's own (to an interface address), or a drop (to
+    // a pool address, which is nobody's but the mappings').
     const Next unchanged = burst.next[i];
-    const auto no_session = [&] { return to.pool ? drop(ctx, Drop::nat_no_session) : unchanged; };
+    const auto not_a_reply = [&](Drop reason) { return to.pool ? drop(ctx, reason) : unchanged; };
+    const auto no_session = [&] { return not_a_reply(Drop::nat_no_session); };
     const Bytes b = packet_bytes(burst.packets[i]);
     if (!to.pool && gateway_service(f)) return unchanged;
-    if (f.kind == nat::FlowKind::Malformed) return to.pool ? drop(ctx, Drop::nat_malformed) : unchanged;
-    if (f.kind == nat::FlowKind::Fragment) return to.pool ? drop(ctx, Drop::nat_fragment) : unchanged;
+    if (f.kind == nat::FlowKind::Malformed) return not_a_reply(Drop::nat_malformed);
+    if (f.kind == nat::FlowKind::Fragment) return not_a_reply(Drop::nat_fragment);
     const auto key = inbound_key(f);
     if (!key) return no_session();
     const unsigned owner = ctx.nat->owner_inbound(key->protocol, key->ports, key->external_port, key->remote);
@@ -185,13 +186,13 @@ Next translate_destination(WorkerContext& ctx, Burst& burst, uint16_t i, const N
     nat::Session* s =
         ctx.nat->find_inbound(key->protocol, key->ports, key->external, key->external_port, key->remote, now);
     if (s == nullptr) return no_session();
-    if (f.kind != nat::FlowKind::IcmpError)  // errors do not keep a mapping alive
+    if (f.kind == nat::FlowKind::IcmpError) {  // an error does not keep its mapping alive
+        nat::rewrite_icmp_error_inbound(b.ip, b.length, f, s->internal_address, s->internal_port);
+    } else {
         ctx.nat->touch(*s, nat::Direction::Inbound, f.kind == nat::FlowKind::Ports ? f.tcp_flags : 0,
                        static_cast<uint32_t>(b.length), now);
-    if (f.kind == nat::FlowKind::IcmpError)
-        nat::rewrite_icmp_error_inbound(b.ip, b.length, f, s->internal_address, s->internal_port);
-    else
         nat::rewrite_destination(b.ip, b.length, f, s->internal_address, s->internal_port);
+    }
     ++ctx.counters->nat_translated_in;
     return Next::Forward;
 }
@@ -203,7 +204,8 @@ bool from_gateway(const WorkerContext& ctx, uint32_t source) {
 }
 
 // A burst's worth of flows, left unconstructed: nat::Flow initialises its members, and
-// zeroing 32 of them per burst showed in the profile. Each is assigned before use.
+// zeroing 32 of them per burst showed in the profile. Each one used is constructed in
+// place from read_flow().
 union BurstFlows {
     BurstFlows() {}
     nat::Flow at[kBurstSize];
