@@ -1,0 +1,156 @@
+#include "control/ike/peer_config.hpp"
+
+#include <fmt/format.h>
+
+#include "crypto/ike_dh.hpp"
+
+namespace mbox::ike {
+
+namespace {
+
+using config::Encryption;
+using config::Hash;
+
+std::optional<crypto::IkeCipher> ike_cipher(Encryption e) {
+    switch (e) {
+    case Encryption::TripleDes: return crypto::IkeCipher::TripleDesCbc;
+    case Encryption::Aes128: return crypto::IkeCipher::Aes128Cbc;
+    case Encryption::Aes192: return crypto::IkeCipher::Aes192Cbc;
+    case Encryption::Aes256: return crypto::IkeCipher::Aes256Cbc;
+    case Encryption::AesGcm128:
+    case Encryption::AesGcm256: break;  // ESP only
+    }
+    return std::nullopt;
+}
+
+// In IKE the hash word names both the integrity algorithm and the PRF.
+crypto::IkeIntegrity ike_integrity(Hash h) {
+    switch (h) {
+    case Hash::Md5: return crypto::IkeIntegrity::HmacMd5_96;
+    case Hash::Md5_128: return crypto::IkeIntegrity::HmacMd5_128;
+    case Hash::Sha1: return crypto::IkeIntegrity::HmacSha1_96;
+    case Hash::Sha256: return crypto::IkeIntegrity::HmacSha256_128;
+    case Hash::Sha512: return crypto::IkeIntegrity::HmacSha512_256;
+    }
+    return crypto::IkeIntegrity::HmacSha1_96;
+}
+
+crypto::IkePrf ike_prf(Hash h) {
+    switch (h) {
+    case Hash::Md5:
+    case Hash::Md5_128: return crypto::IkePrf::HmacMd5;
+    case Hash::Sha1: return crypto::IkePrf::HmacSha1;
+    case Hash::Sha256: return crypto::IkePrf::HmacSha256;
+    case Hash::Sha512: return crypto::IkePrf::HmacSha512;
+    }
+    return crypto::IkePrf::HmacSha1;
+}
+
+crypto::EspCipher esp_cipher(Encryption e) {
+    switch (e) {
+    case Encryption::TripleDes: return crypto::EspCipher::TripleDesCbc;
+    case Encryption::Aes128: return crypto::EspCipher::Aes128Cbc;
+    case Encryption::Aes192: return crypto::EspCipher::Aes192Cbc;
+    case Encryption::Aes256: return crypto::EspCipher::Aes256Cbc;
+    case Encryption::AesGcm128: return crypto::EspCipher::Aes128Gcm16;
+    case Encryption::AesGcm256: return crypto::EspCipher::Aes256Gcm16;
+    }
+    return crypto::EspCipher::Aes128Cbc;
+}
+
+crypto::EspIntegrity esp_integrity(Hash h) {
+    switch (h) {
+    case Hash::Md5: return crypto::EspIntegrity::HmacMd5_96;
+    case Hash::Md5_128: return crypto::EspIntegrity::HmacMd5_128;
+    case Hash::Sha1: return crypto::EspIntegrity::HmacSha1_96;
+    case Hash::Sha256: return crypto::EspIntegrity::HmacSha256_128;
+    case Hash::Sha512: return crypto::EspIntegrity::HmacSha512_256;
+    }
+    return crypto::EspIntegrity::HmacSha1_96;
+}
+
+// Our address towards the peer: `local ip`, else an interface address on the peer's
+// subnet, else the first interface address.
+std::optional<uint32_t> local_address_for(const config::Config& config, const config::Peer& peer) {
+    if (peer.local_ip) return peer.local_ip->value;
+    std::optional<uint32_t> first;
+    for (const auto& iface : config.interfaces) {
+        for (const auto& a : iface.addresses) {
+            if (!first) first = a.address.value;
+            if (!peer.remote_ip_any && a.contains(peer.address)) return a.address.value;
+        }
+    }
+    return first;
+}
+
+}  // namespace
+
+std::optional<IkeSuite> ike_suite(const config::IkePolicy& policy) {
+    const auto cipher = ike_cipher(policy.encryption);
+    if (!cipher || !crypto::is_supported_ike_dh_group(static_cast<uint16_t>(policy.dh_group))) return std::nullopt;
+    return IkeSuite{*cipher, ike_integrity(policy.hash), ike_prf(policy.hash), static_cast<uint16_t>(policy.dh_group)};
+}
+
+std::optional<EspSuite> esp_suite(const config::EspPolicy& policy) {
+    EspSuite suite;
+    suite.algorithms.cipher = esp_cipher(policy.encryption);
+    suite.algorithms.integrity = policy.hash ? esp_integrity(*policy.hash) : crypto::EspIntegrity::None;
+    if (!crypto::validate(suite.algorithms).empty()) return std::nullopt;
+    if (policy.pfs_group) {
+        if (!crypto::is_supported_ike_dh_group(static_cast<uint16_t>(*policy.pfs_group))) return std::nullopt;
+        suite.pfs_group = static_cast<uint16_t>(*policy.pfs_group);
+    }
+    return suite;
+}
+
+std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors) {
+    std::vector<PeerConfig> out;
+    for (const auto& peer : config.peers) {
+        const std::string name = peer.remote_ip_any ? "any " + peer.remote_id : peer.address.to_string();
+        if (!peer.ike_policy || !peer.esp_policy) {
+            errors.push_back(fmt::format("peer {}: no `policy ike N esp M`", name));
+            continue;
+        }
+        const auto ike = config.ike_policies.find(*peer.ike_policy);
+        const auto esp = config.esp_policies.find(*peer.esp_policy);
+        if (ike == config.ike_policies.end() || esp == config.esp_policies.end()) {
+            errors.push_back(fmt::format("peer {}: ike-policy {} or esp-policy {} is not defined", name,
+                                         *peer.ike_policy, *peer.esp_policy));
+            continue;
+        }
+        if (ike->second.version != 2) continue;  // IKEv1: not this engine's
+        const auto ike_algorithms = ike_suite(ike->second);
+        const auto esp_algorithms = esp_suite(esp->second);
+        const auto local = local_address_for(config, peer);
+        if (!ike_algorithms || !esp_algorithms || !local) {
+            errors.push_back(fmt::format("peer {}: unsupported algorithms or no local address", name));
+            continue;
+        }
+        if (ike->second.authentication != config::IkeAuthentication::Psk) {
+            errors.push_back(fmt::format("peer {}: ike-policy {} uses rsa-sig, which this mboxd cannot do yet", name,
+                                         *peer.ike_policy));
+            continue;
+        }
+        PeerConfig p;
+        p.name = name;
+        if (!peer.remote_ip_any) p.address = peer.address.value;
+        p.local_address = *local;
+        p.nated = peer.nated;
+        p.local_id = peer.local_id.empty() ? Identity::ipv4(*local) : Identity::from_text(peer.local_id);
+        if (!peer.remote_id.empty()) p.remote_id = Identity::from_text(peer.remote_id);
+        p.local_nets = peer.local_nets;
+        p.remote_nets = peer.remote_nets;
+        p.ike = *ike_algorithms;
+        p.esp = *esp_algorithms;
+        p.ike_policy = ike->first;
+        p.esp_policy = esp->first;
+        p.ike_lifetime = std::chrono::seconds(ike->second.keylife);
+        p.esp_lifetime = std::chrono::seconds(esp->second.keylife);
+        p.auth = AuthKind::Psk;
+        p.psk = crypto::SecretBytes(std::string_view(peer.psk));
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+}  // namespace mbox::ike

@@ -1,0 +1,21 @@
+// From the configuration model to the engine's peers: algorithm words to transforms,
+// identities, lifetimes, the local address for each peer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "control/ike/types.hpp"
+
+namespace mbox::ike {
+
+std::optional<IkeSuite> ike_suite(const config::IkePolicy& policy);
+std::optional<EspSuite> esp_suite(const config::EspPolicy& policy);
+
+// The IKEv2 peers of `config` (peers whose ike-policy says version 1 are left out and
+// named in `errors`, as are peers whose policies are missing). Validation has already
+// refused what it can; a model built elsewhere gets messages, not a crash.
+std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors);
+
+}  // namespace mbox::ike

@@ -1,0 +1,179 @@
+// Two (or more) IKE engines in one process: a fake network that queues datagrams, a
+// clock moved by hand, replayable randomness, and a fake SA installer that records
+// what each side installed so that tests can compare keys across the tunnel.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "control/ike/engine.hpp"
+#include "control/ike/io.hpp"
+
+namespace mbox::ike::test {
+
+struct Datagram {
+    Endpoint from, to;
+    std::vector<uint8_t> bytes;
+};
+
+class Network;
+
+class FakeIo final : public IkeIo {
+public:
+    FakeIo(Network& net, uint64_t seed) : net_(net), rng_(seed) {}
+    void send(const Endpoint& local, const Endpoint& remote, std::span<const uint8_t> message) override;
+    void send_keepalive(const Endpoint&, const Endpoint&) override { ++keepalives; }
+    Clock::time_point now() override;
+    void random(std::span<uint8_t> out) override {
+        for (auto& b : out) b = static_cast<uint8_t>(rng_());
+    }
+    unsigned keepalives = 0;
+
+private:
+    Network& net_;
+    std::mt19937_64 rng_;
+};
+
+struct InstalledSa {
+    ChildSaDescription description;
+    std::vector<uint8_t> encryption, integrity;
+    SaUsage usage;
+};
+
+class FakeInstaller final : public ChildSaInstaller {
+public:
+    explicit FakeInstaller(uint32_t first_spi) : next_spi_(first_spi) {}
+    std::optional<uint32_t> allocate_spi() override {
+        if (exhausted) return std::nullopt;
+        reserved.insert(next_spi_);
+        return next_spi_++;
+    }
+    void release_spi(uint32_t spi) override { reserved.erase(spi); }
+    bool install_inbound(const ChildSaDescription& sa, const ChildSaKeys& keys, std::string& error) override {
+        if (inbound.contains(sa.spi)) return error = "duplicate inbound SPI", false;
+        reserved.erase(sa.spi);
+        inbound[sa.spi] = record(sa, keys);
+        return true;
+    }
+    bool install_outbound(const ChildSaDescription& sa, const ChildSaKeys& keys, std::optional<uint32_t> replaces,
+                          std::string& error) override {
+        if (replaces) {
+            if (!outbound.contains(*replaces)) return error = "replaced SA unknown", false;
+            outbound.erase(*replaces);
+            ++replacements;
+        } else if (!outbound.empty()) {
+            // One tunnel per test side: a second policy set would be a duplicate.
+            return error = "duplicate outbound policy", false;
+        }
+        outbound[sa.spi] = record(sa, keys);
+        return true;
+    }
+    void remove_inbound(uint32_t spi) override { inbound.erase(spi); }
+    void remove_outbound(uint32_t spi) override { outbound.erase(spi); }
+    SaUsage inbound_usage(uint32_t spi) override { return inbound.contains(spi) ? inbound[spi].usage : SaUsage{}; }
+    SaUsage outbound_usage(uint32_t spi) override { return outbound.contains(spi) ? outbound[spi].usage : SaUsage{}; }
+
+    std::map<uint32_t, InstalledSa> inbound, outbound;
+    std::set<uint32_t> reserved;
+    unsigned replacements = 0;
+    bool exhausted = false;
+
+private:
+    static InstalledSa record(const ChildSaDescription& sa, const ChildSaKeys& keys) {
+        InstalledSa r;
+        r.description = sa;
+        r.encryption.assign(keys.encryption.data(), keys.encryption.data() + keys.encryption.size());
+        r.integrity.assign(keys.integrity.data(), keys.integrity.data() + keys.integrity.size());
+        return r;
+    }
+    uint32_t next_spi_;
+};
+
+struct Side {
+    Side(Network& net, uint32_t address, uint64_t seed, uint32_t first_spi, EngineOptions options)
+        : address(address), io(net, seed), sas(first_spi), engine(io, sas, options) {}
+    uint32_t address;
+    FakeIo io;
+    FakeInstaller sas;
+    IkeEngine engine;
+};
+
+// Delivers datagrams between sides by destination address. A NAT can be put in front of
+// a side: its packets leave with `public_address` and a mapped port, and answers to
+// that are mapped back.
+class Network {
+public:
+    Clock::time_point now{std::chrono::hours(1)};
+    std::deque<Datagram> queue;
+    std::vector<Datagram> delivered;
+    // Return false to lose a datagram (it is still counted in `dropped`).
+    std::function<bool(const Datagram&)> filter;
+    unsigned dropped = 0;
+
+    Side& add(uint32_t address, uint64_t seed, uint32_t first_spi, EngineOptions options = {}) {
+        sides_.push_back(std::make_unique<Side>(*this, address, seed, first_spi, options));
+        return *sides_.back();
+    }
+    void nat(uint32_t inside, uint32_t public_address) { nats_[inside] = public_address; }
+
+    void send(Datagram d) {
+        if (auto it = nats_.find(d.from.address); it != nats_.end()) {
+            const auto key = std::make_pair(d.from.address, d.from.port);
+            if (!mappings_.contains(key)) mappings_[key] = static_cast<uint16_t>(40000 + mappings_.size());
+            d.from = Endpoint{it->second, mappings_[key]};
+        }
+        queue.push_back(std::move(d));
+    }
+
+    // Delivers until nothing is queued (at most `limit` datagrams). Returns how many.
+    unsigned run(unsigned limit = 1000) {
+        unsigned n = 0;
+        while (!queue.empty() && n < limit) {
+            Datagram d = std::move(queue.front());
+            queue.pop_front();
+            ++n;
+            if (filter && !filter(d)) {
+                ++dropped;
+                continue;
+            }
+            Endpoint to = d.to;
+            for (const auto& [key, port] : mappings_)
+                if (nats_.at(key.first) == to.address && port == to.port) to = Endpoint{key.first, key.second};
+            for (auto& side : sides_) {
+                if (side->address != to.address) continue;
+                delivered.push_back(d);
+                side->engine.on_datagram(to, d.from, d.bytes);
+            }
+        }
+        return n;
+    }
+
+    // Moves the clock in steps, ticking every engine and delivering after each step.
+    void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = std::chrono::milliseconds(100)) {
+        for (auto t = std::chrono::milliseconds(0); t < total; t += step) {
+            now += step;
+            for (auto& side : sides_) side->engine.tick();
+            run();
+        }
+    }
+
+private:
+    std::vector<std::unique_ptr<Side>> sides_;
+    std::map<uint32_t, uint32_t> nats_;
+    std::map<std::pair<uint32_t, uint16_t>, uint16_t> mappings_;
+};
+
+inline void FakeIo::send(const Endpoint& local, const Endpoint& remote, std::span<const uint8_t> message) {
+    net_.send(Datagram{local, remote, {message.begin(), message.end()}});
+}
+
+inline Clock::time_point FakeIo::now() { return net_.now; }
+
+}  // namespace mbox::ike::test
