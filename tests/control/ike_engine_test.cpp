@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 constexpr uint32_t kA = 0xc6336401;  // 198.51.100.1
 constexpr uint32_t kB = 0xcb007102;  // 203.0.113.2
 
-Ipv4Prefix net(const char* text) { return *Ipv4Prefix::parse(text); }
+Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
 
 PeerConfig peer_config(uint32_t local, uint32_t remote, const char* local_net, const char* remote_net) {
     PeerConfig p;
@@ -90,8 +90,8 @@ TEST_F(Pair, PskTunnelComesUpWithMatchingKeysAndSelectors) {
     EXPECT_EQ(status(a).state, "up");
     EXPECT_EQ(status(b).state, "up");
     const auto& out = a->sas.outbound.begin()->second.description;
-    EXPECT_EQ(out.local_nets, std::vector<Ipv4Prefix>{net("10.1.0.0/24")});
-    EXPECT_EQ(out.remote_nets, std::vector<Ipv4Prefix>{net("10.2.0.0/24")});
+    EXPECT_EQ(out.local_nets, std::vector<Ipv4Prefix>{prefix("10.1.0.0/24")});
+    EXPECT_EQ(out.remote_nets, std::vector<Ipv4Prefix>{prefix("10.2.0.0/24")});
     EXPECT_EQ(out.udp_local_port, 0);  // no NAT: raw ESP
     EXPECT_EQ(out.peer_address, kB);
     EXPECT_EQ(a->engine.counters().ike_sas_established, 1u);
@@ -194,7 +194,7 @@ TEST_F(Pair, EspProposalMismatchKeepsTheTunnelDownAndSaysWhy) {
 }
 
 TEST_F(Pair, TrafficSelectorMismatchIsTsUnacceptable) {
-    b_peer.remote_nets = {net("10.9.0.0/24")};
+    b_peer.remote_nets = {prefix("10.9.0.0/24")};
     up();
     EXPECT_TRUE(a->sas.outbound.empty());
     EXPECT_TRUE(log_has(b->engine, "traffic selectors unacceptable: the peer proposed TSi 10.1.0.0-10.1.0.255"))
@@ -203,12 +203,12 @@ TEST_F(Pair, TrafficSelectorMismatchIsTsUnacceptable) {
 }
 
 TEST_F(Pair, ResponderNarrowsTwoLocalNetworksToWhatItAllows) {
-    a_peer.local_nets = {net("10.1.0.0/24"), net("10.3.0.0/24")};
-    b_peer.remote_nets = {net("10.1.0.0/16")};
+    a_peer.local_nets = {prefix("10.1.0.0/24"), prefix("10.3.0.0/24")};
+    b_peer.remote_nets = {prefix("10.1.0.0/16")};
     up();
     expect_tunnel();
     const auto& out = a->sas.outbound.begin()->second.description;
-    EXPECT_EQ(out.local_nets, (std::vector<Ipv4Prefix>{net("10.1.0.0/24"), net("10.3.0.0/24")}));
+    EXPECT_EQ(out.local_nets, (std::vector<Ipv4Prefix>{prefix("10.1.0.0/24"), prefix("10.3.0.0/24")}));
 }
 
 TEST_F(Pair, LostAuthRequestIsRetransmitted) {
