@@ -287,6 +287,24 @@ bool all_zero(const SecretBytes& s) {
 struct DhKeyPair::Impl {
     const GroupInfo* info = nullptr;
     ossl::PkeyPtr key;
+
+    // A pair around a freshly made `key`, with its KE payload value read once.
+    static std::unique_ptr<DhKeyPair> wrap(const GroupInfo& g, ossl::PkeyPtr key, const char* failure,
+                                           std::string& error) {
+        if (!key) {
+            error = openssl_error((std::string(g.name) + ": " + failure).c_str());
+            return nullptr;
+        }
+        std::unique_ptr<DhKeyPair> pair(new DhKeyPair());
+        pair->group_ = g.id;
+        pair->public_value_ = public_of(g, key.get());
+        pair->impl_ = std::make_unique<Impl>(Impl{&g, std::move(key)});
+        if (pair->public_value_.size() != ike_dh_public_length(g.id)) {
+            error = openssl_error((std::string(g.name) + ": cannot read the public value").c_str());
+            return nullptr;
+        }
+        return pair;
+    }
 };
 
 bool is_supported_ike_dh_group(uint16_t group) { return find_group(group) != nullptr; }
@@ -316,38 +334,14 @@ std::unique_ptr<DhKeyPair> unsupported(uint16_t group, std::string& error) {
 std::unique_ptr<DhKeyPair> DhKeyPair::generate(uint16_t group, std::string& error) {
     const GroupInfo* g = find_group(group);
     if (g == nullptr) return unsupported(group, error);
-    std::unique_ptr<DhKeyPair> pair(new DhKeyPair());
-    pair->impl_ = std::make_unique<Impl>(Impl{g, generate_key(*g)});
-    if (!pair->impl_->key) {
-        error = openssl_error(("cannot generate a " + ike_dh_group_name(group) + " key").c_str());
-        return nullptr;
-    }
-    pair->group_ = group;
-    pair->public_value_ = public_of(*g, pair->impl_->key.get());
-    if (pair->public_value_.size() != ike_dh_public_length(group)) {
-        error = openssl_error("cannot read the public value");
-        return nullptr;
-    }
-    return pair;
+    return Impl::wrap(*g, generate_key(*g), "cannot generate a key", error);
 }
 
 std::unique_ptr<DhKeyPair> DhKeyPair::from_private(uint16_t group, std::span<const uint8_t> private_value,
                                                    std::string& error) {
     const GroupInfo* g = find_group(group);
     if (g == nullptr) return unsupported(group, error);
-    std::unique_ptr<DhKeyPair> pair(new DhKeyPair());
-    pair->impl_ = std::make_unique<Impl>(Impl{g, key_from_private(*g, private_value)});
-    if (!pair->impl_->key) {
-        error = openssl_error(("cannot import a " + ike_dh_group_name(group) + " private value").c_str());
-        return nullptr;
-    }
-    pair->group_ = group;
-    pair->public_value_ = public_of(*g, pair->impl_->key.get());
-    if (pair->public_value_.size() != ike_dh_public_length(group)) {
-        error = openssl_error("cannot read the public value");
-        return nullptr;
-    }
-    return pair;
+    return Impl::wrap(*g, key_from_private(*g, private_value), "cannot import the private value", error);
 }
 
 std::optional<SecretBytes> DhKeyPair::shared_secret(std::span<const uint8_t> peer_public, std::string& error) const {
