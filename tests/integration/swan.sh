@@ -8,15 +8,22 @@
 #   swan_lab_up                       hostA -- swanA ==== swanB -- hostB (see below)
 #   swan_start NS NAME                charon NAME in namespace NS; waits for its vici socket
 #   swan_load NS NAME CONF [SECRETS]  writes swanctl.conf (+ secrets) and runs --load-all
-#   swan_initiate NS NAME CHILD [IKE] / swan_terminate NS NAME IKE
-#   swan_list_sas NS NAME             `swanctl --list-sas --raw`
+#   swan_initiate NS NAME CHILD [IKE [TIMEOUT]] / swan_terminate NS NAME IKE /
+#   swan_terminate_child NS NAME CHILD
+#   swan_list_sas NS NAME             `swanctl --list-sas --raw`; swan_sas_json: as JSON
 #   swan_child_field NS NAME CHILD FIELD, swan_ike_field NS NAME IKE FIELD,
 #   swan_child_count NS NAME [STATE]  fields of the SAs, for assertions
+#   swan_wait_child NS NAME CHILD [STATE [TIMEOUT]]   e.g. the responder's side
 #   swan_pki DIR NAME=IP...           a CA and an RSA certificate per gateway (DN + IP SAN)
 #   swan_pki_install NAME CERT        the CA, CERT's certificate and key into NAME's swanctl dir
 #   swan_stop NS NAME / swan_cleanup  stop one daemon / everything swan.sh made
 #   swan_ctl NAME ARGS...             any swanctl command against daemon NAME
 #   swan_dump NAME                    its log, as TAP comment lines (for failures)
+#   $SWAN_START_MS[NAME]              how long NAME took to start (until vici answered)
+#
+# State lives in shell variables (SWAN_PID, SWAN_NETNS): call swan_init, swan_start and
+# swan_stop in the main shell, not in $(...) or a pipeline. Every other function may
+# run anywhere.
 #
 # Example (PSK, the defaults of swan_lab_up):
 #   source tests/integration/swan.sh
