@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libfmt-dev libcli11-dev libedit-dev
   # lab and tests: namespaces, traffic, captures, peers
   iproute2 iputils-ping ethtool tcpdump tshark python3 python3-scapy nftables procps openssl
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  # strongSwan peers (tests/integration/swan.sh): the openssl and gcm plugins are in
+  # libstrongswan-standard-plugins; strongswan-pki makes the test certificates.
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins strongswan-pki
 )
 
 missing=()
