@@ -344,13 +344,19 @@ void IkeEngine::on_datagram(const Endpoint& local, const Endpoint& remote, std::
 }
 
 void IkeEngine::update_endpoints(IkeSa& sa, const Endpoint& local, const Endpoint& remote) {
+    // The initiator floated to 4500 after IKE_SA_INIT (§2.23): follow it there.
+    if (!sa.natt && local.port == kNattPort) {
+        sa.natt = true;
+        sa.local = local;
+        sa.remote = remote;
+        return;
+    }
     // Behind a NAT the peer's public port can change (a NAT rebinding): follow an
     // authenticated message's source (RFC 7296 §2.23), only on the NAT-T port.
     if (sa.natt && sa.nat_remote && remote.port != 0 && !(remote == sa.remote) && remote.address == sa.remote.address) {
         note(sa, fmt::format("the peer moved from {} to {}", sa.remote.to_string(), remote.to_string()));
         sa.remote = remote;
     }
-    (void)local;
 }
 
 void IkeEngine::on_encrypted(IkeSa& sa, const Message& message, std::span<const uint8_t> datagram,

@@ -175,7 +175,9 @@ private:
     bool derive_ike_keys(IkeSa& sa, const crypto::SecretBytes& shared);
     std::vector<Payload> nat_detection(uint64_t spi_i, uint64_t spi_r, const Endpoint& source,
                                        const Endpoint& destination);
-    void check_nat(IkeSa& sa, const std::vector<Payload>& payloads, const Endpoint& local, const Endpoint& remote);
+    // `spi_r`: as in the header the NAT-D payloads came with (0 in the IKE_SA_INIT request, §2.23).
+    void check_nat(IkeSa& sa, const std::vector<Payload>& payloads, uint64_t spi_r, const Endpoint& local,
+                   const Endpoint& remote);
     std::vector<uint8_t> cookie_for(uint64_t spi_i, std::span<const uint8_t> nonce, const Endpoint& remote);
 
     // ---- exchange_ike_auth.cpp

@@ -7,7 +7,7 @@
 //                                                 <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
 //   (a refused CHILD SA: <-- HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)};
 //    a refused identity or AUTH: <-- HDR, SK {N(AUTHENTICATION_FAILED)})
-#include <random>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -115,12 +115,18 @@ void IkeEngine::establish(IkeSa& sa, const Identity& remote_identity) {
     note(sa, fmt::format("established with {} ({}) as {}: {}{}", sa.remote.to_string(), remote_identity.to_string(),
                          sa.is_initiator() ? "initiator" : "responder", sa.suite.to_string(),
                          sa.natt ? ", NAT-T" : ""));
-    // One IKE SA per peer: an older one (the peer restarted, or both sides initiated at
-    // once) goes, with a DELETE so that the peer forgets it too.
+    // Both sides initiated at once: two IKE SAs for one peer. Both sides keep the one with
+    // the higher SPIi; the initiator of the other deletes it. Its CHILD SA never takes the
+    // outbound traffic (install_child), so nothing is lost when it goes.
     for (auto& [spi, other] : sas_) {
-        if (other.get() == &sa || other->peer != sa.peer || other->state == IkeState::Dead) continue;
-        if (other->state == IkeState::Established) send_delete_ike(*other);
-        kill(*other, fmt::format("superseded by IKE SA #{}", sa.serial), false);
+        if (other.get() == &sa || other->peer != sa.peer || other->state != IkeState::Established || other->rekeyed ||
+            other->superseded)
+            continue;
+        IkeSa& loser = sa.spi_i < other->spi_i ? sa : *other;
+        loser.superseded = true;
+        note(loser, fmt::format("duplicate of IKE SA #{} (both sides initiated): {}", (&loser == &sa ? *other : sa).serial,
+                                loser.is_initiator() ? "deleting it" : "the peer deletes it"));
+        if (loser.is_initiator()) loser.queued.push_back({RequestKind::DeleteIke, {}});
     }
 }
 
@@ -152,6 +158,19 @@ bool IkeEngine::install_child(IkeSa& sa, ChildSa child, bool we_initiated, std::
     d.remote_nets = child.remote_ts;
     child.udp_encapsulated = sa.natt;
 
+    // A new tunnel (not a rekey) while another IKE SA of this peer has one: the newer
+    // takes the outbound traffic, unless its IKE SA is the duplicate that goes.
+    ChildSa* previous = nullptr;
+    if (!replaces_outbound && with_outbound) {
+        if (sa.superseded) with_outbound = false;
+        for (auto& [spi, other] : sas_) {
+            if (other.get() == &sa || other->peer != sa.peer || other->state == IkeState::Dead || !with_outbound) continue;
+            for (auto& c : other->children)
+                if (c.outbound_active) previous = &c;
+        }
+        if (previous != nullptr) replaces_outbound = previous->outbound_spi;
+    }
+
     std::string error;
     d.spi = child.inbound_spi;
     if (!installer_.install_inbound(d, in_keys, error)) {
@@ -166,6 +185,7 @@ bool IkeEngine::install_child(IkeSa& sa, ChildSa child, bool we_initiated, std::
         return false;
     }
     child.outbound_active = with_outbound;
+    if (previous != nullptr) previous->outbound_active = false;
     const auto now = io_.now();
     uint8_t r = 0;
     io_.random(std::span<uint8_t>(&r, 1));
@@ -202,7 +222,10 @@ void IkeEngine::send_auth(IkeSa& sa) {
         return kill(sa, "no credentials for the configured authentication", false);
     }
     std::vector<Payload> payloads{idi};
-    if (!sa.initial_contact_sent) {
+    const bool alone = std::none_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
+        return entry.second.get() != &sa && entry.second->peer == sa.peer && entry.second->state != IkeState::Dead;
+    });
+    if (!sa.initial_contact_sent && alone) {
         // §2.4: no SAs with this peer survive from before; the peer may drop its old ones.
         NotifyPayload contact;
         contact.type = notify::kInitialContact;
@@ -326,9 +349,13 @@ void IkeEngine::respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<P
         note(sa, fmt::format("the peer asked for identity {}; answering as {}", Identity{idr->type, idr->data}.to_string(),
                              p.local_id.to_string()));
     if (find_notify(inner, notify::kInitialContact) != nullptr) {
-        for (auto& [spi, other] : sas_)
-            if (other.get() != &sa && other->peer == sa.peer && other->state != IkeState::Dead)
-                kill(*other, "the peer sent INITIAL_CONTACT: it has forgotten this IKE SA", false);
+        // §2.4: the peer holds no other IKE SA with us. Ours go, with a DELETE all the same:
+        // when both sides initiated at once the peer does still know them.
+        for (auto& [spi, other] : sas_) {
+            if (other.get() == &sa || other->peer != sa.peer || other->state != IkeState::Established) continue;
+            send_delete_ike(*other);
+            kill(*other, "the peer sent INITIAL_CONTACT: it has forgotten this IKE SA", false);
+        }
     }
     establish(sa, presented);
 

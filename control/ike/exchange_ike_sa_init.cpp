@@ -81,10 +81,10 @@ std::vector<Payload> IkeEngine::nat_detection(uint64_t spi_i, uint64_t spi_r, co
             notify_of(notify::kNatDetectionDestinationIp, nat_hash(spi_i, spi_r, destination))};
 }
 
-void IkeEngine::check_nat(IkeSa& sa, const std::vector<Payload>& payloads, const Endpoint& local,
+void IkeEngine::check_nat(IkeSa& sa, const std::vector<Payload>& payloads, uint64_t spi_r, const Endpoint& local,
                           const Endpoint& remote) {
     bool any_source = false, source_ok = false, any_destination = false, destination_ok = false;
-    const auto remote_hash = nat_hash(sa.spi_i, sa.spi_r, remote), local_hash = nat_hash(sa.spi_i, sa.spi_r, local);
+    const auto remote_hash = nat_hash(sa.spi_i, spi_r, remote), local_hash = nat_hash(sa.spi_i, spi_r, local);
     for (const auto& p : payloads) {
         const auto* n = std::get_if<NotifyPayload>(&p);
         if (n == nullptr) continue;
@@ -154,10 +154,12 @@ void IkeEngine::initiate(size_t peer) {
 
 void IkeEngine::send_sa_init(IkeSa& sa) {
     const PeerConfig& p = peers_[sa.peer];
+    // A retry after COOKIE repeats the same KE and nonce (the cookie covers Ni, §2.6);
+    // after INVALID_KE_PAYLOAD only the KE changes.
     std::string error;
-    sa.dh = crypto::DhKeyPair::generate(sa.dh_group, error);
+    if (!sa.dh || sa.dh->group() != sa.dh_group) sa.dh = crypto::DhKeyPair::generate(sa.dh_group, error);
     if (!sa.dh) return kill(sa, "DH: " + error, true);
-    sa.nonce_i = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
+    if (sa.nonce_i.empty()) sa.nonce_i = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
 
     std::vector<Payload> payloads;
     if (!sa.cookie.empty()) payloads.push_back(notify_of(notify::kCookie, sa.cookie));
@@ -237,7 +239,7 @@ void IkeEngine::on_sa_init_response(IkeSa& sa, const Message& response, std::spa
     sa.nonce_r = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
     sa.init_response.assign(datagram.begin(), datagram.end());
     sa.pending.reset();
-    check_nat(sa, payloads, sa.local, sa.remote);
+    check_nat(sa, payloads, sa.spi_r, sa.local, sa.remote);
     if (!derive_ike_keys(sa, *shared)) return;
     if (sa.nat_local || sa.nat_remote) {
         // §2.23: float to port 4500 for everything after IKE_SA_INIT.
@@ -349,7 +351,7 @@ void IkeEngine::respond_sa_init(const Message& request, std::span<const uint8_t>
     sa.nonce_r = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
     sa.init_request.assign(datagram.begin(), datagram.end());
     answer_header.spi_r = sa.spi_r;
-    check_nat(sa, request.payloads, local, remote);
+    check_nat(sa, request.payloads, 0, local, remote);
 
     std::vector<Payload> payloads{SaPayload{{*chosen}}, KePayload{group, dh->public_value()},
                                   NoncePayload{{sa.nonce_r.data(), sa.nonce_r.data() + sa.nonce_r.size()}}};

@@ -116,7 +116,10 @@ struct IkeSa {
     std::unique_ptr<crypto::SkProtection> outgoing, incoming;
     Identity remote_identity;               // as authenticated
     bool initial_contact_sent = false;
-    bool rekeyed = false;                   // replaced by a rekeyed IKE SA: waits only for the DELETE
+    bool rekeyed = false;
+    // Both sides initiated at once and this is the duplicate that goes (the one with the
+    // lower SPIi, a rule both sides apply alike): its CHILD SA carries no outbound traffic.
+    bool superseded = false;                   // replaced by a rekeyed IKE SA: waits only for the DELETE
 
     uint32_t next_request_id = 0;           // for requests we send
     uint32_t expected_request_id = 0;       // for requests the peer sends

@@ -35,14 +35,14 @@ std::variant<std::vector<Payload>, OpenError> open(const crypto::SkProtection& k
     const size_t iv_length = keys.iv_length(), icv = keys.icv_size(), block = keys.block_size();
     if (sk->body.size() < iv_length + block + icv)
         return OpenError{false, fmt::format("Encrypted payload of {} bytes is too short", sk->body.size())};
+    // The ICV covers the message from the header to the end of the encrypted data (§3.14);
+    // the SK payload is the last, so that is the datagram minus the ICV. It is checked
+    // before anything inside is looked at.
+    if (datagram.size() < icv || !keys.verify(datagram.first(datagram.size() - icv), datagram.last(icv)))
+        return OpenError{true, "integrity check failed"};
     const size_t encrypted = sk->body.size() - iv_length - icv;
     if (encrypted % block != 0)
         return OpenError{false, fmt::format("{} encrypted bytes are not a multiple of {}", encrypted, block)};
-    // The ICV covers the message from the header to the end of the encrypted data (§3.14);
-    // the SK payload is the last, so that is the datagram minus the ICV.
-    if (datagram.size() < icv || !keys.verify(datagram.first(datagram.size() - icv), datagram.last(icv)))
-        return OpenError{true, "integrity check failed"};
-
     const std::span<const uint8_t> body(sk->body);
     crypto::SecretBytes plain(encrypted);
     if (!keys.decrypt(body.first(iv_length), body.subspan(iv_length, encrypted), plain.span()))

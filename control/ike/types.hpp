@@ -98,7 +98,9 @@ struct PeerConfig {
     crypto::SecretBytes psk;
     std::chrono::seconds dpd{0};            // 0: no dead-peer detection
 
-    bool initiates() const { return address.has_value(); }
+    bool initiate = true;                   // false: wait for the peer (tests; responder-only peers)
+
+    bool initiates() const { return address.has_value() && initiate; }
     // Everything that, when changed, means the peer's tunnels must be renegotiated.
     bool same_settings(const PeerConfig& other) const;
 };
