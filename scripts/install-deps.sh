@@ -11,6 +11,8 @@ packages=(
   # lab and tests: namespaces, traffic, captures, peers
   iproute2 iputils-ping ethtool tcpdump tshark python3 python3-scapy nftables procps openssl
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  # fuzzing (scripts/fuzz.sh)
+  libfuzzer-14-dev libclang-rt-14-dev clang-14
 )
 
 missing=()
