@@ -252,8 +252,9 @@ std::optional<SnatAction> parse_snat_action(std::string_view);                //
 std::optional<IpProtocol> parse_ip_protocol(std::string_view);                // tcp udp icmp
 
 // The Diffie-Hellman groups an ike-policy (DH group) or esp-policy (PFS group) may
-// name: MODP 1, 2, 5, 14..18 (RFC 2409, 3526) and ECP 19..21 (RFC 5903).
-inline constexpr int kSupportedDhGroups[] = {1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21};
+// name: MODP 1, 2, 5, 14..18 (RFC 2409, 3526), ECP 19..21 (RFC 5903) and
+// Curve25519 31 (RFC 8031), as crypto/ike_dh.hpp offers them.
+inline constexpr int kSupportedDhGroups[] = {1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31};
 bool is_supported_dh_group(int group);
 
 // The accepted words, comma-separated ("3DES, AES, AES-192, AES-256"), for messages

@@ -101,7 +101,7 @@ const BadInput kBadInputs[] = {
     {"UnknownHash", "bad.conf", "ipsec ike-policy 10\n policy AES SHA-1 14\n",
      "bad.conf:2: error: unknown hash 'SHA-1' (expected one of: MD5, MD5-128, SHA, SHA-256, SHA-512)"},
     {"UnsupportedDhGroup", "bad.conf", "ipsec ike-policy 10 policy AES SHA 24\n",
-     "bad.conf:1: error: invalid DH group '24' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21)"},
+     "bad.conf:1: error: invalid DH group '24' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31)"},
     {"BadAddress", "bad.conf", "ipsec peer 300.1.1.1\n",
      "bad.conf:1: error: invalid address '300.1.1.1' (expected A.B.C.D)"},
     {"BadPrefix", "bad.conf", "interface eth0\n ip address 10.1.0.1/33\n",
@@ -325,7 +325,7 @@ ipsec start
                   "many.conf:7: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)",
                   "many.conf:8: error: ike-policy 10 is already defined at many.conf:7",
                   "many.conf:9: error: invalid PFS group '3' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, "
-                  "21)",
+                  "21, 31)",
                   "many.conf:11: error: local-net: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)",
                   "many.conf:12: error: unknown keyword 'remote-nets' (expected one of: local, local-id, local-net, "
                   "remote-id, remote-ip, remote-net, policy, psk)",

@@ -61,6 +61,13 @@ TEST(YamlForm, Routes) {
     EXPECT_EQ(config.routes[1].where.key_path, "routes[1]");
 }
 
+TEST(YamlForm, Curve25519IsGroup31InBothPolicies) {
+    const Config config = parse_yaml_clean("ipsec:\n  ike-policies: {1: {dh-group: 31}}\n"
+                                           "  esp-policies: {1: {encryption: AES-GCM-128, pfs-group: 31}}\n");
+    EXPECT_EQ(config.ike_policies.at(1).dh_group, 31);
+    EXPECT_EQ(config.esp_policies.at(1).pfs_group, 31);
+}
+
 TEST(YamlForm, IpsecPolicies) {
     const Config config = parse_yaml_clean(R"(ipsec:
   enabled: true
