@@ -93,7 +93,7 @@ const BadInput kBadInputs[] = {
      "bad.conf:1: error: unknown keyword 'speed' after 'interface eth0' (expected one of: dpdk-device, ip, mtu, "
      "enable, no, shutdown, description)"},
     {"MissingKeyword", "bad.conf", "ipsec\n",
-     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, "
+     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, pki, "
      "start, stop)"},
     {"UnknownEncryption", "bad.conf", "ipsec esp-policy 10 policy AES-512 SHA\n",
      "bad.conf:1: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256, AES-GCM-128, "
@@ -191,7 +191,7 @@ const BadInput kBadInputs[] = {
      "bad.yaml:2: error: description is not valid UTF-8 text (interfaces.eth0.description)"},
     {"YamlUnknownKey", "bad.yaml", "ipsec:\n  peers:\n    203.0.113.2:\n      ike-policcy: 10\n",
      "bad.yaml:4: error: unknown key 'ike-policcy' (expected one of: local-ip, nated, local-id, local-nets, remote-id, "
-     "remote-ip, remote-nets, ike-policy, esp-policy, psk, psk-file) (ipsec.peers.203.0.113.2.ike-policcy)"},
+     "remote-ip, remote-nets, ike-policy, esp-policy, mode, dpd, psk, psk-file) (ipsec.peers.203.0.113.2.ike-policcy)"},
     {"YamlWrongType", "bad.yaml", "ipsec:\n  peers:\n    203.0.113.2:\n      ike-policy: {id: 10}\n",
      "bad.yaml:4: error: expected ike-policy number, got a map (ipsec.peers.203.0.113.2.ike-policy)"},
     {"YamlWrongScalar", "bad.yaml", "ipsec:\n  enabled: maybe\n",
@@ -328,7 +328,7 @@ ipsec start
                   "21, 31)",
                   "many.conf:11: error: local-net: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)",
                   "many.conf:12: error: unknown keyword 'remote-nets' (expected one of: local, local-id, local-net, "
-                  "remote-id, remote-ip, remote-net, policy, psk)",
+                  "remote-id, remote-ip, remote-net, policy, mode, dpd, psk)",
                   "many.conf:13: error: unknown keyword 'extra' after 'firewall-snat 5 exempt outbound eth0 src "
                   "10.1.0.0/24' (expected one of: tcp, udp, icmp, src, dst, xsrc, remark)",
                   "many.conf:14: error: indented line outside a block (expected a header such as 'interface NAME' "
@@ -354,7 +354,7 @@ ipsec:
                   "many.yaml:7: error: local-net: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?) "
                   "(ipsec.peers.192.0.2.1.local-nets[0])",
                   "many.yaml:7: error: unknown key 'colour' (expected one of: local-ip, nated, local-id, local-nets, "
-                  "remote-id, remote-ip, remote-nets, ike-policy, esp-policy, psk, psk-file) "
+                  "remote-id, remote-ip, remote-nets, ike-policy, esp-policy, mode, dpd, psk, psk-file) "
                   "(ipsec.peers.192.0.2.1.colour)",
               }));
 }
@@ -363,7 +363,7 @@ TEST(Diagnostics, ValidationWaitsForACleanParse) {
     // The peer lacks nets and policies, but a syntax error comes first and alone.
     EXPECT_EQ(messages(load_text("ipsec peer 192.0.2.1\n mtu 1500\n", "a.conf").diagnostics),
               std::vector<std::string>{"a.conf:2: error: unknown keyword 'mtu' (expected one of: local, local-id, "
-                                       "local-net, remote-id, remote-ip, remote-net, policy, psk)"});
+                                       "local-net, remote-id, remote-ip, remote-net, policy, mode, dpd, psk)"});
 }
 
 TEST(Diagnostics, UnreadableFileIsOneErrorAtLineZero) {

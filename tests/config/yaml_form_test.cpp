@@ -195,7 +195,7 @@ TEST(YamlFormErrors, UnknownKeysAreReportedAtTheirLineWithTheirPath) {
     EXPECT_EQ(yaml_errors("ipsec:\n  peers:\n    192.0.2.1:\n      psk-fle: x\n"),
               std::vector<std::string>{"t.yaml:4: error: unknown key 'psk-fle' (expected one of: local-ip, nated, "
                                        "local-id, local-nets, remote-id, remote-ip, remote-nets, ike-policy, "
-                                       "esp-policy, psk, psk-file) (ipsec.peers.192.0.2.1.psk-fle)"});
+                                       "esp-policy, mode, dpd, psk, psk-file) (ipsec.peers.192.0.2.1.psk-fle)"});
     EXPECT_EQ(yaml_errors("nat: {}\n"),
               std::vector<std::string>{"t.yaml:1: error: unknown key 'nat' (expected one of: interfaces, routes, "
                                        "ipsec, firewall) (nat)"});
