@@ -76,7 +76,8 @@ bool Gateway::run(const std::atomic<bool>& stop) {
 
     const dataplane::Dataplane::PuntHandler punts{
         [this](uint16_t port, std::span<const uint8_t> frame) { neighbours_->on_frame(port, frame, Clock::now()); },
-        [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); }};
+        [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); },
+        {}};  // IKE: the engine's handler goes here; until then IKE is counted and dropped
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
 
