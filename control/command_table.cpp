@@ -45,7 +45,7 @@ constexpr KeywordHelp kKeywordHelp[] = {
     {"clear", "Reset operational state"},
     {"ip", "IPv4 state"},
     {"dataplane", "Data-plane workers"},
-    {"ipsec", "IPsec state"},
+    {"ipsec", "IPsec: start and stop the service, its state"},
     {"firewall", "Firewall rules"},
     {"nat", "NAT state"},
 };

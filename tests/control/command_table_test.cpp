@@ -42,7 +42,9 @@ TEST(CommandTable, HoldsTheOperationalCommands) {
     EXPECT_EQ(keys, (std::set<std::string>{"show interfaces", "show ip route", "show arp",
                                            "show dataplane counters", "show running-config",
                                            "clear dataplane counters", "show version", "show ipsec sa",
-                                           "show firewall snat", "show nat sessions", "clear nat sessions"}));
+                                           "show firewall snat", "show nat sessions", "clear nat sessions",
+                                           "show ipsec status", "show ipsec peer", "show ipsec log",
+                                           "clear ipsec peer", "ipsec start", "ipsec stop"}));
 }
 
 TEST(CommandTable, KeysAreUniqueAndPlaceholdersAreWellFormed) {
@@ -69,11 +71,17 @@ TEST(CommandTable, KeyIsTheFixedKeywords) {
 
 TEST(MatchCommand, EveryCommandMatchesItsOwnWords) {
     for (const CommandSpec& spec : command_table()) {
-        Words words(spec.words.begin(), spec.words.end());
+        // The keywords, and a value for each required placeholder.
+        Words words, expected_args;
+        for (std::string_view w : spec.words) {
+            if (w.starts_with('[')) break;
+            if (w.starts_with('<')) expected_args.push_back("x");
+            words.push_back(w.starts_with('<') ? "x" : std::string(w));
+        }
         auto result = match_command(words);
         ASSERT_TRUE(std::holds_alternative<CommandMatch>(result)) << error_of(result);
         EXPECT_EQ(std::get<CommandMatch>(result).spec, &spec);
-        EXPECT_TRUE(std::get<CommandMatch>(result).args.empty());
+        EXPECT_EQ(std::get<CommandMatch>(result).args, expected_args);
     }
 }
 
@@ -103,15 +111,15 @@ TEST(MatchCommand, UnknownWordSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"sh", "ip", "foo"})),
               "unknown command 'sh ip foo' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"reboot"})),
-              "unknown command 'reboot' (expected one of: clear, show)");
+              "unknown command 'reboot' (expected one of: clear, ipsec, show)");
 }
 
 TEST(MatchCommand, IncompleteCommandSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"show", "ip"})),
               "incomplete command 'show ip' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"clear"})),
-              "incomplete command 'clear' (expected one of: dataplane, nat)");
-    EXPECT_EQ(error_of(match_command(Words{})), "empty command (expected one of: clear, show)");
+              "incomplete command 'clear' (expected one of: dataplane, ipsec, nat)");
+    EXPECT_EQ(error_of(match_command(Words{})), "empty command (expected one of: clear, ipsec, show)");
 }
 
 TEST(MatchCommand, RefusesArgumentsACommandDoesNotTake) {
@@ -138,7 +146,7 @@ TEST(MatchCommand, ChecksArgumentCounts) {
 }
 
 TEST(Complete, OffersKeywordsStartingWithThePartialWord) {
-    EXPECT_EQ(complete(Words{}, ""), (Words{"clear", "show"}));
+    EXPECT_EQ(complete(Words{}, ""), (Words{"clear", "ipsec", "show"}));
     EXPECT_EQ(complete(Words{"show"}, "i"), (Words{"interfaces", "ip", "ipsec"}));
     EXPECT_EQ(complete(Words{"sh", "ip"}, ""), Words{"route"});
     EXPECT_EQ(complete(Words{"show"}, "run"), Words{"running-config"});
@@ -154,7 +162,9 @@ TEST(Complete, OffersNothingAfterAWrongWordOrAtAnArgument) {
 TEST(DescribeNext, ListsNextKeywordsWithHelp) {
     EXPECT_EQ(describe_next(Words{"show", "ip"}), (Described{{"route", "IPv4 routing table"}}));
     EXPECT_EQ(describe_next(Words{}),
-              (Described{{"clear", "Reset operational state"}, {"show", "Show operational state"}}));
+              (Described{{"clear", "Reset operational state"},
+                         {"ipsec", "IPsec: start and stop the service, its state"},
+                         {"show", "Show operational state"}}));
     auto after_show = describe_next(Words{"sh"});
     ASSERT_EQ(after_show.size(), 9u);
     EXPECT_EQ(after_show[0], (std::pair<std::string, std::string>{"arp", "ARP (neighbour) table"}));
