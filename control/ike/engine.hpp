@@ -185,7 +185,9 @@ private:
     void respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<Payload>& inner);
     void on_auth_response(IkeSa& sa, PendingRequest& request, const std::vector<Payload>& inner);
     std::vector<uint8_t> auth_octets(const IkeSa& sa, bool ours, const IdPayload& id) const;
-    bool verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& auth);
+    bool verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& auth, const std::vector<Payload>& inner);
+    // CERT (and in a request CERTREQ, RFC 7296 §3.6-3.7) for an rsa-sig peer; none for PSK.
+    std::vector<Payload> certificate_payloads(const PeerConfig& peer, bool request);
     std::optional<AuthPayload> make_auth(IkeSa& sa, const IdPayload& id);
     // Derives KEYMAT and installs both directions (inbound first). `we_initiated`: of the
     // exchange that made it, which decides which half of KEYMAT is inbound (§2.17).

@@ -8,6 +8,7 @@
 //   (a refused CHILD SA: <-- HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)};
 //    a refused identity or AUTH: <-- HDR, SK {N(AUTHENTICATION_FAILED)})
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include "control/ike/notify_text.hpp"
 #include "control/ike/proposal.hpp"
 #include "control/ike/traffic_selectors.hpp"
+#include "crypto/ike_identity.hpp"
 
 namespace mbox::ike {
 
@@ -85,17 +87,114 @@ std::vector<uint8_t> IkeEngine::auth_octets(const IkeSa& sa, bool ours, const Id
 
 std::optional<AuthPayload> IkeEngine::make_auth(IkeSa& sa, const IdPayload& id) {
     const PeerConfig& p = peers_[sa.peer];
-    if (p.auth != AuthKind::Psk) return std::nullopt;
     const auto octets = auth_octets(sa, true, id);
-    const auto mac = crypto::psk_auth(sa.suite.prf, p.psk, octets);
-    return AuthPayload{AuthMethod::SharedKey, {mac.data(), mac.data() + mac.size()}};
+    if (p.auth == AuthKind::Psk) {
+        const auto mac = crypto::psk_auth(sa.suite.prf, p.psk, octets);
+        return AuthPayload{AuthMethod::SharedKey, {mac.data(), mac.data() + mac.size()}};
+    }
+    if (!p.private_key) return std::nullopt;
+    // RFC 7427 (method 14, SHA-256) when the peer said it verifies SHA-256 signatures;
+    // otherwise RSA with SHA-1 (method 1), which every IKEv2 peer understands.
+    const bool sha256 = std::find(sa.peer_signature_hashes.begin(), sa.peer_signature_hashes.end(),
+                                  static_cast<uint16_t>(crypto::SignatureHash::Sha256)) != sa.peer_signature_hashes.end();
+    const auto method = sha256 ? crypto::IkeAuthMethod::DigitalSignature : crypto::IkeAuthMethod::RsaSignature;
+    std::string error;
+    auto data = p.private_key->sign_auth(method, crypto::SignatureScheme::RsaPkcs1Sha256, octets, error);
+    if (!data) {
+        note(sa, "cannot sign AUTH: " + error);
+        return std::nullopt;
+    }
+    return AuthPayload{sha256 ? AuthMethod::DigitalSignature : AuthMethod::RsaSignature, std::move(*data)};
 }
 
-bool IkeEngine::verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& auth) {
+// RFC 4945 §3.1: the identity must be one the certificate vouches for.
+static bool identity_in_certificate(const Identity& id, const crypto::Certificate& cert) {
+    switch (id.type) {
+    case IdType::DerAsn1Dn: return crypto::dn_equal(id.data, cert.subject_der());
+    case IdType::Ipv4Address: {
+        const auto ips = cert.san_ip();
+        return std::find(ips.begin(), ips.end(), id.data) != ips.end();
+    }
+    case IdType::Fqdn: {
+        const std::string name(id.data.begin(), id.data.end());
+        const auto names = cert.san_dns();
+        return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+            return n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                   });
+        });
+    }
+    default: return false;
+    }
+}
+
+bool IkeEngine::verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& auth, const std::vector<Payload>& inner) {
     const PeerConfig& p = peers_[sa.peer];
-    if (p.auth != AuthKind::Psk || auth.method != AuthMethod::SharedKey) return false;
-    const auto expected = crypto::psk_auth(sa.suite.prf, p.psk, auth_octets(sa, false, id));
-    return expected.equals(auth.data);
+    const auto octets = auth_octets(sa, false, id);
+    if (p.auth == AuthKind::Psk) {
+        if (auth.method != AuthMethod::SharedKey) {
+            note(sa, fmt::format("the peer authenticates with method {}, but a pre-shared key is configured",
+                                 static_cast<int>(auth.method)));
+            return false;
+        }
+        return crypto::psk_auth(sa.suite.prf, p.psk, octets).equals(auth.data);
+    }
+    if (auth.method != AuthMethod::RsaSignature && auth.method != AuthMethod::DigitalSignature) {
+        note(sa, fmt::format("the peer authenticates with method {}, but rsa-sig is configured",
+                             static_cast<int>(auth.method)));
+        return false;
+    }
+    const auto* cert_payload = find_payload<CertPayload>(inner);
+    if (cert_payload == nullptr || cert_payload->encoding != kCertEncodingX509Signature) {
+        note(sa, "the peer sent no X.509 certificate");
+        return false;
+    }
+    std::string error;
+    const auto cert = crypto::Certificate::from_der(cert_payload->data, error);
+    if (!cert) {
+        note(sa, "the peer's certificate: " + error);
+        return false;
+    }
+    std::string chain_errors;
+    const bool trusted = std::any_of(p.cas.begin(), p.cas.end(), [&](const auto& ca) {
+        std::string why;
+        if (cert->verify_issued_by(*ca, why)) return true;
+        chain_errors += (chain_errors.empty() ? "" : "; ") + why;
+        return false;
+    });
+    if (!trusted) {
+        note(sa, fmt::format("the peer's certificate {} is not issued by a configured ca-cert ({})", cert->subject_text(),
+                             chain_errors));
+        return false;
+    }
+    const Identity presented{id.type, id.data};
+    if (!identity_in_certificate(presented, *cert)) {
+        note(sa, fmt::format("the peer's identity {} is not in its certificate {}", presented.to_string(),
+                             cert->subject_text()));
+        return false;
+    }
+    const auto method = auth.method == AuthMethod::DigitalSignature ? crypto::IkeAuthMethod::DigitalSignature
+                                                                    : crypto::IkeAuthMethod::RsaSignature;
+    if (!crypto::verify_auth(*cert, method, auth.data, octets, error)) {
+        note(sa, "the peer's signature does not verify: " + error);
+        return false;
+    }
+    return true;
+}
+
+std::vector<Payload> IkeEngine::certificate_payloads(const PeerConfig& p, bool request) {
+    std::vector<Payload> out;
+    if (p.auth != AuthKind::Rsa) return out;
+    if (p.certificate) out.push_back(CertPayload{kCertEncodingX509Signature, p.certificate->der()});
+    if (request && !p.cas.empty()) {
+        CertReqPayload req;
+        for (const auto& ca : p.cas) {
+            const auto id = crypto::key_id(ca->public_key_der());
+            req.data.insert(req.data.end(), id.begin(), id.end());
+        }
+        out.push_back(std::move(req));
+    }
+    return out;
 }
 
 void IkeEngine::establish(IkeSa& sa, const Identity& remote_identity) {
@@ -222,6 +321,7 @@ void IkeEngine::send_auth(IkeSa& sa) {
         return kill(sa, "no credentials for the configured authentication", false);
     }
     std::vector<Payload> payloads{idi};
+    for (auto& c : certificate_payloads(p, true)) payloads.push_back(std::move(c));
     const bool alone = std::none_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
         return entry.second.get() != &sa && entry.second->peer == sa.peer && entry.second->state != IkeState::Dead;
     });
@@ -272,11 +372,13 @@ void IkeEngine::on_auth_response(IkeSa& sa, PendingRequest& request, const std::
     }
     const Identity presented{idr->type, idr->data};
     const Identity expected = expected_remote_identity(p);
-    if (!(presented == expected))
+    if (!presented.matches(expected))
         return fail(fmt::format("the peer identified as {} but {} was expected (remote-id)", presented.to_string(),
                                 expected.to_string()));
-    if (!verify_auth(sa, *idr, *auth))
-        return fail("authentication failed: the peer's AUTH does not verify (pre-shared key mismatch?)");
+    if (!verify_auth(sa, *idr, *auth, inner))
+        return fail(p.auth == AuthKind::Psk
+                        ? "authentication failed: the peer's AUTH does not verify (pre-shared key mismatch?)"
+                        : "authentication failed: the peer's certificate or signature is not accepted");
     establish(sa, presented);
 
     // The CHILD SA made with the IKE SA.
@@ -330,7 +432,9 @@ void IkeEngine::respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<P
     if (!peers_[sa.peer].address) {
         bool found = false;
         for (size_t i = 0; i < peers_.size() && !found; ++i) {
-            if (peers_[i].address || !(peers_[i].remote_id == presented) || !(peers_[i].ike == sa.suite)) continue;
+            if (peers_[i].address || !peers_[i].remote_id || !peers_[i].remote_id->matches(presented) ||
+                !(peers_[i].ike == sa.suite))
+                continue;
             sa.peer = i;
             found = true;
         }
@@ -340,11 +444,13 @@ void IkeEngine::respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<P
     }
     const PeerConfig& p = peers_[sa.peer];
     const Identity expected = expected_remote_identity(p);
-    if (!(presented == expected))
+    if (!presented.matches(expected))
         return refuse(fmt::format("the peer identified as {} but {} was expected (remote-id)", presented.to_string(),
                                   expected.to_string()));
-    if (!verify_auth(sa, *idi, *auth))
-        return refuse("authentication failed: the peer's AUTH does not verify (pre-shared key mismatch?)");
+    if (!verify_auth(sa, *idi, *auth, inner))
+        return refuse(p.auth == AuthKind::Psk
+                          ? "authentication failed: the peer's AUTH does not verify (pre-shared key mismatch?)"
+                          : "authentication failed: the peer's certificate or signature is not accepted");
     if (const auto* idr = find_payload<IdResponder>(inner); idr != nullptr && !(Identity{idr->type, idr->data} == p.local_id))
         note(sa, fmt::format("the peer asked for identity {}; answering as {}", Identity{idr->type, idr->data}.to_string(),
                              p.local_id.to_string()));
@@ -362,7 +468,14 @@ void IkeEngine::respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<P
     IdResponder idr;
     idr.type = p.local_id.type;
     idr.data = p.local_id.data;
-    std::vector<Payload> payloads{idr, *make_auth(sa, idr)};
+    const auto our_auth = make_auth(sa, idr);
+    if (!our_auth) {
+        send_error_response(sa, ExchangeType::IkeAuth, message_id, notify::kAuthenticationFailed);
+        return kill(sa, "no credentials to authenticate ourselves", false);
+    }
+    std::vector<Payload> payloads{idr};
+    for (auto& c : certificate_payloads(p, false)) payloads.push_back(std::move(c));
+    payloads.push_back(*our_auth);
 
     // The CHILD SA: proposal, then traffic selectors narrowed to the configuration.
     const auto* offer = find_payload<SaPayload>(inner);

@@ -13,6 +13,7 @@
 #include "control/ike/notify_text.hpp"
 #include "control/ike/proposal.hpp"
 #include "crypto/ike_hash.hpp"
+#include "crypto/ike_identity.hpp"
 
 namespace mbox::ike {
 
@@ -68,6 +69,19 @@ const NotifyPayload* first_error(const std::vector<Payload>& payloads) {
     for (const auto& p : payloads)
         if (const auto* n = std::get_if<NotifyPayload>(&p); n != nullptr && n->is_error()) return n;
     return nullptr;
+}
+
+// RFC 7427 §4: the hashes we verify signatures with, announced in IKE_SA_INIT.
+NotifyPayload signature_hashes() {
+    static constexpr crypto::SignatureHash kHashes[] = {crypto::SignatureHash::Sha256, crypto::SignatureHash::Sha384,
+                                                        crypto::SignatureHash::Sha512};
+    return notify_of(notify::kSignatureHashAlgorithms, crypto::encode_signature_hash_algorithms(kHashes));
+}
+
+std::vector<uint16_t> peer_hashes(const std::vector<Payload>& payloads) {
+    const auto* n = find_notify(payloads, notify::kSignatureHashAlgorithms);
+    if (n == nullptr) return {};
+    return crypto::parse_signature_hash_algorithms(n->data).value_or(std::vector<uint16_t>{});
 }
 
 }  // namespace
@@ -169,6 +183,7 @@ void IkeEngine::send_sa_init(IkeSa& sa) {
     payloads.push_back(KePayload{sa.dh_group, sa.dh->public_value()});
     payloads.push_back(NoncePayload{{sa.nonce_i.data(), sa.nonce_i.data() + sa.nonce_i.size()}});
     for (auto& n : nat_detection(sa.spi_i, 0, sa.local, sa.remote)) payloads.push_back(std::move(n));
+    payloads.push_back(signature_hashes());
 
     Header h;
     h.spi_i = sa.spi_i;
@@ -238,6 +253,7 @@ void IkeEngine::on_sa_init_response(IkeSa& sa, const Message& response, std::spa
     sa.spi_r = response.header.spi_r;
     sa.nonce_r = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
     sa.init_response.assign(datagram.begin(), datagram.end());
+    sa.peer_signature_hashes = peer_hashes(payloads);
     sa.pending.reset();
     check_nat(sa, payloads, sa.spi_r, sa.local, sa.remote);
     if (!derive_ike_keys(sa, *shared)) return;
@@ -356,6 +372,18 @@ void IkeEngine::respond_sa_init(const Message& request, std::span<const uint8_t>
     std::vector<Payload> payloads{SaPayload{{*chosen}}, KePayload{group, dh->public_value()},
                                   NoncePayload{{sa.nonce_r.data(), sa.nonce_r.data() + sa.nonce_r.size()}}};
     for (auto& n : nat_detection(sa.spi_i, sa.spi_r, local, remote)) payloads.push_back(std::move(n));
+    payloads.push_back(signature_hashes());
+    sa.peer_signature_hashes = peer_hashes(request.payloads);
+    // §3.7: the responder asks for the initiator's certificate here (an `any` peer is
+    // not known yet: the first candidate's CAs stand for all).
+    if (peers_[peer].auth == AuthKind::Rsa && !peers_[peer].cas.empty()) {
+        CertReqPayload req;
+        for (const auto& ca : peers_[peer].cas) {
+            const auto id = crypto::key_id(ca->public_key_der());
+            req.data.insert(req.data.end(), id.begin(), id.end());
+        }
+        payloads.push_back(std::move(req));
+    }
     sa.init_response = serialize_message(answer_header, payloads);
     if (!derive_ike_keys(sa, *shared)) return;
     sa.state = IkeState::InitDone;

@@ -115,6 +115,7 @@ struct IkeSa {
     crypto::IkeSaKeys keys;
     std::unique_ptr<crypto::SkProtection> outgoing, incoming;
     Identity remote_identity;               // as authenticated
+    std::vector<uint16_t> peer_signature_hashes;  // its SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4)
     bool initial_contact_sent = false;
     bool rekeyed = false;
     // Both sides initiated at once and this is the duplicate that goes (the one with the

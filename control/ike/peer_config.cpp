@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "config/identity.hpp"
+#include "config/pki.hpp"
+#include "crypto/ike_identity.hpp"
 #include "crypto/ike_dh.hpp"
 
 namespace mbox::ike {
@@ -97,9 +99,13 @@ std::optional<Identity> identity_of(const std::string& text, std::string& error)
     case config::IdentityKind::Ipv4: return Identity::ipv4(parsed->address.value);
     case config::IdentityKind::Fqdn: id.type = IdType::Fqdn; break;
     case config::IdentityKind::Rfc822: id.type = IdType::Rfc822; break;
-    case config::IdentityKind::Dn:
-        error = "distinguished-name identities come with certificates (rsa-sig), which this mboxd cannot do yet";
-        return std::nullopt;
+    case config::IdentityKind::Dn: {
+        std::vector<std::pair<std::string, std::string>> attributes;
+        for (const auto& a : parsed->dn) attributes.emplace_back(a.type, a.value);
+        const auto der = crypto::dn_der(attributes, error);
+        if (!der) return std::nullopt;
+        return Identity{IdType::DerAsn1Dn, *der};
+    }
     }
     id.data.assign(parsed->text.begin(), parsed->text.end());
     return id;
@@ -125,8 +131,43 @@ std::optional<EspSuite> esp_suite(const config::EspPolicy& policy) {
     return suite;
 }
 
+namespace {
+
+// `ipsec pki`, loaded once for every rsa-sig peer.
+struct Credentials {
+    std::shared_ptr<const crypto::Certificate> certificate;
+    std::shared_ptr<const crypto::PrivateKey> key;
+    std::vector<std::shared_ptr<const crypto::Certificate>> cas;
+    std::string error;
+};
+
+Credentials load_pki(const config::Pki& pki) {
+    Credentials c;
+    if (!pki.local_cert || !pki.local_key || pki.ca_certs.empty()) {
+        c.error = "rsa-sig needs `ipsec pki` with local-cert, local-key and a ca-cert";
+        return c;
+    }
+    auto loaded = crypto::load_credentials(config::resolve_pki_file(*pki.local_cert).string(),
+                                           config::resolve_pki_file(*pki.local_key).string(), c.error);
+    if (!loaded) return c;
+    c.certificate = std::move(loaded->certificate);
+    c.key = std::move(loaded->key);
+    for (const auto& file : pki.ca_certs) {
+        auto ca = crypto::Certificate::load_pem_file(config::resolve_pki_file(file).string(), c.error);
+        if (!ca) {
+            c.certificate.reset();
+            return c;
+        }
+        c.cas.push_back(std::move(ca));
+    }
+    return c;
+}
+
+}  // namespace
+
 std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors) {
     std::vector<PeerConfig> out;
+    std::optional<Credentials> pki;
     for (const auto& peer : config.peers) {
         // A peer of `any` address goes by its identity: `show ipsec peer ID`, `clear ipsec peer ID`.
         const std::string name = peer.address ? peer.address->to_string() : peer.remote_id;
@@ -149,9 +190,10 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
             errors.push_back(fmt::format("peer {}: unsupported algorithms or no local address", name));
             continue;
         }
-        if (ike->second.authentication != config::IkeAuthentication::Psk) {
-            errors.push_back(fmt::format("peer {}: ike-policy {} uses rsa-sig, which this mboxd cannot do yet", name,
-                                         *peer.ike_policy));
+        const bool rsa = ike->second.authentication == config::IkeAuthentication::RsaSig;
+        if (rsa && !pki) pki = load_pki(config.pki);
+        if (rsa && !pki->certificate) {
+            errors.push_back(fmt::format("peer {}: {}", name, pki->error));
             continue;
         }
         PeerConfig p;
@@ -160,7 +202,10 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
         p.local_address = *local;
         p.nated = peer.nated;
         std::string error;
-        const auto local_id = peer.local_id.empty() ? std::optional(Identity::ipv4(*local)) : identity_of(peer.local_id, error);
+        // Without `local-id` we are our address (PSK) or our certificate's subject (rsa-sig).
+        const auto local_id = !peer.local_id.empty() ? identity_of(peer.local_id, error)
+                              : rsa ? std::optional(Identity{IdType::DerAsn1Dn, pki->certificate->subject_der()})
+                                    : std::optional(Identity::ipv4(*local));
         const auto remote_id = peer.remote_id.empty() ? std::nullopt : identity_of(peer.remote_id, error);
         if (!local_id || (!peer.remote_id.empty() && !remote_id)) {
             errors.push_back(fmt::format("peer {}: {}", name, error));
@@ -177,8 +222,14 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
         p.esp_policy = esp->first;
         p.ike_lifetime = std::chrono::seconds(ike->second.keylife);
         p.esp_lifetime = std::chrono::seconds(esp->second.keylife);
-        p.auth = AuthKind::Psk;
-        p.psk = crypto::SecretBytes(std::string_view(peer.psk));
+        p.auth = rsa ? AuthKind::Rsa : AuthKind::Psk;
+        if (rsa) {
+            p.certificate = pki->certificate;
+            p.private_key = pki->key;
+            p.cas = pki->cas;
+        } else {
+            p.psk = crypto::SecretBytes(std::string_view(peer.psk));
+        }
         out.push_back(std::move(p));
     }
     return out;

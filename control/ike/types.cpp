@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "crypto/ike_dh.hpp"
+#include "crypto/ike_identity.hpp"
 
 namespace mbox::ike {
 
@@ -22,8 +23,14 @@ Identity Identity::from_text(const std::string& text) {
     return id;
 }
 
+bool Identity::matches(const Identity& other) const {
+    if (type == IdType::DerAsn1Dn && other.type == IdType::DerAsn1Dn) return crypto::dn_equal(data, other.data);
+    return *this == other;
+}
+
 std::string Identity::to_string() const {
     switch (type) {
+    case IdType::DerAsn1Dn: return crypto::dn_text(data);
     case IdType::Ipv4Address:
         if (data.size() == 4)
             return Ipv4Address{uint32_t{data[0]} << 24 | uint32_t{data[1]} << 16 | uint32_t{data[2]} << 8 | data[3]}
@@ -59,7 +66,19 @@ bool PeerConfig::same_settings(const PeerConfig& o) const {
     return name == o.name && address == o.address && local_address == o.local_address && nated == o.nated &&
            local_id == o.local_id && remote_id == o.remote_id && local_nets == o.local_nets &&
            remote_nets == o.remote_nets && ike == o.ike && esp == o.esp && ike_lifetime == o.ike_lifetime &&
-           esp_lifetime == o.esp_lifetime && auth == o.auth && psk.equals(o.psk) && dpd == o.dpd && initiate == o.initiate;
+           esp_lifetime == o.esp_lifetime && auth == o.auth && psk.equals(o.psk) && dpd == o.dpd && initiate == o.initiate &&
+           same_certificates(o);
+}
+
+bool PeerConfig::same_certificates(const PeerConfig& o) const {
+    const auto der = [](const std::shared_ptr<const crypto::Certificate>& c) {
+        return c ? c->der() : std::vector<uint8_t>{};
+    };
+    if (der(certificate) != der(o.certificate) || cas.size() != o.cas.size()) return false;
+    for (size_t i = 0; i < cas.size(); ++i)
+        if (der(cas[i]) != der(o.cas[i])) return false;
+    // The key goes with the certificate (validation checks they match).
+    return true;
 }
 
 }  // namespace mbox::ike

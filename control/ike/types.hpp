@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "control/ike/codec/message.hpp"
 #include "crypto/esp_algorithms.hpp"
 #include "crypto/ike_prf.hpp"
+#include "crypto/ike_signature.hpp"
 #include "crypto/ike_sk.hpp"
 #include "crypto/secret.hpp"
 
@@ -37,7 +39,10 @@ struct Identity {
     std::vector<uint8_t> data;
 
     bool operator==(const Identity&) const = default;
-    std::string to_string() const;  // "192.0.2.1", "vpn.example.com", "DN(30 bytes)"
+    // Equality as IKE means it: DNs compared canonically (string types, case), the rest
+    // byte for byte.
+    bool matches(const Identity& other) const;
+    std::string to_string() const;  // "192.0.2.1", "vpn.example.com", "C=SG, O=Example, CN=gw1"
     static Identity ipv4(uint32_t address);
     // An identity written in configuration: a dotted quad is ID_IPV4_ADDR, text with '@'
     // is ID_RFC822_ADDR, anything else ID_FQDN.
@@ -96,6 +101,10 @@ struct PeerConfig {
     std::chrono::seconds esp_lifetime{3600};
     AuthKind auth = AuthKind::Psk;
     crypto::SecretBytes psk;
+    // rsa-sig (`ipsec pki`): our certificate and key, and the CAs the peer's must chain to.
+    std::shared_ptr<const crypto::Certificate> certificate;
+    std::shared_ptr<const crypto::PrivateKey> private_key;
+    std::vector<std::shared_ptr<const crypto::Certificate>> cas;
     std::chrono::seconds dpd{0};            // 0: no dead-peer detection
 
     bool initiate = true;                   // false: wait for the peer (tests; responder-only peers)
@@ -103,6 +112,7 @@ struct PeerConfig {
     bool initiates() const { return address.has_value() && initiate; }
     // Everything that, when changed, means the peer's tunnels must be renegotiated.
     bool same_settings(const PeerConfig& other) const;
+    bool same_certificates(const PeerConfig& other) const;
 };
 
 }  // namespace mbox::ike

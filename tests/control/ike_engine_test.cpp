@@ -7,6 +7,7 @@
 
 #include "control/ike/codec/message.hpp"
 #include "control/ike/proposal.hpp"
+#include "crypto/ike_identity.hpp"
 #include "tests/control/ike_test_network.hpp"
 
 namespace mbox::ike::test {
@@ -514,6 +515,71 @@ TEST_F(Pair, GarbageIsCountedAndChangesNothing) {
     EXPECT_EQ(drops[static_cast<size_t>(IkeDrop::UnsupportedVersion)], 2u);  // versions 0 and 15
     EXPECT_EQ(drops[static_cast<size_t>(IkeDrop::IntegrityFailed)], 1u);     // the forged SK payload
     expect_tunnel();
+}
+
+// ---- rsa-sig: certificates from tests/control/data (make-fixtures.sh)
+
+std::shared_ptr<const crypto::Certificate> certificate(const std::string& name) {
+    std::string error;
+    auto c = crypto::Certificate::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
+    EXPECT_TRUE(c) << error;
+    return c;
+}
+
+std::shared_ptr<const crypto::PrivateKey> private_key(const std::string& name) {
+    std::string error;
+    auto k = crypto::PrivateKey::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
+    EXPECT_TRUE(k) << error;
+    return k;
+}
+
+void use_certificate(PeerConfig& p, const std::string& name, const std::string& ca = "../../config/data/ca.pem") {
+    p.auth = AuthKind::Rsa;
+    p.psk = crypto::SecretBytes();
+    p.certificate = certificate(name + ".pem");
+    p.private_key = private_key(name + ".key");
+    p.cas = {certificate(ca)};
+}
+
+TEST_F(Pair, RsaSignaturesWithAddressIdentities) {
+    use_certificate(a_peer, "gwa");
+    use_certificate(b_peer, "gwb");
+    up();
+    expect_tunnel();
+    EXPECT_EQ(status(a).ike_sas.front().remote_identity, "203.0.113.2");
+    EXPECT_EQ(status(a).version_auth, "IKEv2(RSA)");
+}
+
+TEST_F(Pair, RsaSignaturesWithDistinguishedNames) {
+    use_certificate(a_peer, "gwa");
+    use_certificate(b_peer, "gwb");
+    std::string error;
+    const std::pair<std::string, std::string> gwa[] = {{"C", "SG"}, {"O", "Example"}, {"CN", "gwa"}};
+    const std::pair<std::string, std::string> gwb[] = {{"C", "SG"}, {"O", "Example"}, {"CN", "gwb"}};
+    a_peer.local_id = b_peer.remote_id.emplace(Identity{IdType::DerAsn1Dn, *crypto::dn_der(gwa, error)});
+    b_peer.local_id = a_peer.remote_id.emplace(Identity{IdType::DerAsn1Dn, *crypto::dn_der(gwb, error)});
+    up();
+    expect_tunnel();
+    EXPECT_EQ(status(b).ike_sas.front().remote_identity, "C=SG, O=Example, CN=gwa");
+}
+
+TEST_F(Pair, CertificateFromAnotherCaIsRefused) {
+    use_certificate(a_peer, "gwa");
+    use_certificate(b_peer, "rogue");  // gwb's name and address, issued by a CA A does not trust
+    b_peer.cas = {certificate("../../config/data/ca.pem")};
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(log_has(a->engine, "is not issued by a configured ca-cert")) << log_text(a->engine);
+}
+
+TEST_F(Pair, IdentityNotInTheCertificateIsRefused) {
+    use_certificate(a_peer, "gwa");
+    use_certificate(b_peer, "gwb");
+    a_peer.local_id = Identity::from_text("not-in-the.certificate");
+    b_peer.remote_id = a_peer.local_id;
+    up();
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "is not in its certificate")) << log_text(b->engine);
 }
 
 }  // namespace
