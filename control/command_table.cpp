@@ -21,6 +21,7 @@ std::span<const CommandSpec> command_table() {
         {{"show", "ipsec", "log", "[<peer>]"}, "Recent IKE events, with why a negotiation failed"},
         {{"clear", "ipsec", "peer", "<peer>"}, "Delete a peer's SAs and negotiate again"},
         {{"ipsec", "start"}, "Start IPsec: install manual SAs, bring every peer up"},
+        {{"configure", "<file>"}, "Apply a configuration file: only what changed is touched"},
         {{"ipsec", "stop"}, "Stop IPsec: DELETE to every peer, remove every SA"},
         {{"show", "firewall", "snat"}, "Source-NAT rules in order, with the packets each decided"},
         {{"show", "nat", "sessions"}, "NAT mappings: inside, outside and remote endpoints, state, expiry"},

@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "control/forwarding_builder.hpp"
+#include "config/diff.hpp"
+#include "config/load.hpp"
 #include "control/ike/peer_config.hpp"
 #include "control/log.hpp"
 #include "control/show_commands.hpp"
@@ -116,6 +118,10 @@ bool Gateway::run(const std::atomic<bool>& stop) {
             neighbours_->tick(now);
             ike_->tick();
             next_tick = now + kTickInterval;
+            if (reload_ != nullptr && reload_->exchange(false)) {
+                const Reply r = configure(config_path_);
+                if (!r.ok) log_error("reload: {}", r.error);
+            }
         }
     }
     log_info("stopping");
@@ -135,6 +141,7 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
         return r;
     }
     if (key == "show version") return show_version();
+    if (key == "configure") return configure(match.args.front());
     if (key == "clear nat sessions") {
         dataplane_->clear_nat_sessions();
         Reply r;
@@ -203,6 +210,49 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
     if (key == "show ipsec status") return show_ipsec_status(view);
     if (key == "show ipsec peer") return show_ipsec_peer(view, peer);
     return Reply::failure("command '" + key + "' is not implemented by this mboxd");
+}
+
+Reply Gateway::configure(const std::string& path) {
+    const auto loaded = config::load_file(path);
+    std::string problems;
+    for (const auto& d : loaded.diagnostics) problems += d.to_string() + "\n";
+    if (config::has_errors(loaded.diagnostics))
+        return Reply::failure(problems + path + ": configuration is NOT valid; nothing changed");
+    const config::Config& next = loaded.config;
+    const config::ConfigDiff changes = config::diff(config_, next);
+    if (!(next.interfaces == config_.interfaces) || !(next.nat == config_.nat))
+        return Reply::failure(path + ": interfaces or firewall-nat settings changed: restart mboxd to apply them; "
+                                     "nothing changed");
+    Reply r;
+    r.text = problems;
+    const bool manual_changed = !changes.manual_sas.empty() || changes.ipsec_enabled;
+    config_ = next;
+    if (manual_changed) {
+        sas_->remove_manual();
+        if (config_.ipsec_enabled)
+            for (const auto& error : sas_->install_manual(config_)) r.text += error + "\n";
+    }
+    if (changes.forwarding || changes.nat) {
+        if (!publish_forwarding_state()) return Reply::failure("cannot build the forwarding table (see the log)");
+    }
+    configure_ike();  // keeps the SAs of every peer whose settings did not change
+    if (changes.ipsec_enabled) {
+        if (config_.ipsec_enabled) {
+            ipsec_started_ = Clock::now();
+            ike_->start();
+        } else {
+            ike_->stop();
+        }
+    }
+    r.text += fmt::format("{}: applied ({} peer(s) added, {} removed, {} changed; {} manual SA(s) changed{}{})\n",
+                          path, changes.peers.added.size(), changes.peers.removed.size(),
+                          changes.peers.changed.size(),
+                          changes.manual_sas.added.size() + changes.manual_sas.removed.size() +
+                              changes.manual_sas.changed.size(),
+                          changes.forwarding ? "; routes rebuilt" : "",
+                          changes.ipsec_enabled ? (config_.ipsec_enabled ? "; ipsec started" : "; ipsec stopped") : "");
+    log_info("{}", r.text.substr(0, r.text.size() - 1));
+    return r;
 }
 
 void Gateway::transmit(uint16_t port, std::span<const uint8_t> frame) {

@@ -27,6 +27,11 @@ public:
     // Publishes the forwarding state, announces our addresses, and serves until `stop`.
     // Returns false when the forwarding state could not be built.
     bool run(const std::atomic<bool>& stop);
+    // SIGHUP: when `flag` is set the loop clears it and applies `path` again.
+    void reload_on(std::atomic<bool>* flag, std::string path) {
+        reload_ = flag;
+        config_path_ = std::move(path);
+    }
 
     Reply handle(const CommandMatch& match, const Request& request);
 
@@ -38,6 +43,14 @@ private:
     bool publish_forwarding_state();
     void configure_ike();
     Reply ipsec_command(const std::string& key, const std::vector<std::string>& args);
+public:
+    // Applies the configuration in `path` (`mbox configure FILE`, SIGHUP): refused whole
+    // when invalid or when it changes interfaces or NAT table settings (a restart's
+    // job); otherwise routes and SNAT rules are republished, changed manual SAs
+    // reinstalled, and only changed peers renegotiated.
+    Reply configure(const std::string& path);
+
+private:
     std::vector<NeighbourInterface> neighbour_interfaces() const;
 
     config::Config config_;
@@ -49,6 +62,8 @@ private:
     std::unique_ptr<DataplaneIkeIo> ike_io_;
     std::unique_ptr<ike::IkeEngine> ike_;  // before sas_ goes: it removes its CHILD SAs through it
     Clock::time_point ipsec_started_{};
+    std::atomic<bool>* reload_ = nullptr;
+    std::string config_path_;
     std::vector<dataplane::CounterTotals> counter_base_;  // per worker, taken by `clear dataplane counters`
 };
 

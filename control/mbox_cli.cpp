@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -85,7 +86,17 @@ class Session {
             }
             client_ = std::move(std::get<CommandClient>(fresh));
         }
-        return print_reply(client_.call(Request{command, json_}), json_);
+        return print_reply(client_.call(Request{absolute_file(command), json_}), json_);
+    }
+
+    // `configure FILE`: mboxd reads the file from its own working directory, so a
+    // relative name is made absolute here, where the operator typed it.
+    static std::string absolute_file(const std::string& command) {
+        auto words = mbox::control::split_words(command);
+        if (words.size() != 2 || words[0] != "configure" || words[1].starts_with('/')) return command;
+        std::error_code ec;
+        const auto path = std::filesystem::absolute(words[1], ec);
+        return ec ? command : "configure " + path.string();
     }
 
    private:

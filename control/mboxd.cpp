@@ -21,9 +21,11 @@
 
 namespace {
 
-std::atomic<bool> g_stop{false};  // set from the signal handler
+std::atomic<bool> g_stop{false};    // set from the signal handlers
+std::atomic<bool> g_reload{false};
 
 void on_signal(int) { g_stop.store(true); }
+void on_hangup(int) { g_reload.store(true); }
 
 // Prints diagnostics; returns true when there is no error.
 bool report(const mbox::config::ParseResult& result) {
@@ -62,7 +64,8 @@ std::vector<mbox::dataplane::PortSpec> port_specs(const mbox::config::Config& co
     return specs;
 }
 
-int run_gateway(const mbox::config::Config& config, const std::string& socket, std::vector<std::string> eal_args) {
+int run_gateway(const mbox::config::Config& config, const std::string& path, const std::string& socket,
+                std::vector<std::string> eal_args) {
     using namespace mbox;
     eal_args.insert(eal_args.begin(), "mboxd");
     std::vector<char*> argv;
@@ -86,6 +89,7 @@ int run_gateway(const mbox::config::Config& config, const std::string& socket, s
         } else {
             control::log_info("command socket {}", socket);
             control::Gateway gateway(config, std::move(dataplane), std::move(server));
+            gateway.reload_on(&g_reload, path);
             rc = gateway.run(g_stop) ? 0 : 1;
         }
     }
@@ -130,5 +134,6 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    return run_gateway(loaded.config, socket, std::move(eal));
+    std::signal(SIGHUP, on_hangup);
+    return run_gateway(loaded.config, config_path, socket, std::move(eal));
 }

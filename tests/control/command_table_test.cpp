@@ -44,7 +44,7 @@ TEST(CommandTable, HoldsTheOperationalCommands) {
                                            "clear dataplane counters", "show version", "show ipsec sa",
                                            "show firewall snat", "show nat sessions", "clear nat sessions",
                                            "show ipsec status", "show ipsec peer", "show ipsec log",
-                                           "clear ipsec peer", "ipsec start", "ipsec stop"}));
+                                           "clear ipsec peer", "ipsec start", "ipsec stop", "configure"}));
 }
 
 TEST(CommandTable, KeysAreUniqueAndPlaceholdersAreWellFormed) {
@@ -111,7 +111,7 @@ TEST(MatchCommand, UnknownWordSaysWhatWasExpected) {
     EXPECT_EQ(error_of(match_command(Words{"sh", "ip", "foo"})),
               "unknown command 'sh ip foo' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"reboot"})),
-              "unknown command 'reboot' (expected one of: clear, ipsec, show)");
+              "unknown command 'reboot' (expected one of: clear, configure, ipsec, show)");
 }
 
 TEST(MatchCommand, IncompleteCommandSaysWhatWasExpected) {
@@ -119,7 +119,7 @@ TEST(MatchCommand, IncompleteCommandSaysWhatWasExpected) {
               "incomplete command 'show ip' (expected: route)");
     EXPECT_EQ(error_of(match_command(Words{"clear"})),
               "incomplete command 'clear' (expected one of: dataplane, ipsec, nat)");
-    EXPECT_EQ(error_of(match_command(Words{})), "empty command (expected one of: clear, ipsec, show)");
+    EXPECT_EQ(error_of(match_command(Words{})), "empty command (expected one of: clear, configure, ipsec, show)");
 }
 
 TEST(MatchCommand, RefusesArgumentsACommandDoesNotTake) {
@@ -146,7 +146,7 @@ TEST(MatchCommand, ChecksArgumentCounts) {
 }
 
 TEST(Complete, OffersKeywordsStartingWithThePartialWord) {
-    EXPECT_EQ(complete(Words{}, ""), (Words{"clear", "ipsec", "show"}));
+    EXPECT_EQ(complete(Words{}, ""), (Words{"clear", "configure", "ipsec", "show"}));
     EXPECT_EQ(complete(Words{"show"}, "i"), (Words{"interfaces", "ip", "ipsec"}));
     EXPECT_EQ(complete(Words{"sh", "ip"}, ""), Words{"route"});
     EXPECT_EQ(complete(Words{"show"}, "run"), Words{"running-config"});
@@ -163,6 +163,7 @@ TEST(DescribeNext, ListsNextKeywordsWithHelp) {
     EXPECT_EQ(describe_next(Words{"show", "ip"}), (Described{{"route", "IPv4 routing table"}}));
     EXPECT_EQ(describe_next(Words{}),
               (Described{{"clear", "Reset operational state"},
+                         {"configure", "Apply a configuration file: only what changed is touched"},
                          {"ipsec", "IPsec: start and stop the service, its state"},
                          {"show", "Show operational state"}}));
     auto after_show = describe_next(Words{"sh"});
