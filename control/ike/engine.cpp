@@ -241,7 +241,8 @@ void IkeEngine::transmit(const Endpoint& from, const Endpoint& to, std::span<con
 
 void IkeEngine::send_request(IkeSa& sa, PendingRequest request) {
     request.sent = 1;
-    request.next_send = io_.now() + options_.timing.retransmit_base;
+    request.first_sent = io_.now();
+    request.next_send = request.first_sent + options_.timing.retransmit_base;
     request.from = sa.local;
     request.to = sa.remote;
     transmit(request.from, request.to, request.bytes);
@@ -290,9 +291,17 @@ std::vector<uint8_t> IkeEngine::seal(IkeSa& sa, ExchangeType exchange, bool resp
 
 void IkeEngine::retransmit_or_give_up(IkeSa& sa, Clock::time_point now) {
     PendingRequest& p = *sa.pending;
+    // A liveness check (`dpd N`) gives up after 3 N seconds without an answer, or the
+    // usual retransmissions, whichever ends first: an operator who asks for DPD every N
+    // seconds expects a dead peer to be noticed in a few times N.
+    const bool liveness = p.kind == RequestKind::Liveness;
+    const auto dpd = sa.peer < peers_.size() ? peers_[sa.peer].dpd : std::chrono::seconds(0);
+    if (liveness && dpd.count() > 0 && now - p.first_sent >= 3 * dpd) {
+        kill(sa, fmt::format("no answer to the liveness check for {} s (dead peer detected)", 3 * dpd.count()), true);
+        return;
+    }
     if (now < p.next_send) return;
     if (p.sent > options_.timing.retransmit_tries) {
-        const bool liveness = p.kind == RequestKind::Liveness;
         kill(sa, fmt::format("no answer after {} transmissions{}", p.sent, liveness ? " (dead peer detected)" : ""),
              true);
         return;

@@ -81,6 +81,7 @@ struct PendingRequest {
     uint32_t message_id = 0;
     std::vector<uint8_t> bytes;             // exactly what was sent, for retransmission
     Endpoint from, to;
+    Clock::time_point first_sent{};
     Clock::time_point next_send{};
     unsigned sent = 0;                      // transmissions so far
     std::optional<ChildProposalState> child;

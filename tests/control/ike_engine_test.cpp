@@ -356,14 +356,18 @@ TEST_F(Pair, BothSidesInitiatingAtOnceConvergeOnOneTunnel) {
 
 TEST_F(Pair, DeadPeerDetectionTearsDownAndRetries) {
     a_peer.dpd = 10s;
-    options.timing.retransmit_base = 1s;
-    options.timing.retransmit_tries = 2;
     up();
     expect_tunnel();
     net.filter = [](const Datagram& d) { return d.to.address != kB; };  // B vanishes
-    net.advance(25s, 500ms);
+    // 10 s of silence, then liveness checks for 3 x 10 s.
+    net.advance(38s, 500ms);
+    EXPECT_FALSE(a->sas.outbound.empty()) << "not before 3 x dpd without an answer";
+    net.advance(4s, 500ms);
     EXPECT_TRUE(a->sas.outbound.empty()) << log_text(a->engine);
     EXPECT_TRUE(log_has(a->engine, "dead peer detected")) << log_text(a->engine);
+    const auto sent = a->engine.counters().sent;
+    net.advance(31s, 1s);
+    EXPECT_GT(a->engine.counters().sent, sent) << "the initiator tries again";
 }
 
 TEST_F(Pair, LivenessAnsweredKeepsTheTunnel) {
