@@ -3,8 +3,10 @@
 #include <cstring>
 
 #include "control/forwarding_builder.hpp"
+#include "control/ike/peer_config.hpp"
 #include "control/log.hpp"
 #include "control/show_commands.hpp"
+#include "control/show_ipsec.hpp"
 
 namespace mbox::control {
 
@@ -26,9 +28,27 @@ Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> da
     NeighbourOutput& output = *this;  // private base: convert here, where it is accessible
     neighbours_ = std::make_unique<NeighbourManager>(neighbour_interfaces(), output);
     sas_ = std::make_unique<SaManager>(*dataplane_);
+    ike_io_ = std::make_unique<DataplaneIkeIo>(*dataplane_);
+    ike_ = std::make_unique<ike::IkeEngine>(*ike_io_, *sas_);
+    ike_->set_log_sink([](const ike::LogEntry& e) {
+        if (e.peer.empty()) log_info("IKE: {}", e.text);
+        else log_info("IKE {}: {}", e.peer, e.text);
+    });
+    configure_ike();
 }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+    // DELETE to every peer, CHILD SAs removed through the SA manager while it exists.
+    if (ike_) ike_->stop();
+    ike_.reset();
+}
+
+void Gateway::configure_ike() {
+    std::vector<std::string> errors;
+    auto peers = ike::ikev2_peers(config_, errors);
+    for (const auto& e : errors) log_warning("IKE: {}", e);
+    ike_->configure(std::move(peers));
+}
 
 std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
     std::vector<NeighbourInterface> out;
@@ -65,18 +85,27 @@ bool Gateway::run(const std::atomic<bool>& stop) {
     // clear while its SA is still on its way.
     if (config_.ipsec_enabled) {
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
-    } else if (!config_.manual_sas.empty()) {
-        log_warning("ipsec is stopped: {} manual SA(s) not installed ('ipsec start' installs them)",
-                    config_.manual_sas.size());
+    } else if (!config_.manual_sas.empty() || !config_.peers.empty()) {
+        log_warning("ipsec is stopped: {} manual SA(s) not installed, {} peer(s) not started ('ipsec start' "
+                    "starts them)",
+                    config_.manual_sas.size(), config_.peers.size());
     }
     if (!publish_forwarding_state()) return false;
     neighbours_->announce();
+    if (config_.ipsec_enabled) {
+        ipsec_started_ = Clock::now();
+        ike_->start();
+    }
     log_info("forwarding on {} interface(s) with {} worker(s); {} route(s)", dataplane_->ports().size(),
              dataplane_->worker_count(), rib_.size());
 
     const dataplane::Dataplane::PuntHandler punts{
         [this](uint16_t port, std::span<const uint8_t> frame) { neighbours_->on_frame(port, frame, Clock::now()); },
-        [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); }};
+        [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); },
+        [this](const dataplane::IkeDatagram& d) {
+            ike_->on_datagram(ike::Endpoint{d.destination, d.destination_port}, ike::Endpoint{d.source, d.source_port},
+                              d.message);
+        }};
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
 
@@ -85,6 +114,7 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         server_->serve(handled > 0 ? std::chrono::milliseconds(0) : kServeSlice, handler);
         if (const auto now = Clock::now(); now >= next_tick) {
             neighbours_->tick(now);
+            ike_->tick();
             next_tick = now + kTickInterval;
         }
     }
@@ -94,6 +124,10 @@ bool Gateway::run(const std::atomic<bool>& stop) {
 
 Reply Gateway::handle(const CommandMatch& match, const Request&) {
     const std::string key = command_key(*match.spec);
+    if (key.starts_with("show ipsec ") || key.starts_with("clear ipsec ") || key == "ipsec start" ||
+        key == "ipsec stop") {
+        if (key != "show ipsec sa") return ipsec_command(key, match.args);
+    }
     if (key == "clear dataplane counters") {
         for (unsigned w = 0; w < dataplane_->worker_count(); ++w) counter_base_[w] = dataplane_->counters(w);
         Reply r;
@@ -130,6 +164,44 @@ Reply Gateway::handle(const CommandMatch& match, const Request&) {
         const auto sessions = dataplane_->nat_sessions(kNatSessionsShown, live);
         return show_nat_sessions(view, sessions, live);
     }
+    return Reply::failure("command '" + key + "' is not implemented by this mboxd");
+}
+
+Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::string>& args) {
+    const std::string peer = args.empty() ? std::string{} : args.front();
+    if (key == "ipsec start") {
+        if (ike_->running()) return Reply{true, "ipsec is already running\n", nullptr, {}};
+        for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
+        config_.ipsec_enabled = true;
+        ipsec_started_ = Clock::now();
+        ike_->start();
+        return Reply{true, "ipsec started\n", nullptr, {}};
+    }
+    if (key == "ipsec stop") {
+        // DELETE to every peer, then every SA (negotiated and manual) removed.
+        ike_->stop();
+        sas_->remove_manual();
+        config_.ipsec_enabled = false;
+        return Reply{true, "ipsec stopped\n", nullptr, {}};
+    }
+    if (key == "clear ipsec peer") {
+        if (!ike_->restart_peer(peer)) return Reply::failure("no ipsec peer " + peer);
+        return Reply{true, "peer " + peer + " restarted\n", nullptr, {}};
+    }
+    if (key == "show ipsec log") return show_ipsec_log(ike_->log(), peer);
+    IpsecView view;
+    view.running = ike_->running();
+    view.uptime = view.running ? std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ipsec_started_)
+                               : std::chrono::seconds(0);
+    for (const auto& p : ike_->peers()) {
+        const std::string address = Ipv4Address{p.local_address}.to_string();
+        if (view.local_addresses.find(address) == std::string::npos)
+            view.local_addresses += (view.local_addresses.empty() ? "" : ", ") + address;
+    }
+    view.peers = ike_->status();
+    view.counters = &ike_->counters();
+    if (key == "show ipsec status") return show_ipsec_status(view);
+    if (key == "show ipsec peer") return show_ipsec_peer(view, peer);
     return Reply::failure("command '" + key + "' is not implemented by this mboxd");
 }
 

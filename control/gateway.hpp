@@ -9,6 +9,8 @@
 
 #include "config/model.hpp"
 #include "control/command_server.hpp"
+#include "control/ike/engine.hpp"
+#include "control/ike_dataplane_io.hpp"
 #include "control/neighbour_manager.hpp"
 #include "control/rib.hpp"
 #include "control/sa_manager.hpp"
@@ -34,6 +36,8 @@ private:
     void remove(uint32_t ip) override;
 
     bool publish_forwarding_state();
+    void configure_ike();
+    Reply ipsec_command(const std::string& key, const std::vector<std::string>& args);
     std::vector<NeighbourInterface> neighbour_interfaces() const;
 
     config::Config config_;
@@ -42,6 +46,9 @@ private:
     std::vector<RibRoute> rib_;
     std::unique_ptr<NeighbourManager> neighbours_;
     std::unique_ptr<SaManager> sas_;  // before dataplane_ goes: its destructor removes SAs
+    std::unique_ptr<DataplaneIkeIo> ike_io_;
+    std::unique_ptr<ike::IkeEngine> ike_;  // before sas_ goes: it removes its CHILD SAs through it
+    Clock::time_point ipsec_started_{};
     std::vector<dataplane::CounterTotals> counter_base_;  // per worker, taken by `clear dataplane counters`
 };
 

@@ -90,11 +90,118 @@ std::vector<std::string> SaManager::install_manual(const config::Config& config)
     return errors;
 }
 
-void SaManager::remove_all() {
+void SaManager::remove_manual() {
     for (const auto* sa : inbound_) dataplane_.remove_inbound_sa(sa);
     for (const auto* sa : outbound_) dataplane_.remove_outbound_sa(sa);
     inbound_.clear();
     outbound_.clear();
+}
+
+void SaManager::remove_all() {
+    remove_manual();
+    for (const auto& [spi, sa] : ike_inbound_) dataplane_.remove_inbound_sa(sa);
+    for (const auto& [spi, sa] : ike_outbound_) dataplane_.remove_outbound_sa(sa);
+    ike_inbound_.clear();
+    ike_outbound_.clear();
+}
+
+// ---- CHILD SAs from IKE
+
+namespace {
+
+void fill_negotiated(dataplane::SaCommon& sa, const ike::ChildSaDescription& d,
+                     std::unique_ptr<crypto::EspSession> session) {
+    sa.name = d.name;
+    sa.spi = d.spi;
+    sa.session = std::move(session);
+    sa.local_address = d.local_address;
+    sa.peer_address = d.peer_address;
+    sa.udp_local_port = d.udp_local_port;
+    sa.udp_peer_port = d.udp_peer_port;
+    sa.local_nets = d.local_nets;
+    sa.remote_nets = d.remote_nets;
+}
+
+}  // namespace
+
+std::optional<uint32_t> SaManager::allocate_spi() { return dataplane_.allocate_inbound_spi(); }
+
+void SaManager::release_spi(uint32_t spi) { dataplane_.release_inbound_spi(spi); }
+
+bool SaManager::install_inbound(const ike::ChildSaDescription& d, const ike::ChildSaKeys& keys, std::string& error) {
+    auto session = crypto::EspSession::create(d.algorithms, keys.encryption, keys.integrity, error);
+    if (!session) return false;
+    // IKE SAs use the default anti-replay window and 32-bit sequence numbers (mbox
+    // offers no ESN in its proposals).
+    auto sa = std::make_unique<dataplane::InboundSa>(config::kDefaultReplayWindow, false);
+    fill_negotiated(*sa, d, std::move(session));
+    const auto installed = dataplane_.add_inbound_sa(std::move(sa));
+    if (!installed) {
+        error = installed.error;
+        return false;
+    }
+    ike_inbound_[d.spi] = installed.sa;
+    return true;
+}
+
+bool SaManager::install_outbound(const ike::ChildSaDescription& d, const ike::ChildSaKeys& keys,
+                                 std::optional<uint32_t> replaces, std::string& error) {
+    auto session = crypto::EspSession::create(d.algorithms, keys.encryption, keys.integrity, error);
+    if (!session) return false;
+    auto sa = std::make_unique<dataplane::OutboundSa>();
+    fill_negotiated(*sa, d, std::move(session));
+    dataplane::SaInstall<dataplane::OutboundSa> installed;
+    if (replaces) {
+        const auto old = ike_outbound_.find(*replaces);
+        if (old == ike_outbound_.end()) {
+            error = fmt::format("no outbound SA {:08x} to replace", *replaces);
+            return false;
+        }
+        installed = dataplane_.replace_outbound_sa(old->second, std::move(sa));
+        if (installed) ike_outbound_.erase(old);
+    } else {
+        installed = dataplane_.add_outbound_sa(std::move(sa));
+    }
+    if (!installed) {
+        error = installed.error;
+        return false;
+    }
+    ike_outbound_[d.spi] = installed.sa;
+    return true;
+}
+
+void SaManager::remove_inbound(uint32_t spi) {
+    if (const auto it = ike_inbound_.find(spi); it != ike_inbound_.end()) {
+        dataplane_.remove_inbound_sa(it->second);
+        ike_inbound_.erase(it);
+    }
+}
+
+void SaManager::remove_outbound(uint32_t spi) {
+    if (const auto it = ike_outbound_.find(spi); it != ike_outbound_.end()) {
+        dataplane_.remove_outbound_sa(it->second);
+        ike_outbound_.erase(it);
+    }
+}
+
+ike::SaUsage SaManager::usage(const dataplane::SaCommon* sa) const {
+    const auto u = dataplane_.usage(*sa);
+    ike::SaUsage out;
+    out.packets = u.packets;
+    out.bytes = u.bytes;
+    out.seq = u.seq;
+    if (u.packets > 0) out.last_used = u.last_used;
+    return out;
+}
+
+ike::SaUsage SaManager::inbound_usage(uint32_t spi) {
+    const auto it = ike_inbound_.find(spi);
+    return it == ike_inbound_.end() ? ike::SaUsage{} : usage(it->second);
+}
+
+ike::SaUsage SaManager::outbound_usage(uint32_t spi) {
+    const auto it = ike_outbound_.find(spi);
+    return it == ike_outbound_.end() ? ike::SaUsage{} : usage(it->second);
 }
 
 }  // namespace mbox::control

@@ -13,6 +13,8 @@ packages=(
   # strongSwan peers (tests/integration/swan.sh): the openssl and gcm plugins are in
   # libstrongswan-standard-plugins; strongswan-pki makes the test certificates.
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins strongswan-pki
+  # fuzzing (scripts/fuzz.sh)
+  libfuzzer-14-dev libclang-rt-14-dev clang-14
 )
 
 missing=()

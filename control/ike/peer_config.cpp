@@ -106,7 +106,8 @@ std::optional<EspSuite> esp_suite(const config::EspPolicy& policy) {
 std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors) {
     std::vector<PeerConfig> out;
     for (const auto& peer : config.peers) {
-        const std::string name = peer.remote_ip_any ? "any " + peer.remote_id : peer.address.to_string();
+        // A peer of `any` address goes by its identity: `show ipsec peer ID`, `clear ipsec peer ID`.
+        const std::string name = peer.remote_ip_any ? peer.remote_id : peer.address.to_string();
         if (!peer.ike_policy || !peer.esp_policy) {
             errors.push_back(fmt::format("peer {}: no `policy ike N esp M`", name));
             continue;
