@@ -52,13 +52,35 @@ def children(peer):
     return [c for s in peer.get("ike_sas", []) for c in s.get("child_sas", [])]
 
 
+def established(peer):
+    """The established IKE SAs (a half-open or deleting one is not a tunnel)."""
+    return [s for s in peer.get("ike_sas", []) if s.get("state") == "established"]
+
+
+def installed(ike_sa):
+    """The installed CHILD SAs (a replaced one drains for a few seconds after a rekey)."""
+    return [c for c in ike_sa.get("child_sas", []) if c.get("state") == "installed"]
+
+
+def others(peer):
+    """Text for the IKE and CHILD SAs that are neither established nor installed."""
+    out = []
+    for s in peer.get("ike_sas", []):
+        if s.get("state") != "established":
+            out.append(f"IKE SA {s.get('spi_i')}/{s.get('spi_r')} {s.get('role')} {s.get('state')}")
+        for c in s.get("child_sas", []):
+            if c.get("state") != "installed":
+                out.append(f"CHILD SA {c.get('inbound_spi')} {c.get('state')}")
+    return "; also " + ", ".join(out) if out else ""
+
+
 def spi(text):
     return int(str(text), 16)
 
 
 def cmd_up(a):
     p = peer_of(load(a.status), a.peer)
-    if p.get("state") != "established" or not children(p):
+    if p.get("state") != "established" or not [c for s in established(p) for c in installed(s)]:
         fail(f"peer {p.get('peer')} is {p.get('state')!r} with {len(children(p))} CHILD SA(s)")
     print(f"{p['peer']} established, {len(p['ike_sas'])} IKE SA(s), {len(children(p))} CHILD SA(s)")
 
@@ -78,10 +100,10 @@ def cmd_field(a):
     elif where == "peer":
         obj = peer_of(st)
     elif where == "ike_sa":
-        sas = peer_of(st).get("ike_sas", [])
+        sas = established(peer_of(st)) or peer_of(st).get("ike_sas", [])
         obj = sas[0] if sas else {}
     elif where == "child":
-        cs = children(peer_of(st))
+        cs = [c for s in established(peer_of(st)) for c in installed(s)]
         obj = cs[0] if cs else {}
     else:
         fail(f"unknown path {a.path}")
@@ -104,21 +126,20 @@ def cmd_pair(a):
     p = peer_of(st, a.peer)
     if p.get("state") != "established":
         fail(f"mbox: peer {p.get('peer')} is {p.get('state')!r}")
-    if len(p["ike_sas"]) != 1:
-        fail(f"mbox: {len(p['ike_sas'])} IKE SAs: {json.dumps(p['ike_sas'])}")
-    m_ike = p["ike_sas"][0]
-    if len(m_ike["child_sas"]) != 1:
-        fail(f"mbox: {len(m_ike['child_sas'])} CHILD SAs: {json.dumps(m_ike['child_sas'])}")
-    m_child = m_ike["child_sas"][0]
-    if len(sw) != 1:
-        fail(f"strongSwan: {len(sw)} IKE SAs: {json.dumps(sw)}")
-    s_ike = sw[0]
-    if s_ike.get("state") != "ESTABLISHED":
-        fail(f"strongSwan: IKE SA {s_ike.get('state')}")
-    installed = [c for c in s_ike["child-sas"] if c.get("state") == "INSTALLED"]
-    if len(installed) != 1:
-        fail(f"strongSwan: {len(installed)} INSTALLED CHILD SAs: {json.dumps(s_ike['child-sas'])}")
-    s_child = installed[0]
+    if len(established(p)) != 1:
+        fail(f"mbox: {len(established(p))} established IKE SAs: {json.dumps(p['ike_sas'])}")
+    m_ike = established(p)[0]
+    if len(installed(m_ike)) != 1:
+        fail(f"mbox: {len(installed(m_ike))} installed CHILD SAs: {json.dumps(m_ike['child_sas'])}")
+    m_child = installed(m_ike)[0]
+    s_est = [s for s in sw if s.get("state") == "ESTABLISHED"]
+    if len(s_est) != 1:
+        fail(f"strongSwan: {len(s_est)} ESTABLISHED IKE SAs: {json.dumps(sw)}")
+    s_ike = s_est[0]
+    s_installed = [c for c in s_ike["child-sas"] if c.get("state") == "INSTALLED"]
+    if len(s_installed) != 1:
+        fail(f"strongSwan: {len(s_installed)} INSTALLED CHILD SAs: {json.dumps(s_ike['child-sas'])}")
+    s_child = s_installed[0]
     # IKE SPIs and roles
     if (spi(m_ike["spi_i"]), spi(m_ike["spi_r"])) != (spi(s_ike["initiator-spi"]), spi(s_ike["responder-spi"])):
         fail(f"IKE SPIs differ: mbox {m_ike['spi_i']}/{m_ike['spi_r']}, "
@@ -156,29 +177,31 @@ def cmd_pair(a):
         fail(f"packet counters: mbox in {m_in} out {m_out}, strongSwan in {s_in} out {s_out}")
     print(f"mbox {m_ike['role']} [{m_ike.get('algorithms')}] ESP [{m_child.get('algorithms')}], "
           f"IKE SPIs {m_ike['spi_i']}/{m_ike['spi_r']}, ESP SPIs mbox-in {m_child['inbound_spi']} "
-          f"mbox-out {m_child['outbound_spi']}, packets mbox in/out {m_in}/{m_out}, strongSwan in/out {s_in}/{s_out}")
+          f"mbox-out {m_child['outbound_spi']}, packets mbox in/out {m_in}/{m_out}, strongSwan in/out {s_in}/{s_out}"
+          f"{others(p)}")
 
 
 def cmd_mboxpair(a):
     sa, sb = load(a.status_a), load(a.status_b)
     pa, pb = peer_of(sa), peer_of(sb)
     for name, p in (("A", pa), ("B", pb)):
-        if p.get("state") != "established" or len(p["ike_sas"]) != 1 or len(children(p)) != 1:
-            fail(f"gateway {name}: {p.get('state')}, {len(p['ike_sas'])} IKE SA(s), {len(children(p))} CHILD SA(s): "
-                 f"{json.dumps(p)[:800]}")
-    ia, ib = pa["ike_sas"][0], pb["ike_sas"][0]
+        if p.get("state") != "established" or len(established(p)) != 1 or len(installed(established(p)[0])) != 1:
+            fail(f"gateway {name}: {p.get('state')}, {len(established(p))} established IKE SA(s): "
+                 f"{json.dumps(p)[:1200]}")
+    ia, ib = established(pa)[0], established(pb)[0]
     if (spi(ia["spi_i"]), spi(ia["spi_r"])) != (spi(ib["spi_i"]), spi(ib["spi_r"])):
         fail(f"IKE SPIs differ: {ia['spi_i']}/{ia['spi_r']} vs {ib['spi_i']}/{ib['spi_r']}")
     if {ia["role"], ib["role"]} != {"initiator", "responder"}:
         fail(f"roles {ia['role']} / {ib['role']}")
-    ca, cb = children(pa)[0], children(pb)[0]
+    ca, cb = installed(ia)[0], installed(ib)[0]
     if spi(ca["inbound_spi"]) != spi(cb["outbound_spi"]) or spi(ca["outbound_spi"]) != spi(cb["inbound_spi"]):
         fail(f"ESP SPIs differ: A in {ca['inbound_spi']} out {ca['outbound_spi']}, "
              f"B in {cb['inbound_spi']} out {cb['outbound_spi']}")
     if ca.get("udp_encapsulation") or cb.get("udp_encapsulation"):
         fail("a CHILD SA is UDP-encapsulated without a NAT")
     print(f"A {ia['role']}, IKE SPIs {ia['spi_i']}/{ia['spi_r']}, ESP A->B {ca['outbound_spi']} B->A {ca['inbound_spi']}, "
-          f"A out {ca['out']['packets']} in {ca['in']['packets']}, B out {cb['out']['packets']} in {cb['in']['packets']}")
+          f"A out {ca['out']['packets']} in {ca['in']['packets']}, B out {cb['out']['packets']} in {cb['in']['packets']}"
+          f"{others(pa)}{others(pb)}")
 
 
 def main():
