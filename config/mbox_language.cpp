@@ -24,13 +24,15 @@ using namespace mbox_syntax;
 
 constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat", "firewall-nat"};
 constexpr std::string_view kTopLevelIpKeywords[] = {"route"};
-constexpr std::string_view kIpsecKeywords[] = {"peer", "manual-sa", "ike-policy", "esp-policy", "start", "stop"};
+constexpr std::string_view kIpsecKeywords[] = {"peer",       "manual-sa", "ike-policy", "esp-policy",
+                                               "pki",        "start",     "stop"};
 constexpr std::string_view kInterfaceKeywords[] = {"dpdk-device", "ip",       "mtu",        "enable",
                                                    "no",          "shutdown", "description"};
 constexpr std::string_view kInterfaceIpKeywords[] = {"address", "default-gateway"};
 constexpr std::string_view kInterfaceNoKeywords[] = {"enable"};
-constexpr std::string_view kPeerKeywords[] = {"local",      "local-id", "local-net", "remote-id",
-                                              "remote-ip",  "remote-net", "policy",  "psk"};
+constexpr std::string_view kPeerKeywords[] = {"local",      "local-id",   "local-net", "remote-id", "remote-ip",
+                                              "remote-net", "policy",     "mode",      "dpd",       "psk"};
+constexpr std::string_view kPkiKeywords[] = {"ca-cert", "local-cert", "local-key"};
 constexpr std::string_view kPeerLocalKeywords[] = {"ip"};
 constexpr std::string_view kPeerRemoteIpKeywords[] = {"any"};
 constexpr std::string_view kIkePolicyKeywords[] = {"authentication", "policy", "keylife", "version"};
@@ -41,7 +43,8 @@ constexpr std::string_view kNatTimeoutKeywords[] = {"tcp-established", "tcp-tran
 
 // A sub-command written without its indentation, e.g. " mtu 1400" as "mtu 1400".
 bool is_block_keyword(std::string_view word) {
-    const Keywords block_keywords[] = {kInterfaceKeywords, kPeerKeywords, kManualSaKeywords, kIkePolicyKeywords};
+    const Keywords block_keywords[] = {kInterfaceKeywords, kPeerKeywords, kManualSaKeywords, kIkePolicyKeywords,
+                                       kPkiKeywords};
     for (const Keywords keywords : block_keywords) {
         for (const std::string_view keyword : keywords) {
             if (keyword != "ip" && equals_ignoring_case(word, keyword)) return true;
@@ -52,7 +55,7 @@ bool is_block_keyword(std::string_view word) {
 
 // The block that indented lines continue: a pointer into the config being built, or
 // to a scratch object when the header itself was wrong (its lines are still checked).
-using OpenBlock = std::variant<std::monostate, Interface*, Peer*, ManualSa*, IkePolicy*, EspPolicy*>;
+using OpenBlock = std::variant<std::monostate, Interface*, Peer*, ManualSa*, IkePolicy*, EspPolicy*, Pki*>;
 
 class MboxParser : private LineReader {
 public:
@@ -135,6 +138,7 @@ private:
         if (is(keyword, "manual-sa")) return parse_manual_sa_header(words);
         if (is(keyword, "ike-policy")) return parse_ike_policy_header(words);
         if (is(keyword, "esp-policy")) return parse_esp_policy_header(words);
+        if (is(keyword, "pki")) return parse_pki_header(words);
         if (is(keyword, "start") || is(keyword, "stop")) {
             if (!expect_end(words)) return;
             config_.ipsec_enabled = is(keyword, "start");
@@ -159,11 +163,49 @@ private:
     void parse_peer_header(Words& words) {
         scratch_peer_ = Peer{};
         block_ = &scratch_peer_;
+        if (is(words.peek(), "any")) {
+            words.next();
+            return parse_any_peer_header(words);
+        }
         const auto address = expect_address(words, "peer address");
         if (!address) return;
         Peer& peer = find_or_add_peer(*address);
         block_ = &peer;
         parse_header_tail(peer, words);
+    }
+
+    // ipsec peer any [remote-id ID]: `any` peers are told apart by their remote-id, so
+    // the header with one reopens the `any` peer that has it (or starts it), and the
+    // header without one always starts a new peer. The remote-id runs to the end of
+    // the line, so no other setting can follow it there: the rest goes in the block.
+    void parse_any_peer_header(Words& words) {
+        if (words.at_end()) {
+            block_ = &add_peer(std::nullopt);
+            return;
+        }
+        const std::string_view keyword = words.next();
+        if (!is(keyword, "remote-id")) {
+            error(fmt::format("'{}' cannot follow 'ipsec peer any': only 'remote-id ID' can (an any peer is known by "
+                              "its remote-id); put '{}' in the peer's block",
+                              keyword, keyword));
+            return;
+        }
+        const auto remote_id = expect_text(words, "identity");
+        if (!remote_id) return;
+        const auto found = std::ranges::find_if(config_.peers, [&](const Peer& peer) {
+            return peer.is_any() && peer.remote_id == *remote_id;
+        });
+        Peer& peer = found != config_.peers.end() ? *found : add_peer(std::nullopt);
+        peer.remote_id = *remote_id;
+        block_ = &peer;
+    }
+
+    // ipsec pki [sub-command]: one object, which every header reopens.
+    void parse_pki_header(Words& words) {
+        Pki& pki = config_.pki;
+        if (pki.where.line == 0) pki.where = here();
+        block_ = &pki;
+        parse_header_tail(pki, words);
     }
 
     void parse_manual_sa_header(Words& words) {
@@ -227,8 +269,12 @@ private:
     }
 
     Peer& find_or_add_peer(Ipv4Address address) {
-        const auto found = std::ranges::find(config_.peers, address, &Peer::address);
+        const auto found = std::ranges::find(config_.peers, std::optional(address), &Peer::address);
         if (found != config_.peers.end()) return *found;
+        return add_peer(address);
+    }
+
+    Peer& add_peer(std::optional<Ipv4Address> address) {
         Peer& peer = config_.peers.emplace_back();
         peer.address = address;
         peer.where = here();
@@ -296,8 +342,33 @@ private:
         if (is(keyword, "remote-ip")) return parse_peer_remote_ip(peer, words);
         if (is(keyword, "remote-net")) return append(peer.remote_nets, expect_networks(words, "remote-net"));
         if (is(keyword, "policy")) return parse_peer_policy(peer, words);
+        if (is(keyword, "mode")) return set(peer.mode, expect_value(words, "mode", parse_ike_mode_word));
+        if (is(keyword, "dpd")) return set(peer.dpd, expect_value(words, "dpd interval", parse_dpd));
         if (is(keyword, "psk")) return set(peer.psk, expect_text(words, "pre-shared key"));
         return unknown_keyword(keyword, context, kPeerKeywords);
+    }
+
+    // ---- pki sub-commands ----
+
+    // ca-cert FILE (may repeat) | local-cert FILE | local-key FILE: file names are free
+    // text (quotes keep blanks).
+    bool parse_sub_command(Pki& pki, Words& words) {
+        const std::string context{words.consumed()};
+        words.begin_command();
+        const std::string_view keyword = words.next();
+        std::optional<PkiFile> file;
+        if (is(keyword, "ca-cert") || is(keyword, "local-cert") || is(keyword, "local-key")) {
+            const auto name = expect_text(words, "file name");
+            if (!name) return false;
+            file = PkiFile{*name, here()};
+        }
+        if (is(keyword, "ca-cert")) {
+            pki.ca_certs.push_back(*file);
+            return true;
+        }
+        if (is(keyword, "local-cert")) return set(pki.local_cert, file);
+        if (is(keyword, "local-key")) return set(pki.local_key, file);
+        return unknown_keyword(keyword, context, kPkiKeywords);
     }
 
     // local ip ADDR [nated]
@@ -567,17 +638,37 @@ void emit_esp_policy(Out out, const EspPolicy& policy) {
     fmt::format_to(out, "\n keylife {}\n!\n", policy.keylife);
 }
 
+void emit_pki(Out out, const Pki& pki) {
+    if (pki.empty()) return;
+    fmt::format_to(out, "ipsec pki\n");
+    for (const auto& ca : pki.ca_certs) fmt::format_to(out, " ca-cert {}\n", end_of_line_text(ca.file));
+    if (pki.local_cert) fmt::format_to(out, " local-cert {}\n", end_of_line_text(pki.local_cert->file));
+    if (pki.local_key) fmt::format_to(out, " local-key {}\n", end_of_line_text(pki.local_key->file));
+    fmt::format_to(out, "!\n");
+}
+
+// An `any` peer's header carries its remote-id, which is how a second header finds it.
 void emit_peer(Out out, const Peer& peer, EmitOptions options) {
-    fmt::format_to(out, "ipsec peer {}\n", peer.address.to_string());
+    if (peer.address) {
+        fmt::format_to(out, "ipsec peer {}\n", peer.address->to_string());
+    } else if (!peer.remote_id.empty()) {
+        fmt::format_to(out, "ipsec peer any remote-id {}\n", end_of_line_text(peer.remote_id));
+    } else {
+        fmt::format_to(out, "ipsec peer any\n");
+    }
     if (peer.local_ip) fmt::format_to(out, " local ip {}{}\n", peer.local_ip->to_string(), peer.nated ? " nated" : "");
     if (!peer.local_id.empty()) fmt::format_to(out, " local-id {}\n", end_of_line_text(peer.local_id));
     if (!peer.local_nets.empty()) fmt::format_to(out, " local-net {}\n", network_list(peer.local_nets));
-    if (!peer.remote_id.empty()) fmt::format_to(out, " remote-id {}\n", end_of_line_text(peer.remote_id));
+    if (peer.address && !peer.remote_id.empty()) {
+        fmt::format_to(out, " remote-id {}\n", end_of_line_text(peer.remote_id));
+    }
     if (peer.remote_ip_any) fmt::format_to(out, " remote-ip any\n");
     if (!peer.remote_nets.empty()) fmt::format_to(out, " remote-net {}\n", network_list(peer.remote_nets));
     if (peer.ike_policy && peer.esp_policy) {
         fmt::format_to(out, " policy ike {} esp {}\n", *peer.ike_policy, *peer.esp_policy);
     }
+    if (peer.mode) fmt::format_to(out, " mode {}\n", to_string(*peer.mode));
+    if (peer.dpd != 0) fmt::format_to(out, " dpd {}\n", peer.dpd);
     if (!peer.psk.empty()) {
         fmt::format_to(out, " psk {}\n", options.redact_secrets ? "********" : end_of_line_text(peer.psk));
     }
@@ -625,6 +716,7 @@ std::string emit_mbox(const Config& config, EmitOptions options) {
     if (!config.routes.empty()) fmt::format_to(out, "!\n");
     for (const auto& [id, policy] : config.ike_policies) emit_ike_policy(out, policy);
     for (const auto& [id, policy] : config.esp_policies) emit_esp_policy(out, policy);
+    emit_pki(out, config.pki);
     for (const auto& peer : config.peers) emit_peer(out, peer, options);
     for (const auto& sa : config.manual_sas) emit_manual_sa(text, sa, options);
     for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);

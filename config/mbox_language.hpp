@@ -22,8 +22,11 @@ struct ParseResult {
 //  * Repeating `interface NAME`, `ipsec peer ADDR` or `ipsec manual-sa NAME` reopens
 //    the same object (the single-line forms accumulate); a scalar setting given again
 //    replaces the old one (`inbound ...` replaces the whole inbound SA), `ip address`,
-//    `local-net` and `remote-net` append. A policy or firewall-snat number defined
-//    twice is an error.
+//    `local-net`, `remote-net` and `ca-cert` append. A policy or firewall-snat number
+//    defined twice is an error. `ipsec pki` is one object that every header reopens.
+//  * `ipsec peer any remote-id ID` reopens the `any` peer with that remote-id (or
+//    starts it); a bare `ipsec peer any` always starts a new one. Nothing but
+//    `remote-id ID` may follow `ipsec peer any` on its line.
 //  * Free text at the end of a line (description, psk, local-id, remote-id) is taken
 //    literally; one pair of surrounding double quotes is stripped, which is how
 //    leading or trailing blanks are written. A remark is a "quoted text" with \" and

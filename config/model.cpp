@@ -11,6 +11,19 @@
 
 namespace mbox::config {
 
+std::string_view to_string(IkeMode mode) { return mode == IkeMode::Aggressive ? "aggressive" : "main"; }
+
+std::optional<IkeMode> parse_ike_mode(std::string_view text) {
+    if (equals_ignoring_case(text, "main")) return IkeMode::Main;
+    if (equals_ignoring_case(text, "aggressive")) return IkeMode::Aggressive;
+    return std::nullopt;
+}
+
+std::string Peer::name() const {
+    if (address) return address->to_string();
+    return remote_id.empty() ? "any" : "any remote-id " + remote_id;
+}
+
 std::string_view to_string(DfBit df) {
     switch (df) {
     case DfBit::Copy: return "copy";

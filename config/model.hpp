@@ -96,22 +96,64 @@ struct EspPolicy {
     bool operator==(const EspPolicy&) const = default;
 };
 
+// IKEv1 phase 1 exchange (RFC 2409 section 5): main mode protects the identities,
+// aggressive mode takes three messages instead of six.
+enum class IkeMode { Main, Aggressive };
+std::string_view to_string(IkeMode);
+std::optional<IkeMode> parse_ike_mode(std::string_view);  // main aggressive
+
+// Dead peer detection (RFC 3706 for IKEv1, an empty INFORMATIONAL for IKEv2): 0 is off,
+// otherwise an interval in seconds.
+inline constexpr uint32_t kDpdMin = 5;
+inline constexpr uint32_t kDpdMax = 3600;
+
 struct Peer {
-    Ipv4Address address;                   // `ipsec peer A`
+    // `ipsec peer A`; empty for `ipsec peer any`: a responder-only peer that may come
+    // from any address and is told apart from other `any` peers by its remote-id.
+    std::optional<Ipv4Address> address;
     std::optional<Ipv4Address> local_ip;   // `local ip A [nated]`
     bool nated = false;
     std::string local_id;                  // `local-id X`
     std::vector<Ipv4Prefix> local_nets;    // `local-net P[,P...]`
     std::string remote_id;                 // `remote-id X`
-    bool remote_ip_any = false;            // `remote-ip any`: accept the peer from any address
+    bool remote_ip_any = false;            // `remote-ip any`: accept the peer (known by address) from any address
     std::vector<Ipv4Prefix> remote_nets;   // `remote-net P[,P...]`
     std::optional<int> ike_policy;         // `policy ike N esp M`
     std::optional<int> esp_policy;
     std::string psk;                       // `psk TEXT` (YAML: psk or psk-file)
     std::string psk_file;                  // YAML only: where the secret lives; psk holds its content
+    uint32_t dpd = 0;                      // `dpd SECONDS`: 0 (off) or kDpdMin..kDpdMax
+    std::optional<IkeMode> mode;           // `mode main|aggressive`, IKEv1 only; absent: main
     SourceLocation where;
 
     bool operator==(const Peer&) const = default;
+
+    bool is_any() const { return !address.has_value(); }
+    IkeMode effective_mode() const { return mode.value_or(IkeMode::Main); }
+    // How the peer is named in messages and told apart in a diff: "203.0.113.2",
+    // "any remote-id vpn.example.com" (the header that opens it), or "any" without a remote-id.
+    std::string name() const;
+};
+
+// A PEM file named by `ipsec pki`. Relative names are relative to the configuration
+// file (the directory of where.file).
+struct PkiFile {
+    std::string file;      // as written
+    SourceLocation where;  // its line, for the diagnostics about it
+
+    bool operator==(const PkiFile&) const = default;
+};
+
+// `ipsec pki`: the certificates and key for rsa-sig IKE authentication. Validation
+// reads the files (PEM, OpenSSL); the model holds their names only.
+struct Pki {
+    std::vector<PkiFile> ca_certs;         // `ca-cert FILE`, may repeat: the CAs peers' certificates chain to
+    std::optional<PkiFile> local_cert;     // `local-cert FILE`: our certificate
+    std::optional<PkiFile> local_key;      // `local-key FILE`: its private key (unencrypted PEM)
+    SourceLocation where;                  // the first `ipsec pki` line
+
+    bool operator==(const Pki&) const = default;
+    bool empty() const { return ca_certs.empty() && !local_cert && !local_key; }
 };
 
 // One direction of a manually keyed SA: `inbound|outbound spi SPI enc-key KEY [auth-key KEY]`.
@@ -227,6 +269,7 @@ struct Config {
     std::vector<Route> routes;                  // in the order written
     std::map<int, IkePolicy> ike_policies;      // by policy number
     std::map<int, EspPolicy> esp_policies;
+    Pki pki;
     std::vector<Peer> peers;                    // in the order written
     std::vector<ManualSa> manual_sas;           // in the order written
     std::vector<SnatRule> snat_rules;           // sorted by rule number
@@ -252,8 +295,9 @@ std::optional<SnatAction> parse_snat_action(std::string_view);                //
 std::optional<IpProtocol> parse_ip_protocol(std::string_view);                // tcp udp icmp
 
 // The Diffie-Hellman groups an ike-policy (DH group) or esp-policy (PFS group) may
-// name: MODP 1, 2, 5, 14..18 (RFC 2409, 3526) and ECP 19..21 (RFC 5903).
-inline constexpr int kSupportedDhGroups[] = {1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21};
+// name: MODP 1, 2, 5, 14..18 (RFC 2409, 3526), ECP 19..21 (RFC 5903) and
+// Curve25519 31 (RFC 8031), as crypto/ike_dh.hpp offers them.
+inline constexpr int kSupportedDhGroups[] = {1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31};
 bool is_supported_dh_group(int group);
 
 // The accepted words, comma-separated ("3DES, AES, AES-192, AES-256"), for messages

@@ -7,7 +7,10 @@
 #include <span>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "config/identity.hpp"
+#include "config/pki.hpp"
 #include "config/value_parsing.hpp"
 
 namespace mbox::config {
@@ -37,6 +40,7 @@ public:
         for (const auto& route : config_.routes) check_route(route);
         for (const auto& [id, policy] : config_.ike_policies) check_ike_policy(policy);
         for (const auto& [id, policy] : config_.esp_policies) check_esp_policy(policy);
+        for (Diagnostic& found : check_pki_files(config_.pki)) diagnostics_.push_back(std::move(found));
         for (size_t i = 0; i < config_.peers.size(); ++i) check_peer(i);
         for (size_t i = 0; i < config_.manual_sas.size(); ++i) check_manual_sa(i);
         for (size_t i = 0; i < config_.snat_rules.size(); ++i) check_snat_rule(i);
@@ -102,17 +106,53 @@ private:
 
     void check_peer(size_t index) {
         const Peer& peer = config_.peers[index];
-        const std::string name = peer.address.to_string();
+        const std::string name = peer.name();
         const auto earlier = std::span(config_.peers).first(index);
-        if (const auto* same = find_earlier(earlier, &Peer::address, peer.address)) {
-            error(peer.where, fmt::format("peer {} is already defined at {}", name, same->where.file_and_line()));
+        if (peer.address) {
+            if (const auto* same = find_earlier(earlier, &Peer::address, peer.address)) {
+                error(peer.where, fmt::format("peer {} is already defined at {}", name, same->where.file_and_line()));
+            }
+        } else {
+            check_any_peer(peer, earlier);
         }
         if (peer.nated && !peer.local_ip) {
             error(peer.where, fmt::format("peer {}: nated is set without a local ip", name));
         }
+        check_identity(peer, "local-id", peer.local_id);
+        check_identity(peer, "remote-id", peer.remote_id);
+        if (peer.dpd != 0 && (peer.dpd < kDpdMin || peer.dpd > kDpdMax)) {  // a model built by code
+            error(peer.where, fmt::format("peer {}: dpd {} is out of range (expected 0 or {}..{})", name, peer.dpd,
+                                          kDpdMin, kDpdMax));
+        }
         check_peer_networks(peer, name);
         check_peer_policies(peer, name);
         check_tunnel_not_translated(peer.where, fmt::format("peer {}", name), peer.local_nets, peer.remote_nets);
+    }
+
+    // `ipsec peer any` answers whoever presents its remote-id: without one it would take
+    // anyone, and two with the same one could not be told apart.
+    void check_any_peer(const Peer& peer, std::span<const Peer> earlier) {
+        if (peer.remote_id.empty()) {
+            error(peer.where, "peer any: no remote-id given (an 'any' peer is told apart by the identity it presents)");
+            return;
+        }
+        const auto same = std::ranges::find_if(earlier, [&](const Peer& other) {
+            return other.is_any() && other.remote_id == peer.remote_id;
+        });
+        if (same != earlier.end()) {
+            error(peer.where,
+                  fmt::format("peer {} is already defined at {}", peer.name(), same->where.file_and_line()));
+        }
+        if (peer.remote_ip_any) {
+            warning(peer.where, fmt::format("peer {}: remote-ip any says nothing more for an 'any' peer", peer.name()));
+        }
+    }
+
+    void check_identity(const Peer& peer, std::string_view what, const std::string& text) {
+        if (text.empty()) return;  // not given
+        if (const auto identity = parse_identity(text); !identity) {
+            error(peer.where, fmt::format("peer {}: {}: {}", peer.name(), what, identity.error()));
+        }
     }
 
     void check_peer_networks(const Peer& peer, const std::string& name) {
@@ -133,6 +173,11 @@ private:
             error(peer.where, fmt::format("peer {}: ike-policy {} uses psk authentication but the peer has no psk",
                                           name, ike->id));
         }
+        if (ike && ike->authentication == IkeAuthentication::RsaSig) check_rsa_sig_peer(name, *ike, peer);
+        if (ike && peer.mode && ike->version == 2) {
+            error(peer.where, fmt::format("peer {}: mode {} is IKEv1-only, but ike-policy {} is version 2", name,
+                                          to_string(*peer.mode), ike->id));
+        }
         if (ike && esp && ike->version == 1 && esp->hash == Hash::Md5_128) {
             error(peer.where, fmt::format("peer {}: esp-policy {} uses MD5-128, which is IKEv2-only, but ike-policy {} "
                                           "is version 1",
@@ -140,11 +185,23 @@ private:
         }
     }
 
+    // rsa-sig signs with our key, shows our certificate and checks the peer's against
+    // our CAs: all three must be there.
+    void check_rsa_sig_peer(const std::string& name, const IkePolicy& ike, const Peer& peer) {
+        std::vector<std::string_view> missing;
+        if (!config_.pki.local_cert) missing.push_back("local-cert");
+        if (!config_.pki.local_key) missing.push_back("local-key");
+        if (config_.pki.ca_certs.empty()) missing.push_back("ca-cert");
+        if (missing.empty()) return;
+        error(peer.where, fmt::format("peer {}: ike-policy {} uses rsa-sig authentication but ipsec pki has no {}",
+                                      name, ike.id, fmt::join(missing, ", ")));
+    }
+
     template <typename Policy>
     const Policy* find_policy(const std::map<int, Policy>& policies, int id, const Peer& peer, std::string_view kind) {
         const auto found = policies.find(id);
         if (found != policies.end()) return &found->second;
-        error(peer.where, fmt::format("peer {}: {} {} is not defined", peer.address.to_string(), kind, id));
+        error(peer.where, fmt::format("peer {}: {} {} is not defined", peer.name(), kind, id));
         return nullptr;
     }
 

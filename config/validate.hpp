@@ -14,7 +14,11 @@ namespace mbox::config {
 // outbound; a local ip that is none of our interface addresses; a key of the wrong
 // length for its algorithm, a CBC SA without auth-key, a GCM SA with one; an inbound
 // SPI used by two manual SAs; a local-net x remote-net pair carried by two.
-// Warnings: a tunnel's (peer's or manual SA's) traffic caught by an overload rule
+// Peers: an `any` peer without a remote-id or with one another `any` peer has; a
+// malformed local-id or remote-id (config/identity.hpp); `mode` under an IKEv2
+// policy; an rsa-sig peer without local-cert, local-key and a ca-cert. The pki files
+// themselves are read and checked (config/pki.hpp).
+// Warnings: `remote-ip any` on an `any` peer; a tunnel's (peer's or manual SA's) traffic caught by an overload rule
 // with no exemption before it.
 Diagnostics validate(const Config&);
 

@@ -230,4 +230,16 @@ Parsed<DfBit> parse_df_bit(std::string_view text) {
     return Failure{fmt::format("invalid df-bit '{}' (expected one of: copy, set, clear)", text)};
 }
 
+Parsed<uint32_t> parse_dpd(std::string_view text) {
+    const auto number = parse_number(text, "dpd interval", {0, kDpdMax});
+    if (number && (*number == 0 || *number >= kDpdMin)) return static_cast<uint32_t>(*number);
+    return Failure{fmt::format("invalid dpd interval '{}' (expected 0 to turn dead peer detection off, or a number "
+                               "{}..{})",
+                               text, kDpdMin, kDpdMax)};
+}
+
+Parsed<IkeMode> parse_ike_mode_word(std::string_view text) {
+    return word_or_failure(parse_ike_mode(text), "mode", text, "main, aggressive");
+}
+
 }  // namespace mbox::config

@@ -101,5 +101,9 @@ Parsed<std::vector<uint8_t>> parse_key(std::string_view text, std::string_view w
 // "invalid replay-window '16' (expected 0 to turn the check off, or a number 32..65536)"
 Parsed<uint32_t> parse_replay_window(std::string_view text);
 Parsed<DfBit> parse_df_bit(std::string_view text);
+// "invalid dpd interval '3' (expected 0 to turn dead peer detection off, or a number 5..3600)"
+Parsed<uint32_t> parse_dpd(std::string_view text);
+// "unknown mode 'quick' (expected one of: main, aggressive)"
+Parsed<IkeMode> parse_ike_mode_word(std::string_view text);
 
 }  // namespace mbox::config

@@ -109,7 +109,8 @@ private:
             if (key == "esp-policies") return for_each_entry(value, entries_by(&YamlReader::read_esp_policy));
             if (key == "peers") return for_each_entry(value, entries_by(&YamlReader::read_peer));
             if (key == "manual-sas") return for_each_entry(value, entries_by(&YamlReader::read_manual_sa));
-            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "peers", "manual-sas"});
+            if (key == "pki") return read_pki(value);
+            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "pki", "peers", "manual-sas"});
         });
     }
 
@@ -211,17 +212,36 @@ private:
         }
     }
 
+    // A peer's key is its address, or "any remote-id ID" for a responder-only peer
+    // known by its identity (as the mbox header writes it); "any" alone is an `any`
+    // peer whose remote-id, if any, is inside.
     void read_peer(const std::string& key, const Field& field) {
-        const auto address = parse_address(key);
-        if (!address) return error(field, address.error());
-        const auto existing = std::ranges::find(config_.peers, *address, &Peer::address);
-        if (existing != config_.peers.end()) {
-            return already_defined(field, fmt::format("peer {}", key), existing->where);
-        }
+        static constexpr std::string_view kAnyRemoteId = "any remote-id ";
         Peer peer;
-        peer.address = *address;
         peer.where = where(field);
-        for_each_entry(field, [&](const std::string& name, const Field& value) { read_peer_entry(peer, name, value); });
+        if (key.starts_with(kAnyRemoteId)) {
+            peer.remote_id = key.substr(kAnyRemoteId.size());
+            const auto identity = check_identity(peer.remote_id, field);
+            if (!identity) return;
+        } else if (key != "any") {
+            const auto address = parse_address(key);
+            if (!address) {
+                return error(field, fmt::format("{} (or 'any remote-id ID' for a peer from any address)",
+                                                address.error()));
+            }
+            const auto existing = std::ranges::find(config_.peers, std::optional(*address), &Peer::address);
+            if (existing != config_.peers.end()) {
+                return already_defined(field, fmt::format("peer {}", key), existing->where);
+            }
+            peer.address = *address;
+        }
+        const bool remote_id_in_key = !peer.remote_id.empty();
+        for_each_entry(field, [&](const std::string& name, const Field& value) {
+            if (name == "remote-id" && remote_id_in_key) {
+                return error(value, fmt::format("the remote-id is given by the key '{}'", key));
+            }
+            read_peer_entry(peer, name, value);
+        });
         if (!peer.psk.empty() && !peer.psk_file.empty()) return error(field, "give psk or psk-file, not both");
         if (!peer.psk_file.empty()) peer.psk = read_secret_file(peer.psk_file, "psk-file", field);
         config_.peers.push_back(std::move(peer));
@@ -230,17 +250,54 @@ private:
     void read_peer_entry(Peer& peer, const std::string& key, const Field& value) {
         if (key == "local-ip") return set(peer.local_ip, read_parsed(value, "address", parse_address));
         if (key == "nated") return set(peer.nated, read_bool(value));
-        if (key == "local-id") return set(peer.local_id, read_text(value, "identity"));
+        if (key == "local-id") return set(peer.local_id, read_identity(value));
         if (key == "local-nets") return set(peer.local_nets, read_networks(value, "local-net"));
-        if (key == "remote-id") return set(peer.remote_id, read_text(value, "identity"));
+        if (key == "remote-id") return set(peer.remote_id, read_identity(value));
         if (key == "remote-ip") return set(peer.remote_ip_any, read_remote_ip(value));
         if (key == "remote-nets") return set(peer.remote_nets, read_networks(value, "remote-net"));
         if (key == "ike-policy") return set(peer.ike_policy, read_policy_number(value, "ike-policy number"));
         if (key == "esp-policy") return set(peer.esp_policy, read_policy_number(value, "esp-policy number"));
         if (key == "psk") return set(peer.psk, read_text(value, "pre-shared key"));
         if (key == "psk-file") return set(peer.psk_file, read_text(value, "file name"));
+        if (key == "mode") return set(peer.mode, read_parsed(value, "mode", parse_ike_mode_word));
+        if (key == "dpd") return set(peer.dpd, read_parsed(value, "dpd interval", parse_dpd));
         unknown_key(key, value, {"local-ip", "nated", "local-id", "local-nets", "remote-id", "remote-ip", "remote-nets",
-                                 "ike-policy", "esp-policy", "psk", "psk-file"});
+                                 "ike-policy", "esp-policy", "mode", "dpd", "psk", "psk-file"});
+    }
+
+    // An identity is one line of text; empty text is an error rather than "none".
+    // (What kind of identity it is, and whether it is well formed, validation says.)
+    std::optional<std::string> read_identity(const Field& field) {
+        auto text = read_text(field, "identity");
+        if (text && !check_identity(*text, field)) return std::nullopt;
+        return text;
+    }
+
+    bool check_identity(const std::string& text, const Field& field) {
+        if (!text.empty()) return true;
+        error(field, "empty identity");
+        return false;
+    }
+
+    // pki: {ca-certs: [FILE, ...], local-cert: FILE, local-key: FILE}
+    void read_pki(const Field& field) {
+        Pki& pki = config_.pki;
+        pki.where = where(field);
+        const auto file = [&](const Field& value) -> std::optional<PkiFile> {
+            const auto name = read_text(value, "file name");
+            if (!name) return std::nullopt;
+            if (name->empty()) {
+                error(value, "empty file name");
+                return std::nullopt;
+            }
+            return PkiFile{*name, where(value)};
+        };
+        for_each_entry(field, [&](const std::string& key, const Field& value) {
+            if (key == "ca-certs") return set(pki.ca_certs, read_list(value, file));
+            if (key == "local-cert") return set(pki.local_cert, file(value));
+            if (key == "local-key") return set(pki.local_key, file(value));
+            unknown_key(key, value, {"ca-certs", "local-cert", "local-key"});
+        });
     }
 
     // ---- manual SAs ----
@@ -717,17 +774,25 @@ void emit_peer_secret(YAML::Emitter& out, const Peer& peer, EmitOptions options)
     }
 }
 
+// The key is the address, or "any remote-id ID" (the remote-id is not repeated inside).
 void emit_peer(YAML::Emitter& out, const Peer& peer, EmitOptions options) {
-    out << YAML::Key << peer.address.to_string() << YAML::Value << YAML::BeginMap;
+    if (peer.address) {
+        out << YAML::Key << peer.address->to_string();
+    } else {
+        out << YAML::Key << YAML::DoubleQuoted << peer.name();
+    }
+    out << YAML::Value << YAML::BeginMap;
     if (peer.local_ip) out << YAML::Key << "local-ip" << YAML::Value << peer.local_ip->to_string();
     if (peer.nated) out << YAML::Key << "nated" << YAML::Value << true;
     if (!peer.local_id.empty()) emit_text(out, "local-id", peer.local_id);
     if (!peer.local_nets.empty()) emit_prefixes(out, "local-nets", peer.local_nets);
-    if (!peer.remote_id.empty()) emit_text(out, "remote-id", peer.remote_id);
+    if (peer.address && !peer.remote_id.empty()) emit_text(out, "remote-id", peer.remote_id);
     if (peer.remote_ip_any) out << YAML::Key << "remote-ip" << YAML::Value << "any";
     if (!peer.remote_nets.empty()) emit_prefixes(out, "remote-nets", peer.remote_nets);
     if (peer.ike_policy) out << YAML::Key << "ike-policy" << YAML::Value << *peer.ike_policy;
     if (peer.esp_policy) out << YAML::Key << "esp-policy" << YAML::Value << *peer.esp_policy;
+    if (peer.mode) out << YAML::Key << "mode" << YAML::Value << std::string(to_string(*peer.mode));
+    if (peer.dpd != 0) out << YAML::Key << "dpd" << YAML::Value << peer.dpd;
     emit_peer_secret(out, peer, options);
     out << YAML::EndMap;
 }
@@ -789,6 +854,18 @@ void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
     if (!config.esp_policies.empty()) {
         out << YAML::Key << "esp-policies" << YAML::Value << YAML::BeginMap;
         for (const auto& [id, policy] : config.esp_policies) emit_esp_policy(out, policy);
+        out << YAML::EndMap;
+    }
+    if (!config.pki.empty()) {
+        const Pki& pki = config.pki;
+        out << YAML::Key << "pki" << YAML::Value << YAML::BeginMap;
+        if (!pki.ca_certs.empty()) {
+            out << YAML::Key << "ca-certs" << YAML::Value << YAML::BeginSeq;
+            for (const auto& ca : pki.ca_certs) out << YAML::DoubleQuoted << ca.file;
+            out << YAML::EndSeq;
+        }
+        if (pki.local_cert) emit_text(out, "local-cert", pki.local_cert->file);
+        if (pki.local_key) emit_text(out, "local-key", pki.local_key->file);
         out << YAML::EndMap;
     }
     if (!config.peers.empty()) {

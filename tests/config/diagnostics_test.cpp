@@ -93,7 +93,7 @@ const BadInput kBadInputs[] = {
      "bad.conf:1: error: unknown keyword 'speed' after 'interface eth0' (expected one of: dpdk-device, ip, mtu, "
      "enable, no, shutdown, description)"},
     {"MissingKeyword", "bad.conf", "ipsec\n",
-     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, "
+     "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, pki, "
      "start, stop)"},
     {"UnknownEncryption", "bad.conf", "ipsec esp-policy 10 policy AES-512 SHA\n",
      "bad.conf:1: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256, AES-GCM-128, "
@@ -101,7 +101,7 @@ const BadInput kBadInputs[] = {
     {"UnknownHash", "bad.conf", "ipsec ike-policy 10\n policy AES SHA-1 14\n",
      "bad.conf:2: error: unknown hash 'SHA-1' (expected one of: MD5, MD5-128, SHA, SHA-256, SHA-512)"},
     {"UnsupportedDhGroup", "bad.conf", "ipsec ike-policy 10 policy AES SHA 24\n",
-     "bad.conf:1: error: invalid DH group '24' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21)"},
+     "bad.conf:1: error: invalid DH group '24' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31)"},
     {"BadAddress", "bad.conf", "ipsec peer 300.1.1.1\n",
      "bad.conf:1: error: invalid address '300.1.1.1' (expected A.B.C.D)"},
     {"BadPrefix", "bad.conf", "interface eth0\n ip address 10.1.0.1/33\n",
@@ -191,7 +191,7 @@ const BadInput kBadInputs[] = {
      "bad.yaml:2: error: description is not valid UTF-8 text (interfaces.eth0.description)"},
     {"YamlUnknownKey", "bad.yaml", "ipsec:\n  peers:\n    203.0.113.2:\n      ike-policcy: 10\n",
      "bad.yaml:4: error: unknown key 'ike-policcy' (expected one of: local-ip, nated, local-id, local-nets, remote-id, "
-     "remote-ip, remote-nets, ike-policy, esp-policy, psk, psk-file) (ipsec.peers.203.0.113.2.ike-policcy)"},
+     "remote-ip, remote-nets, ike-policy, esp-policy, mode, dpd, psk, psk-file) (ipsec.peers.203.0.113.2.ike-policcy)"},
     {"YamlWrongType", "bad.yaml", "ipsec:\n  peers:\n    203.0.113.2:\n      ike-policy: {id: 10}\n",
      "bad.yaml:4: error: expected ike-policy number, got a map (ipsec.peers.203.0.113.2.ike-policy)"},
     {"YamlWrongScalar", "bad.yaml", "ipsec:\n  enabled: maybe\n",
@@ -291,6 +291,55 @@ const BadInput kBadInputs[] = {
      "AES-192, AES-256) (ipsec.ike-policies.10.encryption)"},
     {"HashAfterGcmInEspPolicy", "bad.conf", "ipsec esp-policy 10 policy AES-GCM-256 SHA-256\n",
      "bad.conf:1: error: AES-GCM-256 takes no hash (GCM authenticates the packets itself)"},
+    // ---- peers: any, dpd, mode, identities; pki ----
+    {"DpdOutOfRange", "bad.conf", "ipsec peer 192.0.2.1 dpd 4\n",
+     "bad.conf:1: error: invalid dpd interval '4' (expected 0 to turn dead peer detection off, or a number 5..3600)"},
+    {"YamlDpdOutOfRange", "bad.yaml", "ipsec:\n  peers:\n    192.0.2.1: {dpd: 3601}\n",
+     "bad.yaml:3: error: invalid dpd interval '3601' (expected 0 to turn dead peer detection off, or a number "
+     "5..3600) (ipsec.peers.192.0.2.1.dpd)"},
+    {"UnknownMode", "bad.conf", "ipsec peer 192.0.2.1\n mode quick\n",
+     "bad.conf:2: error: unknown mode 'quick' (expected one of: main, aggressive)"},
+    {"AggressiveModeWithIkeV2", "bad.conf",
+     base_with_peer(" policy ike 30 esp 10\n psk x\n mode aggressive",
+                    "ipsec ike-policy 30 policy AES SHA 14 version 2"),
+     "bad.conf:10: error: peer 203.0.113.2: mode aggressive is IKEv1-only, but ike-policy 30 is version 2"},
+    {"SettingAfterIpsecPeerAny", "bad.conf", "ipsec peer any dpd 30\n",
+     "bad.conf:1: error: 'dpd' cannot follow 'ipsec peer any': only 'remote-id ID' can (an any peer is known by its "
+     "remote-id); put 'dpd' in the peer's block"},
+    {"AnyPeerWithoutRemoteId", "bad.conf",
+     std::string(kBase) + "ipsec peer any\n local-net 10.1.0.0/24\n remote-net 10.2.0.0/24\n policy ike 10 esp 10\n"
+                          " psk x\n",
+     "bad.conf:10: error: peer any: no remote-id given (an 'any' peer is told apart by the identity it presents)"},
+    {"TwoAnyPeersWithOneRemoteId", "bad.conf",
+     std::string(kBase) + "ipsec peer any remote-id vpn.example.com\n local-net 10.1.0.0/24\n"
+                          " remote-net 10.2.0.0/24\n policy ike 10 esp 10\n psk x\n!\n"
+                          "ipsec peer any\n remote-id vpn.example.com\n local-net 10.1.0.0/24\n"
+                          " remote-net 10.3.0.0/24\n policy ike 10 esp 10\n psk y\n",
+     "bad.conf:16: error: peer any remote-id vpn.example.com is already defined at bad.conf:10"},
+    {"MalformedLocalId", "bad.conf", base_with_peer(" policy ike 10 esp 10\n psk x", " local-id gw 1"),
+     "bad.conf:10: error: peer 203.0.113.2: local-id: invalid identity 'gw 1': expected an IPv4 address, a host name, "
+     "user@host or a DN such as \"C=SG, O=Example, CN=gw1\""},
+    {"RsaSigWithoutPki", "bad.conf",
+     base_with_peer(" policy ike 30 esp 10", "ipsec ike-policy 30 authentication rsa-sig policy AES SHA 14"),
+     "bad.conf:10: error: peer 203.0.113.2: ike-policy 30 uses rsa-sig authentication but ipsec pki has no "
+     "local-cert, local-key, ca-cert"},
+    {"UnreadableCaCert", "bad.conf", "ipsec pki\n ca-cert /nonexistent/ca.pem\n",
+     "bad.conf:2: error: ipsec pki: cannot read ca-cert '/nonexistent/ca.pem': No such file or directory"},
+    {"PkiUnknownKeyword", "bad.conf", "ipsec pki crl-file x.crl\n",
+     "bad.conf:1: error: unknown keyword 'crl-file' after 'ipsec pki' (expected one of: ca-cert, local-cert, "
+     "local-key)"},
+    {"YamlPkiUnknownKey", "bad.yaml", "ipsec:\n  pki: {ca-cert: ca.pem}\n",
+     "bad.yaml:2: error: unknown key 'ca-cert' (expected one of: ca-certs, local-cert, local-key) "
+     "(ipsec.pki.ca-cert)"},
+    {"YamlRemoteIdInsideAnAnyKey", "bad.yaml",
+     "ipsec:\n  peers:\n    any remote-id vpn.example.com:\n      remote-id: other.example.com\n",
+     "bad.yaml:4: error: the remote-id is given by the key 'any remote-id vpn.example.com' "
+     "(ipsec.peers.any remote-id vpn.example.com.remote-id)"},
+    {"YamlEmptyIdentity", "bad.yaml", "ipsec:\n  peers:\n    192.0.2.1: {local-id: \"\"}\n",
+     "bad.yaml:3: error: empty identity (ipsec.peers.192.0.2.1.local-id)"},
+    {"YamlBadPeerKey", "bad.yaml", "ipsec:\n  peers:\n    anywhere: {}\n",
+     "bad.yaml:3: error: invalid address 'anywhere' (expected A.B.C.D) (or 'any remote-id ID' for a peer from any "
+     "address) (ipsec.peers.anywhere)"},
     {"YamlValidationCarriesTheKeyPath", "bad.yaml",
      "interfaces: {eth0: {addresses: [10.0.0.1/24]}}\nroutes:\n  - {prefix: 0.0.0.0/0, nexthop: 192.0.2.1}\n",
      "bad.yaml:3: error: ip route 0.0.0.0/0: nexthop 192.0.2.1 is not on a connected network (routes[0])"},
@@ -325,10 +374,10 @@ ipsec start
                   "many.conf:7: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256)",
                   "many.conf:8: error: ike-policy 10 is already defined at many.conf:7",
                   "many.conf:9: error: invalid PFS group '3' (expected one of: 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, "
-                  "21)",
+                  "21, 31)",
                   "many.conf:11: error: local-net: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?)",
                   "many.conf:12: error: unknown keyword 'remote-nets' (expected one of: local, local-id, local-net, "
-                  "remote-id, remote-ip, remote-net, policy, psk)",
+                  "remote-id, remote-ip, remote-net, policy, mode, dpd, psk)",
                   "many.conf:13: error: unknown keyword 'extra' after 'firewall-snat 5 exempt outbound eth0 src "
                   "10.1.0.0/24' (expected one of: tcp, udp, icmp, src, dst, xsrc, remark)",
                   "many.conf:14: error: indented line outside a block (expected a header such as 'interface NAME' "
@@ -354,7 +403,7 @@ ipsec:
                   "many.yaml:7: error: local-net: 10.1.0.1/24 has host bits set (did you mean 10.1.0.0/24?) "
                   "(ipsec.peers.192.0.2.1.local-nets[0])",
                   "many.yaml:7: error: unknown key 'colour' (expected one of: local-ip, nated, local-id, local-nets, "
-                  "remote-id, remote-ip, remote-nets, ike-policy, esp-policy, psk, psk-file) "
+                  "remote-id, remote-ip, remote-nets, ike-policy, esp-policy, mode, dpd, psk, psk-file) "
                   "(ipsec.peers.192.0.2.1.colour)",
               }));
 }
@@ -363,7 +412,7 @@ TEST(Diagnostics, ValidationWaitsForACleanParse) {
     // The peer lacks nets and policies, but a syntax error comes first and alone.
     EXPECT_EQ(messages(load_text("ipsec peer 192.0.2.1\n mtu 1500\n", "a.conf").diagnostics),
               std::vector<std::string>{"a.conf:2: error: unknown keyword 'mtu' (expected one of: local, local-id, "
-                                       "local-net, remote-id, remote-ip, remote-net, policy, psk)"});
+                                       "local-net, remote-id, remote-ip, remote-net, policy, mode, dpd, psk)"});
 }
 
 TEST(Diagnostics, UnreadableFileIsOneErrorAtLineZero) {

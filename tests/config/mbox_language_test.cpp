@@ -196,6 +196,13 @@ TEST(MboxIkePolicy, BlockAndSingleLineFormsAgree) {
               block);
 }
 
+TEST(MboxIkePolicy, Curve25519IsGroup31InBothPolicies) {
+    const Config config = parse_mbox_clean("ipsec ike-policy 1 policy AES-256 SHA-256 31\n"
+                                           "ipsec esp-policy 1 policy AES-GCM-256 31\n");
+    EXPECT_EQ(config.ike_policies.at(1).dh_group, 31);
+    EXPECT_EQ(config.esp_policies.at(1).pfs_group, 31);
+}
+
 TEST(MboxIkePolicy, AlgorithmWordsIgnoreCase) {
     const Config config = parse_mbox_clean("ipsec ike-policy 1 policy aes-256 md5-128 21\n");
     const IkePolicy& policy = config.ike_policies.at(1);

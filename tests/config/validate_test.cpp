@@ -146,8 +146,10 @@ TEST_F(Validate, PskPolicyNeedsAPsk) {
     peer().psk.clear();
     EXPECT_EQ(found(), Lines{"test.conf:18: error: peer 203.0.113.2: ike-policy 10 uses psk authentication but the "
                              "peer has no psk"});
+    // rsa-sig needs no psk, but the pki instead.
     config.ike_policies.at(10).authentication = IkeAuthentication::RsaSig;
-    EXPECT_EQ(found(), Lines{});
+    EXPECT_EQ(found(), Lines{"test.conf:18: error: peer 203.0.113.2: ike-policy 10 uses rsa-sig authentication but "
+                             "ipsec pki has no local-cert, local-key, ca-cert"});
 }
 
 TEST_F(Validate, SnatRuleNeedsADefinedInterface) {

@@ -61,6 +61,13 @@ TEST(YamlForm, Routes) {
     EXPECT_EQ(config.routes[1].where.key_path, "routes[1]");
 }
 
+TEST(YamlForm, Curve25519IsGroup31InBothPolicies) {
+    const Config config = parse_yaml_clean("ipsec:\n  ike-policies: {1: {dh-group: 31}}\n"
+                                           "  esp-policies: {1: {encryption: AES-GCM-128, pfs-group: 31}}\n");
+    EXPECT_EQ(config.ike_policies.at(1).dh_group, 31);
+    EXPECT_EQ(config.esp_policies.at(1).pfs_group, 31);
+}
+
 TEST(YamlForm, IpsecPolicies) {
     const Config config = parse_yaml_clean(R"(ipsec:
   enabled: true
@@ -188,7 +195,7 @@ TEST(YamlFormErrors, UnknownKeysAreReportedAtTheirLineWithTheirPath) {
     EXPECT_EQ(yaml_errors("ipsec:\n  peers:\n    192.0.2.1:\n      psk-fle: x\n"),
               std::vector<std::string>{"t.yaml:4: error: unknown key 'psk-fle' (expected one of: local-ip, nated, "
                                        "local-id, local-nets, remote-id, remote-ip, remote-nets, ike-policy, "
-                                       "esp-policy, psk, psk-file) (ipsec.peers.192.0.2.1.psk-fle)"});
+                                       "esp-policy, mode, dpd, psk, psk-file) (ipsec.peers.192.0.2.1.psk-fle)"});
     EXPECT_EQ(yaml_errors("nat: {}\n"),
               std::vector<std::string>{"t.yaml:1: error: unknown key 'nat' (expected one of: interfaces, routes, "
                                        "ipsec, firewall) (nat)"});
