@@ -31,8 +31,11 @@ def fail(msg):
 def load(path_or_text):
     text = path_or_text
     if not text.lstrip().startswith(("{", "[")):
-        with open(path_or_text) as f:
-            text = f.read()
+        try:
+            with open(path_or_text) as f:
+                text = f.read()
+        except OSError:
+            fail(f"not JSON: {text[:300]!r}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

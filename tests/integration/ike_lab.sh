@@ -264,5 +264,6 @@ ike_dump() {
   fi
   [[ -n ${MB_LOG:-} && -f $MB_LOG ]] && { echo "# mboxd stderr ($MB_LOG):"; tail -n 60 "$MB_LOG" | sed 's/^/#   /'; }
   [[ -n ${SWAN_PID[sw]:-} ]] && { echo "# strongSwan list-sas:"; swan_list_sas "$NS_SW" sw 2>&1 | sed 's/^/#   /'; }
-  [[ -n ${SWAN_RUN:-} && -d $SWAN_RUN/sw ]] && swan_dump sw 60
+  local f=${SWAN_RUN:-}/sw/charon.log
+  [[ -n ${SWAN_RUN:-} && -f $f ]] && { echo "# charon log ($f, without configuration lines):"; grep -v '\[CFG\]' "$f" | tail -n 50 | sed 's/^/#   /'; }
 }

@@ -124,6 +124,27 @@ if [[ $scenarios == *" 2 "* ]]; then
     not_ok "$label: mboxd starts"
   fi
   mb_stop; sw_terminate_all
+
+  # A responder-only peer: `ipsec peer any remote-id ID` never initiates; strongSwan
+  # (identity 198.51.100.2) finds it by that identity.
+  label="2c (ipsec peer any remote-id 198.51.100.2, mbox only answers)"
+  sw_load "$(swan_conf)" >/dev/null 2>&1
+  conf=$(mbox_conf peer="any remote-id 198.51.100.2")
+  printf '%s\n' "$conf" >"$LAB_RUN/mb2c.conf"
+  if ! out=$("$LAB_BUILD/mboxd" --check-config "$LAB_RUN/mb2c.conf" 2>&1); then
+    ok "$label # SKIP the configuration language refuses it: $(grep -m1 error <<<"$out")"
+  elif mb_start mb2c "$conf"; then
+    sleep 1
+    if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
+      ok "$label: strongSwan initiates, the any peer answers"
+      tunnel_checks "$label" --role responder
+    else
+      not_ok "$label: strongSwan initiates, the any peer answers" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
   scenario_end
 fi
 
