@@ -122,7 +122,7 @@ bool measure_gateway(const config::Config& config, const std::vector<NeighbourEn
     for (const auto& n : neighbours) dp->neighbour_update(n.ip, n.mac.data(), *dp->port_of(n.interface));
     dp->publish(std::move(built.state));
     const uint16_t in_port = *dp->port_of(input);
-    const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
+    const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}, {}};
     const auto wait = [&](std::chrono::duration<double> d) {
         const auto until = std::chrono::steady_clock::now() + d;
         while (std::chrono::steady_clock::now() < until) {

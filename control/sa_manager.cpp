@@ -84,8 +84,21 @@ std::vector<std::string> SaManager::install_manual(const config::Config& config)
         out->df = m.df_bit == config::DfBit::Set     ? dataplane::OutboundSa::Df::Set
                   : m.df_bit == config::DfBit::Clear ? dataplane::OutboundSa::Df::Clear
                                                      : dataplane::OutboundSa::Df::Copy;
-        inbound_.push_back(dataplane_.add_inbound_sa(std::move(in)));
-        outbound_.push_back(dataplane_.add_outbound_sa(std::move(out)));
+        // Both directions or neither: the data plane refuses a duplicate inbound SPI, a
+        // policy another SA already has, or a full table.
+        const auto inbound = dataplane_.add_inbound_sa(std::move(in));
+        if (!inbound) {
+            errors.push_back(fmt::format("manual-sa {}: {}", m.name, inbound.error));
+            continue;
+        }
+        const auto outbound = dataplane_.add_outbound_sa(std::move(out));
+        if (!outbound) {
+            dataplane_.remove_inbound_sa(inbound.sa);
+            errors.push_back(fmt::format("manual-sa {}: {}", m.name, outbound.error));
+            continue;
+        }
+        inbound_.push_back(inbound.sa);
+        outbound_.push_back(outbound.sa);
     }
     return errors;
 }

@@ -155,6 +155,8 @@ Reply show_dataplane_counters(const GatewayView& v) {
     r.data = {{"workers", workers},
               {"forwarded", t.forwarded},
               {"punted", t.punted},
+              {"ike_punted", t.ike_punted},
+              {"originated", t.originated},
               {"handed_off", t.handed_off},
               {"icmp_generated", t.icmp_generated},
               {"fragmented", t.fragmented},
@@ -164,10 +166,11 @@ Reply show_dataplane_counters(const GatewayView& v) {
               {"drops", json::object()},
               {"per_worker", json::array()}};
     r.text = fmt::format(
-        "Workers: {}\nForwarded: {}\nPunted to control: {}\nHanded to another worker (SA or NAT owner): {}\nICMP generated: {}\n"
+        "Workers: {}\nForwarded: {}\nPunted to control: {}\nIKE punted to control: {}\nOriginated by control (IKE): {}\n"
+        "Handed to another worker (SA or NAT owner): {}\nICMP generated: {}\n"
         "Fragmented after encapsulation: {} ({} fragments)\nReassembled: {}\n\n",
-        workers, t.forwarded, t.punted, t.handed_off, t.icmp_generated, t.fragmented, t.fragments_created,
-        t.reassembled);
+        workers, t.forwarded, t.punted, t.ike_punted, t.originated, t.handed_off, t.icmp_generated, t.fragmented,
+        t.fragments_created, t.reassembled);
     r.text += fmt::format("{:<24} {:>12}", "Drop reason", "total");
     for (size_t w = 0; w < workers; ++w) r.text += fmt::format(" {:>12}", fmt::format("worker {}", w));
     r.text += "\n";

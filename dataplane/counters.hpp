@@ -22,10 +22,12 @@ struct alignas(64) WorkerCounters {
     uint64_t drops[kDropReasonCount] = {};
     PortCounters ports[kMaxPorts] = {};
     uint64_t forwarded = 0;      // packets routed through the gateway
-    uint64_t punted = 0;         // packets handed to the control thread
+    uint64_t punted = 0;         // packets handed to the control thread (ARP; IKE is counted apart)
+    uint64_t ike_punted = 0;     // IKE datagrams handed to the control thread
+    uint64_t originated = 0;     // datagrams the control thread originated (IKE, NAT-T keepalives) sent on
     uint64_t handed_off = 0;     // packets passed to the worker that owns their SA
     uint64_t icmp_generated = 0; // echo replies and ICMP errors we originated
-    uint64_t fragmented = 0;     // encapsulated packets split because they exceeded the egress MTU
+    uint64_t fragmented = 0;     // encapsulated or originated packets split because they exceeded the egress MTU
     uint64_t fragments_created = 0;  // fragments those were split into (all of them, first included)
     uint64_t reassembled = 0;    // packets to the gateway put back together from fragments
     uint64_t polls = 0;          // loop iterations (liveness)

@@ -11,6 +11,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_udp.h>
+
+#include <sys/random.h>
 
 #include <cstring>
 #include <algorithm>
@@ -22,8 +25,10 @@
 #include <fmt/format.h>
 
 #include "crypto/esp_engine.hpp"
+#include "dataplane/esp.hpp"
 #include "dataplane/messages.hpp"
 #include "dataplane/nat.hpp"
+#include "dataplane/originate.hpp"
 #include "dataplane/worker.hpp"
 
 namespace mbox::dataplane {
@@ -90,6 +95,8 @@ void for_each_counter(CounterTotals& a, const CounterTotals& b, Op op) {
     }
     op(a.forwarded, b.forwarded);
     op(a.punted, b.punted);
+    op(a.ike_punted, b.ike_punted);
+    op(a.originated, b.originated);
     op(a.handed_off, b.handed_off);
     op(a.icmp_generated, b.icmp_generated);
     op(a.fragmented, b.fragmented);
@@ -321,7 +328,7 @@ void Dataplane::stop_workers() {
     stop_.store(true);
     // Keep draining the punt rings until every worker has left its loop: one may be
     // waiting for room to hand back a retired SA or snapshot.
-    const PuntHandler discard{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
+    const PuntHandler discard{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}, {}};
     const auto running = [this] {
         return std::any_of(workers_.begin(), workers_.end(),
                            [](const auto& w) { return rte_eal_get_lcore_state(w->lcore) != WAIT; });
@@ -336,7 +343,7 @@ void Dataplane::stop_workers() {
     for (auto& w : workers_) {
         Command c;
         while (rte_ring_sc_dequeue_elem(w->ctx.commands, &c, sizeof c) == 0) {
-            if (c.kind == Command::Kind::Transmit) rte_pktmbuf_free(c.packet);
+            if (c.kind == Command::Kind::Transmit || c.kind == Command::Kind::Originate) rte_pktmbuf_free(c.packet);
         }
     }
 }
@@ -382,10 +389,12 @@ void Dataplane::send(unsigned worker, Command c) {
     rte_ring* ring = workers_[worker]->ctx.commands;
     if (rte_ring_sp_enqueue_elem(ring, &c, sizeof c) == 0) return;
     const PuntHandler busy{[this](uint16_t, std::span<const uint8_t>) { ++control_frames_dropped_; },
-                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }};
+                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }, {}};
+    ++sending_;  // barriers that fall due meanwhile wait for the next top-level poll_punts
     while (rte_ring_sp_enqueue_elem(ring, &c, sizeof c) != 0) {
         if (poll_punts(busy) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
+    --sending_;
 }
 
 void Dataplane::broadcast(Command c) {
@@ -400,12 +409,39 @@ void Dataplane::publish(std::unique_ptr<ForwardingState> state) {
     broadcast(c);
 }
 
+// An object every worker was given is freed in one or two rounds of reports:
+//  1. each worker returns it when it has stopped using it (a snapshot it switched away
+//     from, an SA it deleted from its table). After that no worker can find an SA any
+//     more, so no new hand-off can carry its pointer (only SAs found in the producer's own
+//     table travel in hand-offs, see messages.hpp);
+//  2. for SAs, a HandoffBarrier to every worker: each runs every hand-off already on its
+//     ring and answers. Hand-offs naming the SA were all enqueued before their producer's
+//     round-1 report, hence before the barrier command; after the last answer none is
+//     left anywhere and the SA is freed.
 void Dataplane::retire(const void* object) {
     auto it = outstanding_.find(object);
     if (it == outstanding_.end()) return;
-    if (--it->second.remaining == 0) {
-        it->second.release();
-        outstanding_.erase(it);
+    if (--it->second.remaining != 0) return;
+    if (it->second.needs_barrier) {
+        if (stop_.load()) return;  // workers are leaving: the destructor frees it after they have
+        it->second.needs_barrier = false;
+        it->second.remaining = worker_count();
+        barriers_due_.push_back(object);
+        return;
+    }
+    it->second.release();
+    outstanding_.erase(it);
+}
+
+void Dataplane::send_barriers() {
+    if (sending_ > 0 || barriers_due_.empty() || stop_.load()) return;
+    std::vector<const void*> due;
+    due.swap(barriers_due_);
+    for (const void* token : due) {
+        Command c{};
+        c.kind = Command::Kind::HandoffBarrier;
+        c.token = token;
+        broadcast(c);
     }
 }
 
@@ -428,30 +464,109 @@ std::function<void()> take(std::vector<std::unique_ptr<Sa>>& live, const Sa* sa)
 
 }  // namespace
 
-const InboundSa* Dataplane::add_inbound_sa(std::unique_ptr<InboundSa> sa) {
+SaInstall<InboundSa> Dataplane::add_inbound_sa(std::unique_ptr<InboundSa> sa) {
+    if (sa->spi < 256) return {nullptr, fmt::format("inbound SPI {:#010x} is reserved (RFC 4303 §2.1)", sa->spi)};
+    if (installed_spis_.contains(sa->spi))
+        return {nullptr, fmt::format("inbound SPI {:#010x} is already installed", sa->spi)};
+    // Removed SAs leave the workers' tables before a later add reaches them (commands
+    // run in order), so the installed ones are all that count.
+    if (inbound_sas_.size() >= SaTable::kMaxInbound)
+        return {nullptr, fmt::format("the inbound SA table is full ({} SAs)", SaTable::kMaxInbound)};
     sa->owner = owner_of(*sa, worker_count());
+    sa->last_used_tsc = rte_rdtsc();
+    reserved_spis_.erase(sa->spi);
+    installed_spis_.insert(sa->spi);
     Command c{};
     c.kind = Command::Kind::InboundSaAdd;
     c.inbound = sa.get();
     inbound_sas_.push_back(std::move(sa));
     broadcast(c);
-    return c.inbound;
+    return {c.inbound, {}};
 }
 
-const OutboundSa* Dataplane::add_outbound_sa(std::unique_ptr<OutboundSa> sa) {
+std::string Dataplane::outbound_conflict(const OutboundSa& sa, const OutboundSa* except) const {
+    for (const auto& other : outbound_sas_) {
+        if (other.get() == except) continue;
+        for (const auto& local : sa.local_nets)
+            for (const auto& remote : sa.remote_nets)
+                for (const auto& l : other->local_nets)
+                    for (const auto& r : other->remote_nets)
+                        if (l.network() == local.network() && r.network() == remote.network())
+                            return fmt::format("the policy {} -> {} is already installed (SA {:#010x}{}{})",
+                                               local.network().to_string(), remote.network().to_string(),
+                                               other->spi, other->name.empty() ? "" : " of ", other->name);
+    }
+    return {};
+}
+
+SaInstall<OutboundSa> Dataplane::add_outbound_sa(std::unique_ptr<OutboundSa> sa) {
+    if (std::string conflict = outbound_conflict(*sa, nullptr); !conflict.empty()) return {nullptr, conflict};
+    if (policies_in_use_ + policy_count(*sa) > SaTable::kMaxPolicies)
+        return {nullptr, fmt::format("the outbound policy table is full ({} policies)", SaTable::kMaxPolicies)};
     sa->owner = owner_of(*sa, worker_count());
+    sa->last_used_tsc = rte_rdtsc();
+    policies_in_use_ += policy_count(*sa);
     Command c{};
     c.kind = Command::Kind::OutboundSaAdd;
     c.outbound = sa.get();
     outbound_sas_.push_back(std::move(sa));
     broadcast(c);
-    return c.outbound;
+    return {c.outbound, {}};
+}
+
+SaInstall<OutboundSa> Dataplane::replace_outbound_sa(const OutboundSa* old, std::unique_ptr<OutboundSa> next) {
+    auto it = std::find_if(outbound_sas_.begin(), outbound_sas_.end(), [&](const auto& p) { return p.get() == old; });
+    if (old == nullptr || it == outbound_sas_.end()) return {nullptr, "the SA to replace is not installed"};
+    if (std::string conflict = outbound_conflict(*next, old); !conflict.empty()) return {nullptr, conflict};
+    if (policies_in_use_ - policy_count(*old) + policy_count(*next) > SaTable::kMaxPolicies)
+        return {nullptr, fmt::format("the outbound policy table is full ({} policies)", SaTable::kMaxPolicies)};
+    next->owner = owner_of(*next, worker_count());
+    next->last_used_tsc = rte_rdtsc();
+    next->replaced = old;
+    policies_in_use_ = policies_in_use_ - policy_count(*old) + policy_count(*next);
+    auto release = take(outbound_sas_, old);
+    Retiring retiring{worker_count(), std::move(release)};
+    retiring.needs_barrier = true;
+    outstanding_[old] = std::move(retiring);
+    Command c{};
+    c.kind = Command::Kind::OutboundSaReplace;
+    c.outbound = next.get();
+    outbound_sas_.push_back(std::move(next));
+    broadcast(c);
+    return {c.outbound, {}};
+}
+
+uint32_t Dataplane::allocate_inbound_spi() {
+    for (;;) {
+        uint32_t spi = 0;
+        if (getrandom(&spi, sizeof spi, 0) != static_cast<ssize_t>(sizeof spi)) continue;  // EINTR
+        if (spi < 256 || installed_spis_.contains(spi) || reserved_spis_.contains(spi)) continue;
+        reserved_spis_.insert(spi);
+        return spi;
+    }
+}
+
+void Dataplane::release_inbound_spi(uint32_t spi) { reserved_spis_.erase(spi); }
+
+SaUsage Dataplane::usage(const SaCommon& sa) const {
+    SaUsage u;
+    u.packets = read_counter(sa.counters.packets);
+    u.bytes = read_counter(sa.counters.bytes);
+    u.seq = sa.direction == SaCommon::Direction::Outbound ? read_counter(static_cast<const OutboundSa&>(sa).seq)
+                                                          : read_counter(static_cast<const InboundSa&>(sa).replay.highest());
+    const uint64_t then = read_counter(sa.last_used_tsc);
+    const uint64_t now_tsc = rte_rdtsc();
+    const auto now = std::chrono::steady_clock::now();
+    const double ago = now_tsc > then ? static_cast<double>(now_tsc - then) / static_cast<double>(rte_get_tsc_hz()) : 0;
+    u.last_used = now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(ago));
+    return u;
 }
 
 void Dataplane::remove_inbound_sa(const InboundSa* sa) {
     auto release = take(inbound_sas_, sa);
     if (!release) return;
-    outstanding_[sa] = {worker_count(), std::move(release)};
+    installed_spis_.erase(sa->spi);  // a later add of it reaches every worker after this delete
+    outstanding_[sa] = {worker_count(), std::move(release), true};
     Command c{};
     c.kind = Command::Kind::InboundSaDelete;
     c.inbound = const_cast<InboundSa*>(sa);
@@ -461,7 +576,8 @@ void Dataplane::remove_inbound_sa(const InboundSa* sa) {
 void Dataplane::remove_outbound_sa(const OutboundSa* sa) {
     auto release = take(outbound_sas_, sa);
     if (!release) return;
-    outstanding_[sa] = {worker_count(), std::move(release)};
+    policies_in_use_ -= policy_count(*sa);
+    outstanding_[sa] = {worker_count(), std::move(release), true};
     Command c{};
     c.kind = Command::Kind::OutboundSaDelete;
     c.outbound = const_cast<OutboundSa*>(sa);
@@ -506,6 +622,62 @@ bool Dataplane::transmit(uint16_t port, std::span<const uint8_t> frame) {
     return true;
 }
 
+size_t Dataplane::max_udp_payload(bool non_esp_marker) const {
+    return dataplane::max_udp_payload(pool_, non_esp_marker);
+}
+
+bool Dataplane::send_udp(uint32_t source, uint32_t destination, uint16_t source_port, uint16_t destination_port,
+                         std::span<const uint8_t> payload, bool non_esp_marker) {
+    if (payload.size() > max_udp_payload(non_esp_marker)) return false;
+    const UdpDatagram d{source, destination, source_port, destination_port, payload, non_esp_marker};
+    rte_mbuf* m = build_udp_datagram(pool_, d, ip_id_);
+    if (m == nullptr) return ++control_frames_dropped_, false;
+    ++ip_id_;
+    Command c{};
+    c.kind = Command::Kind::Originate;
+    c.packet = m;
+    send(0, c);
+    return true;
+}
+
+std::optional<IkeDatagram> ike_datagram(uint16_t port, std::span<const uint8_t> frame) {
+    constexpr size_t kEth = sizeof(rte_ether_hdr), kUdp = sizeof(rte_udp_hdr), kMarker = 4;
+    const auto be16 = [&](size_t at) { return static_cast<uint16_t>(frame[at] << 8 | frame[at + 1]); };
+    const auto be32 = [&](size_t at) { return uint32_t{be16(at)} << 16 | be16(at + 2); };
+    if (frame.size() < kEth + sizeof(rte_ipv4_hdr)) return std::nullopt;
+    const size_t header = (frame[kEth] & 0x0fu) * 4u;
+    const size_t total = be16(kEth + 2);
+    if (header < sizeof(rte_ipv4_hdr) || total < header + kUdp || kEth + total > frame.size()) return std::nullopt;
+    const size_t udp = kEth + header;
+    if (frame[kEth + 9] != IPPROTO_UDP || be16(udp + 4) != total - header) return std::nullopt;
+    IkeDatagram d{port, be32(kEth + 12), be32(kEth + 16), be16(udp), be16(udp + 2), {}};
+    size_t at = udp + kUdp;
+    if (d.destination_port == kIkeNattPort) {
+        if (kEth + total < at + kMarker) return std::nullopt;
+        at += kMarker;  // the non-ESP marker (RFC 3948 §2.2)
+    }
+    d.message = frame.subspan(at, kEth + total - at);
+    return d;
+}
+
+void Dataplane::deliver_ike(const PuntHandler& handler, uint16_t port, rte_mbuf* m) {
+    if (!handler.on_ike) {
+        ++control_frames_dropped_;
+        return;
+    }
+    // A datagram reassembled from fragments may span several buffers.
+    std::span<const uint8_t> frame;
+    if (m->nb_segs == 1) {
+        frame = {rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)};
+    } else {
+        ike_copy_.resize(rte_pktmbuf_pkt_len(m));
+        const void* bytes = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), ike_copy_.data());
+        frame = {static_cast<const uint8_t*>(bytes), rte_pktmbuf_pkt_len(m)};
+    }
+    if (const auto d = ike_datagram(port, frame)) handler.on_ike(*d);
+    else ++control_frames_dropped_;
+}
+
 unsigned Dataplane::poll_punts(const PuntHandler& handler) {
     unsigned handled = 0;
     for (auto& w : workers_) {
@@ -521,7 +693,12 @@ unsigned Dataplane::poll_punts(const PuntHandler& handler) {
                     rte_pktmbuf_free(m);
                     break;
                 }
+                case Punt::Kind::Ike:
+                    deliver_ike(handler, p.port, p.packet);
+                    rte_pktmbuf_free(p.packet);
+                    break;
                 case Punt::Kind::Resolve: handler.on_resolve(p.port, p.ip); break;
+                case Punt::Kind::BarrierPassed: retire(p.token); break;
                 case Punt::Kind::Retired: retire(p.state); break;
                 case Punt::Kind::RetiredInboundSa: retire(p.inbound); break;
                 case Punt::Kind::RetiredOutboundSa: retire(p.outbound); break;
@@ -530,6 +707,7 @@ unsigned Dataplane::poll_punts(const PuntHandler& handler) {
             handled += n;
         }
     }
+    send_barriers();
     return handled;
 }
 
@@ -545,6 +723,8 @@ CounterTotals Dataplane::counters(unsigned worker) const {
     }
     t.forwarded = read_counter(c.forwarded);
     t.punted = read_counter(c.punted);
+    t.ike_punted = read_counter(c.ike_punted);
+    t.originated = read_counter(c.originated);
     t.handed_off = read_counter(c.handed_off);
     t.icmp_generated = read_counter(c.icmp_generated);
     t.fragmented = read_counter(c.fragmented);
@@ -575,7 +755,7 @@ std::vector<Dataplane::NatSessionView> Dataplane::nat_sessions(size_t limit, uin
     // Workers answer within a loop iteration; stopped workers (never here) would not.
     // The dumps must outlive the wait, whatever happens: wait for every one.
     const PuntHandler busy{[this](uint16_t, std::span<const uint8_t>) { ++control_frames_dropped_; },
-                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }};
+                           [this](uint16_t, uint32_t) { ++control_frames_dropped_; }, {}};
     for (const auto& d : dumps)
         while (!d->done.load(std::memory_order_acquire))
             if (poll_punts(busy) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));

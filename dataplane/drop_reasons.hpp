@@ -33,6 +33,11 @@ namespace mbox::dataplane {
     X(mbuf_alloc_failed, "no packet buffer available to build a reply")                      \
     X(tx_queue_full, "egress queue full (tx_burst did not take the packet)")                  \
     X(nat_keepalive, "NAT-T keepalive (RFC 3948 §2.3): consumed, nothing to forward")      \
+    X(udp_bad_length, "UDP datagram to the gateway whose length field disagrees with the IPv4 total length") \
+    X(ike_truncated, "IKE datagram shorter than an IKE header (28 bytes, after the non-ESP marker on 4500)") \
+    X(ike_punt_full, "IKE datagram dropped: the control thread's punt ring was full")       \
+    X(originate_no_route, "no route (or a local or broadcast one) for a datagram the gateway originates (IKE)") \
+    X(originate_fragment_failed, "originated datagram over the egress MTU could not be fragmented") \
     X(esp_truncated, "ESP packet too short for its SA's header, IV, trailer and ICV")        \
     X(esp_unknown_spi, "no inbound SA has this SPI")                                         \
     X(esp_replayed, "sequence number already received (anti-replay, RFC 4303 §3.4.3)")      \
@@ -50,10 +55,11 @@ namespace mbox::dataplane {
     X(esp_mtu_exceeded, "encapsulated packet over the egress MTU with DF set: ICMP fragmentation-needed sent") \
     X(esp_no_headroom, "packet buffer too small for the ESP headers or trailer")            \
     X(handoff_ring_full, "the SA's owning worker's hand-off ring was full")                 \
+    X(handoff_sa_gone, "handed-off packet out of a tunnel whose SA was deleted before the owner ran it") \
     X(esp_fragment_failed, "encapsulated packet over the MTU could not be fragmented (no buffer, or over 8 fragments)") \
     X(reassembly_failed, "fragment discarded: overlapping or inconsistent fragments, too many, or reassembly table full") \
     X(reassembly_timeout, "fragment discarded: its datagram was not complete within 2 s")                \
-    X(reassembly_too_large, "reassembled packet does not fit one packet buffer")             \
+    X(reassembly_too_large, "reassembled ESP packet does not fit one packet buffer")         \
     X(nat_malformed, "packet to translate has headers shorter than they say")               \
     X(nat_fragment, "IP fragment of a TCP, UDP or ICMP flow to translate (ports unknown; not reassembled)") \
     X(nat_table_full, "NAT session table full: no new mapping")                             \

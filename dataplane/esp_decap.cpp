@@ -1,3 +1,4 @@
+#include <rte_cycles.h>
 #include <rte_udp.h>
 
 #include <cstring>
@@ -146,9 +147,11 @@ void esp_decap(WorkerContext& ctx, Burst& burst) {
         if (burst.next[i] == Next::EspIn) burst.next[i] = prepare(ctx, burst, i, w);
     if (w.count == 0) return;
     ctx.esp->decrypt({w.ops, w.count});
+    const uint64_t now = rte_rdtsc();  // once per burst: the SAs' last-used time for the control thread
     for (unsigned k = 0; k < w.count; ++k) {
         const uint16_t i = w.index[k];
         burst.next[i] = finish(ctx, burst, i, w.ops[k], w.seq[k]);
+        if (burst.next[i] != Next::Drop) static_cast<InboundSa*>(burst.sa[i])->last_used_tsc = now;
     }
 }
 

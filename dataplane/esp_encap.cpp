@@ -1,3 +1,4 @@
+#include <rte_cycles.h>
 #include <rte_udp.h>
 
 #include <cstring>
@@ -240,8 +241,10 @@ void esp_encap(WorkerContext& ctx, Burst& burst) {
         if (burst.next[i] == Next::EspOut) burst.next[i] = prepare(ctx, burst, i, w);
     if (w.count == 0) return;
     ctx.esp->encrypt({w.ops, w.count});
+    const uint64_t now = rte_rdtsc();  // once per burst: the SAs' last-used time for the control thread
     for (unsigned k = 0; k < w.count; ++k) {
         const uint16_t i = w.index[k];
+        static_cast<OutboundSa*>(burst.sa[i])->last_used_tsc = now;
         burst.next[i] = finish(ctx, burst, i, w.ops[k]);
     }
 }

@@ -97,13 +97,6 @@ rte_mbuf* Reassembler::add(WorkerCounters& c, rte_mbuf* m, uint64_t now_tsc) {
     free_death_row(c, Drop::reassembly_failed);
     if (whole == nullptr) return nullptr;
     ++c.reassembled;
-    // ESP decap and crypto work on contiguous bytes. A datagram larger than one buffer
-    // cannot be made so.
-    if (whole->nb_segs > 1 && rte_pktmbuf_linearize(whole) != 0) {
-        c.drop(Drop::reassembly_too_large);
-        rte_pktmbuf_free(whole);
-        return nullptr;
-    }
     rte_ipv4_hdr* header = ipv4_header(whole);
     if (rte_pktmbuf_pkt_len(whole) != sizeof(rte_ether_hdr) + ipv4_total_length(header)) {
         c.drop(Drop::reassembly_failed);

@@ -53,9 +53,10 @@ public:
     Reassembler& operator=(const Reassembler&) = delete;
 
     // Takes a fragment (an IPv4 packet with MF or an offset, Ethernet slot in front).
-    // Returns the reassembled packet, one segment, header checksum valid, or nullptr
-    // when the datagram is still incomplete or something was dropped (counted in `c`:
-    // reassembly_failed per fragment discarded, reassembly_too_large).
+    // Returns the reassembled packet, header checksum valid, possibly a chain of segments
+    // (the caller linearises what it needs contiguous: ESP; IKE goes to the control thread
+    // as it is), or nullptr when the datagram is still incomplete or something was
+    // dropped (counted in `c`: reassembly_failed per fragment discarded).
     rte_mbuf* add(WorkerCounters& c, rte_mbuf* m, uint64_t now_tsc);
 
     // Drops the fragments of datagrams older than kTimeoutMs (reassembly_timeout, per

@@ -3,6 +3,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
+
 #include "dataplane/nat.hpp"
 #include "dataplane/worker.hpp"
 
@@ -16,6 +18,12 @@ Next hand_off(WorkerContext& ctx, Burst& burst, uint16_t i, unsigned owner, Hand
     if (kind == Handoff::Kind::NatOut) {
         h.route.next_hop = burst.next_hop[i];
         h.route.out_port = burst.out_port[i];
+    } else if (kind == Handoff::Kind::NatIn) {
+        // Out of a tunnel: the SA came from a hand-off itself (decapsulated by its
+        // owner), so it travels by SPI, not by pointer (see messages.hpp).
+        const auto* tunnel = static_cast<const InboundSa*>(burst.sa[i]);
+        h.from_tunnel = tunnel != nullptr;
+        h.tunnel_spi = tunnel != nullptr ? tunnel->spi : 0;
     } else {
         h.sa = burst.sa[i];
     }
@@ -42,10 +50,11 @@ Next resume_at(const Handoff& h) {
 
 }  // namespace
 
-unsigned drain_handoffs(WorkerContext& ctx) {
+unsigned drain_handoffs(WorkerContext& ctx, unsigned limit) {
     if (ctx.handoff == nullptr) return 0;
     Handoff items[kBurstSize];
-    const unsigned n = rte_ring_sc_dequeue_burst_elem(ctx.handoff, items, sizeof(Handoff), kBurstSize, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ctx.handoff, items, sizeof(Handoff),
+                                                      std::min<unsigned>(limit, kBurstSize), nullptr);
     if (n == 0) return 0;
     Burst burst;
     burst.count = static_cast<uint16_t>(n);
@@ -59,12 +68,35 @@ unsigned drain_handoffs(WorkerContext& ctx) {
         burst.sa[i] = routed ? nullptr : h.sa;
         burst.out_port[i] = routed ? h.route.out_port : 0;
         burst.next_hop[i] = routed ? h.route.next_hop : 0;
+        if (h.kind == Handoff::Kind::NatIn) {
+            burst.sa[i] = h.from_tunnel ? ctx.sas->inbound(h.tunnel_spi) : nullptr;
+            if (h.from_tunnel && burst.sa[i] == nullptr) {
+                // Its SA was deleted meanwhile: without it no ICMP error could be
+                // routed back into the tunnel. Rare; dropped rather than guessed.
+                ctx.drop(Drop::handoff_sa_gone);
+                burst.next[i] = Next::Drop;
+            }
+        }
     }
     // A NAT hand-off resumes before routing (NatIn) or after it (NatOut); the stages
     // in between leave packets of other kinds alone.
     nat_inbound(ctx, burst);
     run_stages(ctx, burst);
     return n;
+}
+
+unsigned handoff_barrier(WorkerContext& ctx) {
+    if (ctx.handoff == nullptr) return 0;
+    // Everything enqueued before this moment; what other workers add meanwhile may
+    // be run too, which does no harm. Only this worker dequeues, so the count holds.
+    const unsigned queued = rte_ring_count(ctx.handoff);
+    unsigned done = 0;
+    while (done < queued) {
+        const unsigned n = drain_handoffs(ctx, queued - done);
+        if (n == 0) break;
+        done += n;
+    }
+    return done;
 }
 
 }  // namespace mbox::dataplane

@@ -12,7 +12,12 @@ namespace mbox::dataplane {
 // Consumed, or Drop (counted as handoff_ring_full).
 Next hand_off(WorkerContext& ctx, Burst& burst, uint16_t i, unsigned owner, Handoff::Kind kind);
 
-// Runs the packets other workers handed to this one through the pipeline.
-unsigned drain_handoffs(WorkerContext& ctx);
+// Runs up to `limit` (at most one burst) of the packets other workers handed to this
+// one through the pipeline. Returns how many.
+unsigned drain_handoffs(WorkerContext& ctx, unsigned limit = kBurstSize);
+
+// Runs every hand-off queued on this worker's ring when called (the HandoffBarrier
+// command: after it, no hand-off enqueued before the barrier still names a retired SA).
+unsigned handoff_barrier(WorkerContext& ctx);
 
 }  // namespace mbox::dataplane

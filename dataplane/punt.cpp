@@ -28,6 +28,20 @@ void punt_packet(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
     ++ctx.counters->punted;
 }
 
+void punt_ike(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
+    m->port = in_port;
+    Punt p{};
+    p.kind = Punt::Kind::Ike;
+    p.port = in_port;
+    p.packet = m;
+    if (!enqueue(ctx, p)) {
+        rte_pktmbuf_free(m);
+        ctx.drop(Drop::ike_punt_full);
+        return;
+    }
+    ++ctx.counters->ike_punted;
+}
+
 bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop) {
     Punt p{};
     p.kind = Punt::Kind::Resolve;

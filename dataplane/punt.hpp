@@ -9,6 +9,9 @@ namespace mbox::dataplane {
 
 // Takes ownership of m (freed and counted when the ring is full).
 void punt_packet(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m);
+// An IKE datagram (headers checked) for the control thread's IKE engine. Takes ownership
+// of m (freed and counted as ike_punt_full when the ring is full).
+void punt_ike(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m);
 // Asks the control thread to resolve next_hop on port. Returns false when the ring is full.
 bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop);
 // Returns a snapshot this worker no longer reads. Retries until it fits: the control

@@ -23,7 +23,7 @@ public:
     Verdict check(uint32_t seq_low, uint64_t& seq) const;
     void accept(uint64_t seq);
 
-    uint64_t highest() const { return top_; }
+    const uint64_t& highest() const { return top_; }  // a reference: the control thread reads it with read_counter
     uint32_t size() const { return size_; }
 
 private:

@@ -24,6 +24,10 @@ struct SaCounters {
 
 // What both directions share.
 struct SaCommon {
+    enum class Direction : uint8_t { Inbound, Outbound };
+    explicit SaCommon(Direction d) : direction(d) {}
+
+    Direction direction;
     std::string name;                 // the tunnel it belongs to, for show commands
     uint32_t spi = 0;                 // host order
     unsigned owner = 0;               // the worker that processes this SA's packets
@@ -36,17 +40,25 @@ struct SaCommon {
     std::vector<Ipv4Prefix> local_nets;
     std::vector<Ipv4Prefix> remote_nets;
     SaCounters counters;              // written by the owner only
+    // TSC of the last packet the owner processed (read once per burst, not per packet);
+    // set to the install time by the control thread before the SA is handed over.
+    uint64_t last_used_tsc = 0;
 };
 
 struct alignas(64) OutboundSa : SaCommon {
+    OutboundSa() : SaCommon(Direction::Outbound) {}
     enum class Df : uint8_t { Copy, Set, Clear };  // the outer header's DF bit (RFC 4301 §8.1)
     Df df = Df::Copy;
-    uint64_t seq = 0;       // last sequence number sent
+    uint64_t seq = 0;       // last sequence number sent (the owner writes it)
     uint16_t ip_id = 0;     // outer IPv4 identification
+    // Set by Dataplane::replace_outbound_sa before the OutboundSaReplace command: the SA
+    // whose policies this one takes over. Compared, never dereferenced after that command.
+    const OutboundSa* replaced = nullptr;
 };
 
 struct alignas(64) InboundSa : SaCommon {
-    explicit InboundSa(uint32_t window, bool esn_enabled) : replay(window, esn_enabled) {}
+    explicit InboundSa(uint32_t window, bool esn_enabled)
+        : SaCommon(Direction::Inbound), replay(window, esn_enabled) {}
     ReplayWindow replay;
 
     // RFC 4301 §5.2: the decrypted packet must match the SA's selectors.

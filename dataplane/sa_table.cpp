@@ -19,6 +19,10 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len)
     params.key_len = key_len;
     params.hash_func = rte_jhash;
     params.socket_id = SOCKET_ID_ANY;
+    // Every key up to `entries` fits (no cuckoo-path failure below capacity): the
+    // control thread counts what it installs and refuses beyond capacity, so an
+    // install on a worker can never fail.
+    params.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     return rte_hash_create(&params);
 }
 
@@ -113,6 +117,11 @@ void SaTable::remove_outbound(const OutboundSa* sa) {
             i = next;
         }
     }
+}
+
+bool SaTable::replace_outbound(const OutboundSa* old, OutboundSa* next) {
+    if (old != nullptr) remove_outbound(old);
+    return add_outbound(next);
 }
 
 OutboundSa* SaTable::outbound(uint32_t src, uint32_t dst) const {

@@ -45,6 +45,9 @@ public:
     // Every local-net x remote-net pair of the SA; false (nothing added) when full.
     bool add_outbound(OutboundSa* sa);
     void remove_outbound(const OutboundSa* sa);
+    // The policies of `old` removed and those of `next` added, in one call (a worker
+    // runs it between bursts, so no packet finds neither).
+    bool replace_outbound(const OutboundSa* old, OutboundSa* next);
     // The policy for an inner packet (addresses in host order), or nullptr.
     OutboundSa* outbound(uint32_t src, uint32_t dst) const;
     uint32_t policy_count() const { return policy_count_; }

@@ -15,6 +15,7 @@
 #include "dataplane/handoff.hpp"
 #include "dataplane/local.hpp"
 #include "dataplane/nat.hpp"
+#include "dataplane/originate.hpp"
 #include "dataplane/neighbour.hpp"
 #include "dataplane/punt.hpp"
 #include "dataplane/route.hpp"
@@ -119,6 +120,20 @@ void apply_command(WorkerContext& ctx, const Command& c) {
         ctx.sas->remove_outbound(c.outbound);
         hand_back(ctx, Punt::Kind::RetiredOutboundSa, c.outbound);
         break;
+    case Command::Kind::OutboundSaReplace:
+        // Between two bursts: no packet of the tunnel meets neither SA.
+        ctx.sas->replace_outbound(c.outbound->replaced, c.outbound);
+        hand_back(ctx, Punt::Kind::RetiredOutboundSa, c.outbound->replaced);
+        break;
+    case Command::Kind::HandoffBarrier: {
+        handoff_barrier(ctx);
+        Punt p{};
+        p.kind = Punt::Kind::BarrierPassed;
+        p.token = c.token;
+        punt_control(ctx, p);
+        break;
+    }
+    case Command::Kind::Originate: originate(ctx, c.packet); break;
     case Command::Kind::NatDump: nat_dump(ctx, *c.nat_dump); break;
     case Command::Kind::NatClear:
         if (ctx.nat != nullptr) ctx.nat->clear();

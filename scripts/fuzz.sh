@@ -16,6 +16,14 @@ cd "$root" || exit 1
 # The sources each harness links, beside its own file. Add a line per new harness.
 declare -A sources=(
   [ike_codec]="control/ike/codec/message.cpp"
+  [ike_responder]="control/ike/codec/message.cpp control/ike/engine.cpp control/ike/exchange_create_child_sa.cpp
+    control/ike/exchange_ike_auth.cpp control/ike/exchange_ike_sa_init.cpp control/ike/exchange_informational.cpp
+    control/ike/proposal.cpp control/ike/protection.cpp control/ike/traffic_selectors.cpp control/ike/types.cpp
+    crypto/ike_dh.cpp crypto/ike_hash.cpp crypto/ike_prf.cpp crypto/ike_sk.cpp config/ipv4.cpp"
+)
+# Libraries each harness links (none for the codec).
+declare -A libraries=(
+  [ike_responder]="-lcrypto -lfmt"
 )
 
 echo "1..1"
@@ -34,7 +42,7 @@ mkdir -p "$out/corpus/$harness" "$out/artifacts/$harness"
 # shellcheck disable=SC2086
 if ! build_log=$(clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I. -o "$binary" \
-    "tests/fuzz/${harness}_fuzz.cpp" ${sources[$harness]} 2>&1); then
+    "tests/fuzz/${harness}_fuzz.cpp" ${sources[$harness]} ${libraries[$harness]:-} 2>&1); then
   not_ok "build failed" "$build_log"
 fi
 

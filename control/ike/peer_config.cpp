@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "config/identity.hpp"
 #include "crypto/ike_dh.hpp"
 
 namespace mbox::ike {
@@ -77,10 +78,31 @@ std::optional<uint32_t> local_address_for(const config::Config& config, const co
     for (const auto& iface : config.interfaces) {
         for (const auto& a : iface.addresses) {
             if (!first) first = a.address.value;
-            if (!peer.remote_ip_any && a.contains(peer.address)) return a.address.value;
+            if (peer.address && a.contains(*peer.address)) return a.address.value;
         }
     }
     return first;
+}
+
+// An identity as IKE carries it (RFC 7296 §3.5). DNs need certificates (the DER form
+// comes from them): not yet.
+std::optional<Identity> identity_of(const std::string& text, std::string& error) {
+    const auto parsed = config::parse_identity(text);
+    if (!parsed) {
+        error = parsed.error();
+        return std::nullopt;
+    }
+    Identity id;
+    switch (parsed->kind) {
+    case config::IdentityKind::Ipv4: return Identity::ipv4(parsed->address.value);
+    case config::IdentityKind::Fqdn: id.type = IdType::Fqdn; break;
+    case config::IdentityKind::Rfc822: id.type = IdType::Rfc822; break;
+    case config::IdentityKind::Dn:
+        error = "distinguished-name identities come with certificates (rsa-sig), which this mboxd cannot do yet";
+        return std::nullopt;
+    }
+    id.data.assign(parsed->text.begin(), parsed->text.end());
+    return id;
 }
 
 }  // namespace
@@ -107,7 +129,7 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
     std::vector<PeerConfig> out;
     for (const auto& peer : config.peers) {
         // A peer of `any` address goes by its identity: `show ipsec peer ID`, `clear ipsec peer ID`.
-        const std::string name = peer.remote_ip_any ? peer.remote_id : peer.address.to_string();
+        const std::string name = peer.address ? peer.address->to_string() : peer.remote_id;
         if (!peer.ike_policy || !peer.esp_policy) {
             errors.push_back(fmt::format("peer {}: no `policy ike N esp M`", name));
             continue;
@@ -134,11 +156,19 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
         }
         PeerConfig p;
         p.name = name;
-        if (!peer.remote_ip_any) p.address = peer.address.value;
+        if (peer.address) p.address = peer.address->value;
         p.local_address = *local;
         p.nated = peer.nated;
-        p.local_id = peer.local_id.empty() ? Identity::ipv4(*local) : Identity::from_text(peer.local_id);
-        if (!peer.remote_id.empty()) p.remote_id = Identity::from_text(peer.remote_id);
+        std::string error;
+        const auto local_id = peer.local_id.empty() ? std::optional(Identity::ipv4(*local)) : identity_of(peer.local_id, error);
+        const auto remote_id = peer.remote_id.empty() ? std::nullopt : identity_of(peer.remote_id, error);
+        if (!local_id || (!peer.remote_id.empty() && !remote_id)) {
+            errors.push_back(fmt::format("peer {}: {}", name, error));
+            continue;
+        }
+        p.local_id = *local_id;
+        p.remote_id = remote_id;
+        p.dpd = std::chrono::seconds(peer.dpd);
         p.local_nets = peer.local_nets;
         p.remote_nets = peer.remote_nets;
         p.ike = *ike_algorithms;

@@ -71,6 +71,7 @@ struct PuntRecord {
     const ForwardingState* state;
     Bytes frame;
     uint16_t mbuf_port;
+    uint16_t segments = 0;
 };
 
 class Pipeline : public ::testing::Test {
@@ -141,7 +142,7 @@ protected:
         drain_punts();
         Command c;
         while (rte_ring_sc_dequeue_elem(commands_, &c, sizeof c) == 0)
-            if (c.kind == Command::Kind::Transmit) rte_pktmbuf_free(c.packet);
+            if (c.kind == Command::Kind::Transmit || c.kind == Command::Kind::Originate) rte_pktmbuf_free(c.packet);
         EXPECT_EQ(rte_mempool_avail_count(pool_), kPoolSize) << "mbufs leaked by the pipeline";
         rte_ring_free(commands_);
         rte_ring_free(punts_);
@@ -219,11 +220,13 @@ protected:
         std::vector<PuntRecord> out;
         Punt p;
         while (rte_ring_sc_dequeue_elem(punts_, &p, sizeof p) == 0) {
-            PuntRecord r{p.kind, p.port, p.ip, nullptr, {}, 0};
-            if (p.kind == Punt::Kind::Packet) {
-                const auto* d = rte_pktmbuf_mtod(p.packet, const uint8_t*);
-                r.frame.assign(d, d + rte_pktmbuf_data_len(p.packet));
+            PuntRecord r{p.kind, p.port, p.ip, nullptr, {}, 0, 0};
+            if (p.kind == Punt::Kind::Packet || p.kind == Punt::Kind::Ike) {
+                r.frame.resize(rte_pktmbuf_pkt_len(p.packet));  // every segment
+                const void* d = rte_pktmbuf_read(p.packet, 0, rte_pktmbuf_pkt_len(p.packet), r.frame.data());
+                if (d != r.frame.data()) std::memcpy(r.frame.data(), d, r.frame.size());
                 r.mbuf_port = p.packet->port;
+                r.segments = p.packet->nb_segs;
                 rte_pktmbuf_free(p.packet);
             } else if (p.kind == Punt::Kind::Retired) {
                 r.state = p.state;

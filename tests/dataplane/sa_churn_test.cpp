@@ -158,7 +158,7 @@ protected:
 };
 
 TEST_F(SaChurn, AddingAndRemovingOtherSasDropsAndStallsNothing) {
-    const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}};
+    const dataplane::Dataplane::PuntHandler ignore{[](uint16_t, std::span<const uint8_t>) {}, [](uint16_t, uint32_t) {}, {}};
     const unsigned per_round = kPackets / kChurnedSas;
     for (unsigned i = 0; i < kChurnedSas; ++i) {
         feed(per_round);
