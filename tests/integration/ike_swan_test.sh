@@ -116,9 +116,12 @@ if [[ $scenarios == *" 2 "* ]]; then
   if mb_start mb2b "$(mbox_conf)"; then
     swan_ctl sw --initiate --child net --ike mbox --timeout 15 >"$LAB_RUN/2b.txt" 2>&1 &
     init=$!
+    t0=$(swan_now_ms)
     mb_wait_up 20 >/dev/null
+    t1=$(swan_now_ms)
     wait "$init"
-    sleep 3   # let a duplicate IKE SA be deleted
+    echo "# $label: mbox established after $((t1 - t0)) ms; swanctl --initiate returned after $(( $(swan_now_ms) - t0 )) ms: $(tail -n 1 "$LAB_RUN/2b.txt")"
+    sleep 2   # let a duplicate IKE SA be deleted
     tunnel_checks "$label"
   else
     not_ok "$label: mboxd starts"
