@@ -110,7 +110,7 @@ def cmd_field(a):
         obj = cs[0] if cs else {}
     else:
         fail(f"unknown path {a.path}")
-    for k in key.split("."):
+    for k in key.split(".") if key else []:
         if not isinstance(obj, dict) or k not in obj:
             fail(f"no {a.path}")
         obj = obj[k]

@@ -89,6 +89,30 @@ PY
 else
   not_ok "the CHILD SA counters carry the transfer" "$out"
 fi
+# Gateway B's inbound SA (the IKE-installed one) decrypted without an integrity or replay drop.
+sa_b=$(MB_SOCKET_OVERRIDE=$SOCK_B mb --json show ipsec sa 2>&1)
+if out=$(/usr/bin/python3 - "$sa_b" <<'PY' 2>&1
+import json, sys
+sas = json.loads(sys.argv[1])["sas"]
+inbound = [s for s in sas if s["direction"] == "inbound"]
+assert len(inbound) == 1, sas
+assert not inbound[0]["drops"], inbound[0]["drops"]
+print(f'{inbound[0]["packets"]} packets')
+PY
+); then
+  ok "gateway B's inbound SA decrypted everything it got, no drop ($out)"
+else
+  not_ok "gateway B's inbound SA has no drops" "$out"
+fi
+echo "# packets A sent on the SA but B never decrypted (lost between the two af_packet ports): $(/usr/bin/python3 -c '
+import json, sys
+a, b = (json.loads(x)["peers"][0]["ike_sas"][0]["child_sas"][0] for x in sys.argv[1:])
+print(a["out"]["packets"] - b["in"]["packets"])' "$st_a" "$st_b" 2>&1)"
+echo "# gateway B data-plane drops: $(MB_SOCKET_OVERRIDE=$SOCK_B mb --json show dataplane counters 2>&1 | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+d = c.get("drops", {})
+print({k: v for k, v in d.items() if v} if isinstance(d, dict) else d)' 2>&1)"
 # On the wire (gateway B's side of the link sees what A sent): ESP as IP protocol 50 only.
 esp=$(tcpdump -n -r "$LAB_RUN/wan.pcap" 'ip proto 50' 2>/dev/null | wc -l)
 udp=$(tcpdump -n -r "$LAB_RUN/wan.pcap" 'udp port 4500' 2>/dev/null | wc -l)

@@ -145,7 +145,7 @@ if [[ $scenarios == *" 7 "* ]]; then
         check "$label: hostA pings hostB" ping_ab 3
         kill -KILL "${SWAN_PID[sw]}"
         t0=$(swan_now_ms)
-        swan_stop "$NS_SW" sw
+        swan_stop "$NS_SW" sw 2>/dev/null   # (bash reports the SIGKILL of its job)
         down=""
         while (($(swan_now_ms) - t0 < dpd_limit * 1000)); do
           if "${IKE_CHECK[@]}" down "$(mb_status)" >/dev/null 2>&1; then down=$(($(swan_now_ms) - t0)); break; fi
