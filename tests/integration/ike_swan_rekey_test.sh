@@ -67,8 +67,14 @@ rekey_run() {
   child0=$("${IKE_CHECK[@]}" field "$st0" child.inbound_spi) ike0=$("${IKE_CHECK[@]}" field "$st0" ike_sa.spi_i)
   local t0 p
   t0=$(swan_now_ms)
-  p=$(lab_in a ping -c "$pings" -i 0.05 -W 1 -q 10.2.0.2 2>&1)
+  p=$(lab_in a ping -c "$pings" -i 0.05 -W 1 10.2.0.2 2>&1)
   echo "# $label: $((($(swan_now_ms) - t0) / 1000)) s of pings: $(grep -m1 transmitted <<<"$p")"
+  local missing
+  missing=$(awk -v n="$pings" '/icmp_seq=/ { sub(/.*icmp_seq=/, ""); sub(/ .*/, ""); got[$0] = 1 }
+    END { for (i = 1; i <= n; i++) if (!(i in got)) printf "%d (%.1f s) ", i, (i - 1) * 0.05 }' <<<"$p")
+  [[ -n $missing ]] && echo "# $label: lost icmp_seq (time after the first ping): $missing; pings started $(date -u -d "@$((t0 / 1000))" +%T) UTC"
+  [[ -n $missing ]] && mb_log | grep -i "rekey\|replac\|deleted\|installed" | sed 's/^/#   /'
+  p=$(grep -A3 -- '--- 10.2.0.2 ping statistics' <<<"$p")
   sleep 2   # old SAs deleted, counters settled
   st1=$(mb_status)
   local child_rekeys ike_rekeys child1 ike1 sent received lost
