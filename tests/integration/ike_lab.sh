@@ -95,12 +95,14 @@ swan_esp_proposal() {
 #   peer=198.51.100.2 local_ip=198.51.100.1 (add " nated" for NAT) local_nets=10.1.0.0/24
 #   remote_nets=10.2.0.0/24 lan_addrs="10.1.0.1/24" routes="10.2.0.0/24 198.51.100.2"
 #   peer_extra="" (more peer lines, e.g. " dpd 5") start=1 (ipsec start) psk=$IKE_PSK
+#   pki="" (a directory with ca.pem, mbox.pem, mbox.key: rsa-sig instead of the PSK)
 mbox_conf() {
   local ike="AES SHA 14" esp="AES SHA" ike_life=28800 esp_life=3600 wan=198.51.100.1/24
   local peer=198.51.100.2 local_ip=198.51.100.1 local_nets=10.1.0.0/24 remote_nets=10.2.0.0/24
-  local lan_addrs="10.1.0.1/24" routes="10.2.0.0/24 198.51.100.2" peer_extra="" start=1 psk=$IKE_PSK
+  local lan_addrs="10.1.0.1/24" routes="10.2.0.0/24 198.51.100.2" peer_extra="" start=1 psk=$IKE_PSK pki=""
   (($#)) && local "$@"
-  local a r
+  local a r auth=psk secret=" psk $psk"
+  [[ -n $pki ]] && auth=rsa-sig secret=""
   cat <<CONF
 interface eth0
  dpdk-device net_af_packet1,iface=wan0
@@ -115,7 +117,7 @@ $(for a in $lan_addrs; do echo " ip address $a"; done)
 $(while read -r r; do [[ -n $r ]] && echo "ip route ${r% *} nexthop ${r#* }"; done <<<"$routes")
 !
 ipsec ike-policy 10
- authentication psk
+ authentication $auth
  policy $ike
  keylife $ike_life
  version 2
@@ -127,9 +129,10 @@ ipsec peer $peer
  local-net $local_nets
  remote-net $remote_nets
  policy ike 10 esp 10
- psk $psk
-${peer_extra:+$peer_extra
+${secret:+$secret
+}${peer_extra:+$peer_extra
 }!
+$([[ -n $pki ]] && printf 'ipsec pki\n ca-cert %s/ca.pem\n local-cert %s/mbox.pem\n local-key %s/mbox.key\n!\n' "$pki" "$pki" "$pki")
 firewall-snat 10 exempt outbound eth0 src $local_nets dst $remote_nets remark "bypass NAT for VPN tunnel"
 firewall-snat 12 overload outbound eth0 remark "PAT all sources for Internet access"
 !
@@ -177,10 +180,16 @@ mb_wait_log() {
 #   ike="AES SHA 14" esp="AES SHA" (mbox words, or ike_prop=/esp_prop= strongSwan keywords)
 #   local=198.51.100.2 remote=198.51.100.1 remote_id=198.51.100.1 local_ts=10.2.0.0/24
 #   remote_ts=10.1.0.0/24 child_extra="" ike_extra="" (more lines, e.g. "rekey_time = 20s")
+#   cert="" (a certificate file installed in charon's x509/: public-key authentication)
+#   local_id=$local
 swan_conf() {
   local ike="AES SHA 14" esp="AES SHA" ike_prop="" esp_prop="" local=198.51.100.2 remote=198.51.100.1
-  local remote_id=198.51.100.1 local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 child_extra="" ike_extra=""
+  local remote_id=198.51.100.1 local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 child_extra="" ike_extra="" cert=""
+  local local_id=""
   (($#)) && local "$@"
+  local auth=psk certs=""
+  [[ -n $cert ]] && auth=pubkey certs="certs = $cert"
+  [[ -n $local_id ]] || local_id=$local
   [[ -n $ike_prop ]] || ike_prop=$(swan_ike_proposal "$ike")
   [[ -n $esp_prop ]] || esp_prop=$(swan_esp_proposal "$esp")
   cat <<CONF
@@ -192,12 +201,13 @@ connections {
     proposals = $ike_prop
     $ike_extra
     local {
-      auth = psk
-      id = $local
+      auth = $auth
+      id = "$local_id"
+      $certs
     }
     remote {
-      auth = psk
-      id = $remote_id
+      auth = $auth
+      id = "$remote_id"
     }
     children {
       net {

@@ -11,7 +11,7 @@
 # SPIs) and pings through the tunnel. strongSwan always sends ESP in UDP 4500 (it fakes a
 # NAT, see swan.sh), so every tunnel here is NAT-T on mbox's side too.
 #
-#   ike_swan_test.sh [BUILD_DIR]      (IKE_SCENARIOS="1 2 3 4 5 8" selects scenarios)
+#   ike_swan_test.sh [BUILD_DIR]      (IKE_SCENARIOS="1 2 3 4 5 8 10" selects scenarios)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +21,7 @@ source "$here/tap.sh"
 source "$root/scripts/lab.sh"
 source "$here/swan.sh"
 source "$here/ike_lab.sh"
-scenarios=" ${IKE_SCENARIOS:-1 2 3 4 5 8} "
+scenarios=" ${IKE_SCENARIOS:-1 2 3 4 5 8 10} "
 
 if [[ ! -x $SWAN_CHARON ]] || ! command -v swanctl >/dev/null || ! command -v nft >/dev/null ||
    [[ ! -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]]; then
@@ -82,6 +82,54 @@ if [[ $scenarios == *" 1 "* ]]; then
     not_ok "$label: mboxd starts"
   fi
   mb_stop; sw_terminate_all
+  scenario_end
+fi
+
+# ---- 10. RSA signatures: certificates from one CA, identities as addresses and as DNs --------
+if [[ $scenarios == *" 10 "* ]]; then
+  scenario_begin "10 rsa-sig"
+  pki=$SWAN_RUN/pki
+  if swan_pki "$pki" mbox=198.51.100.1 sw=198.51.100.2 >/dev/null 2>&1 && swan_pki_install sw sw "$pki"; then
+    ok "10: a CA and certificates for mbox (SAN 198.51.100.1) and strongSwan (SAN 198.51.100.2)"
+  else
+    not_ok "10: certificates made"
+  fi
+  for ids in address dn; do
+    if [[ $ids == address ]]; then
+      label="10a (rsa-sig, identities are the addresses, strongSwan initiates)"
+      sw_conf=$(swan_conf cert=sw.pem local_id=198.51.100.2 remote_id=198.51.100.1)
+      mb_conf=$(mbox_conf pki="$pki" peer_extra=" local-id 198.51.100.1")
+      initiator=sw
+    else
+      label="10b (rsa-sig, identities are the certificates' DNs, mbox initiates)"
+      sw_conf=$(swan_conf cert=sw.pem "local_id=C=CH, O=mbox test, CN=sw" "remote_id=C=CH, O=mbox test, CN=mbox")
+      mb_conf=$(mbox_conf pki="$pki" peer_extra=" remote-id C=CH, O=mbox test, CN=sw")
+      initiator=mbox
+    fi
+    out=$(sw_load "$sw_conf" 2>&1) || not_ok "$label: strongSwan loads its connection" "$out"
+    [[ $initiator == sw ]] && sw_block_mbox_init 198.51.100.1
+    if mb_start "mb10$ids" "$mb_conf"; then
+      [[ $initiator == sw ]] && swan_initiate "$NS_SW" sw net mbox 15 >/dev/null 2>&1
+      if out=$(mb_wait_up 20); then
+        ok "$label: established"
+        swan_wait_child "$NS_SW" sw net INSTALLED 5
+        tunnel_checks "$label"
+        st=$(mb_status)
+        if [[ $st == *'"ike": "IKEv2(RSA)"'* || $st == *'"ike":"IKEv2(RSA)"'* ]]; then
+          ok "$label: mbox shows IKEv2(RSA)"
+        else
+          not_ok "$label: mbox shows IKEv2(RSA)" "$st"
+        fi
+      else
+        not_ok "$label: established within 20 s" "$out
+$(mb_log)"
+      fi
+    else
+      not_ok "$label: mboxd starts"
+    fi
+    sw_unblock
+    mb_stop; sw_terminate_all
+  done
   scenario_end
 fi
 
