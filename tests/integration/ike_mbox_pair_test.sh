@@ -122,4 +122,42 @@ if ((esp > 1000 && udp == 0 && plain == 0)); then
 else
   not_ok "on the WAN raw ESP only" "proto 50: $esp, udp/4500: $udp, plain: $plain"
 fi
+
+# ---- operations: re-applying the configuration, clear ipsec peer, ipsec stop -------------
+spis() {  # the CHILD SA's inbound,outbound SPIs on gateway SOCK
+  MB_SOCKET_OVERRIDE=$1 mb_status | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)["peers"][0]["ike_sas"][0]["child_sas"][0]
+print(c["inbound_spi"] + "," + c["outbound_spi"])' 2>/dev/null
+}
+before=$(spis "$SOCK_A")
+out=$(MB_SOCKET_OVERRIDE=$SOCK_A mb configure "$LAB_RUN/gwa.conf" 2>&1)
+if [[ $out == *"0 changed"* && $(spis "$SOCK_A") == "$before" && -n $before ]]; then
+  ok "configure with the same file: nothing renegotiated, the CHILD SA keeps its SPIs ($before)"
+else
+  not_ok "configure with the same file keeps the SAs" "$out" "before $before, after $(spis "$SOCK_A")"
+fi
+printf '%s\nip route 192.0.2.0/24 nexthop 198.51.100.2\n' "$conf_a" >"$LAB_RUN/gwa-route.conf"
+out=$(MB_SOCKET_OVERRIDE=$SOCK_A mb configure "$LAB_RUN/gwa-route.conf" 2>&1)
+if [[ $out == *"routes rebuilt"* && $(spis "$SOCK_A") == "$before" ]] && ping_ab 2 >/dev/null; then
+  ok "configure with a new route: routes rebuilt, the tunnel untouched and carrying traffic"
+else
+  not_ok "configure with a new route leaves the tunnel alone" "$out" "after $(spis "$SOCK_A")"
+fi
+out=$(MB_SOCKET_OVERRIDE=$SOCK_A mb clear ipsec peer 198.51.100.2 2>&1)
+if mb_wait_up 15 "$SOCK_A" >/dev/null && [[ -n $(spis "$SOCK_A") && $(spis "$SOCK_A") != "$before" ]] &&
+   ping_ab 2 >/dev/null; then
+  ok "clear ipsec peer: renegotiated with new SPIs ($(spis "$SOCK_A")), traffic flows"
+else
+  not_ok "clear ipsec peer renegotiates" "$out" "$(MB_SOCKET_OVERRIDE=$SOCK_A mb show ipsec log | tail -8)"
+fi
+out=$(MB_SOCKET_OVERRIDE=$SOCK_A mb ipsec stop 2>&1)
+sleep 1
+st_b=$(MB_SOCKET_OVERRIDE=$SOCK_B mb_status)
+if [[ $st_b == *'"established": 0'* || $st_b == *'"established":0'* ]] &&
+   [[ $(MB_SOCKET_OVERRIDE=$SOCK_B mb show ipsec log) == *"deleted by the peer"* ]]; then
+  ok "ipsec stop on A: B received the DELETE and has no tunnel left"
+else
+  not_ok "ipsec stop on A deletes the tunnel on B" "$out" "$st_b"
+fi
 echo "# timing: pair test $(( ($(swan_now_ms) - t_start) / 1000 )) s"
