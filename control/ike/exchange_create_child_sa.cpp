@@ -19,35 +19,13 @@
 #include "control/ike/notify_text.hpp"
 #include "control/ike/proposal.hpp"
 #include "control/ike/traffic_selectors.hpp"
+#include "control/ike/wire.hpp"
 
 namespace mbox::ike {
 
 namespace {
 
-constexpr size_t kNonceLength = 32;
 constexpr auto kRekeyRetry = std::chrono::seconds(10);
-
-std::vector<uint8_t> spi4(uint32_t spi) {
-    return {static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16), static_cast<uint8_t>(spi >> 8),
-            static_cast<uint8_t>(spi)};
-}
-
-std::vector<uint8_t> spi8(uint64_t spi) {
-    std::vector<uint8_t> out(8);
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(spi >> (56 - 8 * i));
-    return out;
-}
-
-uint32_t spi_of4(const std::vector<uint8_t>& b) {
-    return b.size() == 4 ? uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3] : 0;
-}
-
-uint64_t spi_of8(const std::vector<uint8_t>& b) {
-    if (b.size() != 8) return 0;
-    uint64_t v = 0;
-    for (uint8_t x : b) v = v << 8 | x;
-    return v;
-}
 
 std::vector<uint8_t> lowest(std::span<const uint8_t> a, std::span<const uint8_t> b) {
     const bool a_lower = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
@@ -55,14 +33,6 @@ std::vector<uint8_t> lowest(std::span<const uint8_t> a, std::span<const uint8_t>
     return {low.begin(), low.end()};
 }
 
-NotifyPayload notify_of(uint16_t type, std::vector<uint8_t> data = {}) {
-    NotifyPayload n;
-    n.type = type;
-    n.data = std::move(data);
-    return n;
-}
-
-std::vector<uint8_t> nonce_bytes(const crypto::SecretBytes& nonce) { return {nonce.data(), nonce.data() + nonce.size()}; }
 
 }  // namespace
 
@@ -176,8 +146,8 @@ void IkeEngine::start_child_rekey(IkeSa& sa, uint32_t inbound_spi) {
     }
     NotifyPayload rekey = notify_of(notify::kRekeySa);
     rekey.protocol = static_cast<uint8_t>(ProtocolId::Esp);
-    rekey.spi = spi4(inbound_spi);  // §1.3.3: the SPI we expect in inbound packets
-    std::vector<Payload> payloads{rekey, SaPayload{{esp_proposal(p.esp, true, *spi)}}, NoncePayload{nonce_bytes(state.nonce)}};
+    rekey.spi = spi_bytes(inbound_spi);  // §1.3.3: the SPI we expect in inbound packets
+    std::vector<Payload> payloads{rekey, SaPayload{{esp_proposal(p.esp, true, *spi)}}, NoncePayload{bytes_of(state.nonce)}};
     if (state.dh) payloads.push_back(KePayload{*p.esp.pfs_group, state.dh->public_value()});
     payloads.push_back(TsInitiator{{selectors_for(old->local_ts)}});
     payloads.push_back(TsResponder{{selectors_for(old->remote_ts)}});
@@ -204,8 +174,8 @@ void IkeEngine::start_ike_rekey(IkeSa& sa) {
     state.nonce = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
     std::string error;
     if (!(state.dh = crypto::DhKeyPair::generate(p.ike.dh_group, error))) return kill(sa, "DH: " + error, true);
-    std::vector<Payload> payloads{SaPayload{{ike_proposal(p.ike, spi8(state.new_spi))}},
-                                  NoncePayload{nonce_bytes(state.nonce)},
+    std::vector<Payload> payloads{SaPayload{{ike_proposal(p.ike, spi_bytes(state.new_spi))}},
+                                  NoncePayload{bytes_of(state.nonce)},
                                   KePayload{p.ike.dh_group, state.dh->public_value()}};
     PendingRequest request;
     request.kind = RequestKind::RekeyIke;
@@ -267,7 +237,7 @@ void IkeEngine::respond_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vec
     const auto chosen = select_ike(offer, p.ike);
     const auto* ke = find_payload<KePayload>(inner);
     const auto* nonce = find_payload<NoncePayload>(inner);
-    if (!chosen || spi_of8(chosen->spi) == 0) {
+    if (!chosen || ike_spi(chosen->spi) == 0) {
         note(sa, fmt::format("IKE SA rekey: no proposal chosen: the peer offered {}; ike-policy {} is {}",
                              describe(offer), p.ike_policy, p.ike.to_string()));
         return refuse(notify::kNoProposalChosen);
@@ -285,7 +255,7 @@ void IkeEngine::respond_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vec
     }
     auto next = std::make_unique<IkeSa>();
     next->role = Role::Responder;  // §2.18: the rekey's initiator is the new SA's initiator
-    next->spi_i = spi_of8(chosen->spi);
+    next->spi_i = ike_spi(chosen->spi);
     next->spi_r = new_spi();
     next->suite = *ike_suite_of(*chosen);
     next->nonce_i = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
@@ -299,8 +269,8 @@ void IkeEngine::respond_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vec
                                                   next->keys.sk_ai, error);
     if (!next->outgoing || !next->incoming) return refuse(notify::kNoProposalChosen);
     Proposal answer = *chosen;
-    answer.spi = spi8(next->spi_r);
-    const std::vector<Payload> payloads{SaPayload{{answer}}, NoncePayload{nonce_bytes(next->nonce_r)},
+    answer.spi = spi_bytes(next->spi_r);
+    const std::vector<Payload> payloads{SaPayload{{answer}}, NoncePayload{bytes_of(next->nonce_r)},
                                         KePayload{p.ike.dh_group, dh->public_value()}};
     send_response(sa, seal(sa, ExchangeType::CreateChildSa, true, message_id, payloads), message_id);
     adopt_rekeyed(sa, std::move(next));
@@ -323,7 +293,7 @@ void IkeEngine::respond_create_child(IkeSa& sa, uint32_t message_id, const std::
         note(sa, "the peer asked for an additional CHILD SA: NO_ADDITIONAL_SAS");
         return refuse(notify::kNoAdditionalSas);
     }
-    ChildSa* old = child_by_outbound(sa, spi_of4(rekey->spi));
+    ChildSa* old = child_by_outbound(sa, esp_spi(rekey->spi));
     if (old == nullptr) return refuse(notify::kChildSaNotFound);
     if (old->state == ChildState::Deleting) return refuse(notify::kTemporaryFailure);
     const uint32_t old_inbound = old->inbound_spi;
@@ -360,15 +330,15 @@ void IkeEngine::respond_create_child(IkeSa& sa, uint32_t message_id, const std::
 
     const crypto::SecretBytes our_nonce(std::span<const uint8_t>(random_bytes(kNonceLength)));
     Proposal answer = *chosen;
-    answer.spi = spi4(*spi);
-    std::vector<Payload> payloads{SaPayload{{answer}}, NoncePayload{nonce_bytes(our_nonce)}};
+    answer.spi = spi_bytes(*spi);
+    std::vector<Payload> payloads{SaPayload{{answer}}, NoncePayload{bytes_of(our_nonce)}};
     if (dh) payloads.push_back(KePayload{*p.esp.pfs_group, dh->public_value()});
     payloads.push_back(TsInitiator{{selectors_for(remote)}});
     payloads.push_back(TsResponder{{selectors_for(local)}});
 
     ChildSa child;
     child.inbound_spi = *spi;
-    child.outbound_spi = spi_of4(chosen->spi);
+    child.outbound_spi = esp_spi(chosen->spi);
     child.algorithms = p.esp.algorithms;
     child.pfs_group = p.esp.pfs_group;
     child.local_ts = to_prefixes(local);
@@ -396,16 +366,16 @@ void IkeEngine::on_create_child_response(IkeSa& sa, PendingRequest& request, con
             return;
         }
         std::string why;
-        const auto chosen = accept_answer(*answer, ike_proposal(p.ike, spi8(state.new_spi)), why);
+        const auto chosen = accept_answer(*answer, ike_proposal(p.ike, spi_bytes(state.new_spi)), why);
         const auto suite = chosen ? ike_suite_of(*chosen) : std::nullopt;
         std::string error;
         const auto shared = ke->group == p.ike.dh_group ? state.dh->shared_secret(ke->data, error) : std::nullopt;
-        if (!suite || spi_of8(chosen->spi) == 0 || !shared)
+        if (!suite || ike_spi(chosen->spi) == 0 || !shared)
             return kill(sa, "invalid IKE SA rekey answer: " + (why.empty() ? error : why), true);
         auto next = std::make_unique<IkeSa>();
         next->role = Role::Initiator;
         next->spi_i = state.new_spi;
-        next->spi_r = spi_of8(chosen->spi);
+        next->spi_r = ike_spi(chosen->spi);
         next->suite = *suite;
         next->nonce_i = std::move(state.nonce);
         next->nonce_r = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
@@ -447,7 +417,7 @@ void IkeEngine::on_create_child_response(IkeSa& sa, PendingRequest& request, con
     if (!answer || !nonce || !tsi || !tsr) return retry_later("incomplete answer");
     std::string why;
     const auto chosen = accept_answer(*answer, esp_proposal(p.esp, true, state.inbound_spi), why);
-    if (!chosen || spi_of4(chosen->spi) == 0) return retry_later("invalid proposal: " + why);
+    if (!chosen || esp_spi(chosen->spi) == 0) return retry_later("invalid proposal: " + why);
     std::optional<crypto::SecretBytes> shared;
     if (state.dh) {
         const auto* ke = find_payload<KePayload>(inner);
@@ -461,7 +431,7 @@ void IkeEngine::on_create_child_response(IkeSa& sa, PendingRequest& request, con
     if (!local || !remote) return retry_later("traffic selectors outside the old SA's");
     ChildSa child;
     child.inbound_spi = state.inbound_spi;
-    child.outbound_spi = spi_of4(chosen->spi);
+    child.outbound_spi = esp_spi(chosen->spi);
     child.algorithms = p.esp.algorithms;
     child.pfs_group = p.esp.pfs_group;
     child.local_ts = to_prefixes(*local);

@@ -16,20 +16,12 @@
 #include "control/ike/notify_text.hpp"
 #include "control/ike/proposal.hpp"
 #include "control/ike/traffic_selectors.hpp"
+#include "control/ike/wire.hpp"
 #include "crypto/ike_identity.hpp"
 
 namespace mbox::ike {
 
 namespace {
-
-std::vector<uint8_t> spi_bytes(uint32_t spi) {
-    return {static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16), static_cast<uint8_t>(spi >> 8),
-            static_cast<uint8_t>(spi)};
-}
-
-uint32_t spi_of(const std::vector<uint8_t>& b) {
-    return b.size() == 4 ? uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3] : 0;
-}
 
 // IDx' of §2.15: the ID payload's body (type, three reserved octets, data).
 std::vector<uint8_t> id_body(const IdPayload& id) {
@@ -395,7 +387,7 @@ void IkeEngine::on_auth_response(IkeSa& sa, PendingRequest& request, const std::
     if (answer == nullptr || tsi == nullptr || tsr == nullptr) return fail("IKE_AUTH response without SA, TSi or TSr");
     std::string why;
     const auto chosen = accept_answer(*answer, esp_proposal(p.esp, false, inbound_spi), why);
-    if (!chosen || spi_of(chosen->spi) == 0) return fail("the peer's ESP proposal is invalid: " + why);
+    if (!chosen || esp_spi(chosen->spi) == 0) return fail("the peer's ESP proposal is invalid: " + why);
     const auto local = inside(tsi->selectors, p.local_nets);
     const auto remote = inside(tsr->selectors, p.remote_nets);
     if (!local || !remote)
@@ -404,7 +396,7 @@ void IkeEngine::on_auth_response(IkeSa& sa, PendingRequest& request, const std::
                                 nets_text(p.local_nets), nets_text(p.remote_nets)));
     ChildSa child;
     child.inbound_spi = inbound_spi;
-    child.outbound_spi = spi_of(chosen->spi);
+    child.outbound_spi = esp_spi(chosen->spi);
     child.algorithms = p.esp.algorithms;
     child.local_ts = to_prefixes(*local);
     child.remote_ts = to_prefixes(*remote);
@@ -507,7 +499,7 @@ void IkeEngine::respond_auth(IkeSa& sa, uint32_t message_id, const std::vector<P
             payloads.push_back(TsResponder{{selectors_for(local)}});
             child.emplace();
             child->inbound_spi = *spi;
-            child->outbound_spi = spi_of(chosen->spi);
+            child->outbound_spi = esp_spi(chosen->spi);
             child->algorithms = p.esp.algorithms;
             child->local_ts = to_prefixes(local);
             child->remote_ts = to_prefixes(remote);

@@ -12,6 +12,7 @@
 #include "control/ike/engine.hpp"
 #include "control/ike/notify_text.hpp"
 #include "control/ike/proposal.hpp"
+#include "control/ike/wire.hpp"
 #include "crypto/ike_hash.hpp"
 #include "crypto/ike_identity.hpp"
 
@@ -19,14 +20,7 @@ namespace mbox::ike {
 
 namespace {
 
-constexpr size_t kNonceLength = 32;  // §2.10: at least half the prf's key size; 256 bits covers SHA-512's
 constexpr unsigned kMaxCookieRounds = 3;
-
-std::array<uint8_t, 8> spi_bytes(uint64_t spi) {
-    std::array<uint8_t, 8> out{};
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(spi >> (56 - 8 * i));
-    return out;
-}
 
 // SHA-1(SPIi | SPIr | IP | port), §2.23.
 std::vector<uint8_t> nat_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
@@ -37,13 +31,6 @@ std::vector<uint8_t> nat_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e)
     const std::span<const uint8_t> pieces[] = {i, r, addr_port};
     const auto digest = crypto::sha1(pieces);
     return {digest.begin(), digest.end()};
-}
-
-NotifyPayload notify_of(uint16_t type, std::vector<uint8_t> data = {}) {
-    NotifyPayload n;
-    n.type = type;
-    n.data = std::move(data);
-    return n;
 }
 
 std::string notify_name(uint16_t type) {
