@@ -115,6 +115,12 @@ IkeSa& IkeEngine::new_sa(Role role, size_t peer, const Endpoint& local, const En
     return ref;
 }
 
+size_t IkeEngine::initiating_count() const {
+    return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& entry) {
+        return entry.second->state == IkeState::InitSent || entry.second->state == IkeState::AuthSent;
+    }));
+}
+
 std::optional<size_t> IkeEngine::peer_for_address(uint32_t address) const {
     for (size_t i = 0; i < peers_.size(); ++i)
         if (peers_[i].address == address) return i;
@@ -199,15 +205,25 @@ void IkeEngine::configure(std::vector<PeerConfig> peers) {
     peers_ = std::move(peers);
     retry_at_ = std::move(retry);
     if (!running_) return;
+    // New and changed peers start at the next tick, paced like `ipsec start`.
     for (size_t i = 0; i < peers_.size(); ++i)
-        if (peers_[i].initiates() && !has_sas[i] && !retry_at_[i]) initiate(i);
+        if (peers_[i].initiates() && !has_sas[i] && !retry_at_[i]) retry_at_[i] = io_.now();
 }
 
 void IkeEngine::start() {
     if (running_) return;
     running_ = true;
-    for (size_t i = 0; i < peers_.size(); ++i)
-        if (peers_[i].initiates()) initiate(i);
+    size_t initiating = initiating_count();
+    for (size_t i = 0; i < peers_.size(); ++i) {
+        if (!peers_[i].initiates()) continue;
+        if (initiating < options_.max_initiating) {
+            initiate(i);
+            ++initiating;
+        } else {
+            retry_at_[i] = io_.now();  // paced: started as others complete
+            peers_waiting_ = true;
+        }
+    }
 }
 
 void IkeEngine::stop() {
@@ -350,6 +366,7 @@ void IkeEngine::on_datagram(const Endpoint& local, const Endpoint& remote, std::
         }
     }
     std::erase_if(sas_, [](const auto& entry) { return entry.second->state == IkeState::Dead; });
+    if (peers_waiting_ && running_) peers_waiting_ = start_due_peers(io_.now());
 }
 
 void IkeEngine::update_endpoints(IkeSa& sa, const Endpoint& local, const Endpoint& remote) {
@@ -506,15 +523,27 @@ void IkeEngine::timers(IkeSa& sa, Clock::time_point now) {
     start_next_request(sa);
 }
 
-void IkeEngine::tick() {
-    const auto now = io_.now();
-    if (running_) {
-        for (size_t i = 0; i < peers_.size(); ++i) {
-            if (!retry_at_[i] || now < *retry_at_[i]) continue;
-            retry_at_[i].reset();
-            if (!peer_connecting(i)) initiate(i);
+bool IkeEngine::start_due_peers(Clock::time_point now) {
+    size_t initiating = initiating_count();
+    bool waiting = false;
+    for (size_t i = 0; i < peers_.size(); ++i) {
+        if (!retry_at_[i] || now < *retry_at_[i]) continue;
+        if (initiating >= options_.max_initiating) {
+            waiting = true;
+            continue;
+        }
+        retry_at_[i].reset();
+        if (!peer_connecting(i)) {
+            initiate(i);
+            ++initiating;
         }
     }
+    return waiting;
+}
+
+void IkeEngine::tick() {
+    const auto now = io_.now();
+    if (running_) peers_waiting_ = start_due_peers(now);
     for (auto& [spi, sa] : sas_)
         if (sa->state != IkeState::Dead) timers(*sa, now);
     std::erase_if(sas_, [](const auto& entry) { return entry.second->state == IkeState::Dead; });

@@ -28,6 +28,10 @@ struct EngineOptions {
     size_t cookie_threshold = 16;   // half-open IKE SAs above which IKE_SA_INIT needs a COOKIE (§2.6)
     size_t max_half_open = 2048;    // above this, IKE_SA_INIT is refused (counted)
     size_t max_ike_sas = 20000;
+    // IKE SAs we initiate that may be under negotiation at once: `ipsec start` with many
+    // peers is paced (the rest start as these complete, checked every tick) so that
+    // neither the ARP hold queue nor the peers' receive buffers overflow.
+    size_t max_initiating = 32;
 };
 
 // Messages the engine did not act on, by reason (shown by `show ipsec status --json`).
@@ -131,6 +135,7 @@ public:
     const EngineCounters& counters() const { return counters_; }
     size_t ike_sa_count() const { return sas_.size(); }
     size_t half_open_count() const;
+    size_t initiating_count() const;  // ours, not yet established
     const std::vector<PeerConfig>& peers() const { return peers_; }
     // Every log line also goes here (mboxd: its log on stderr).
     void set_log_sink(std::function<void(const LogEntry&)> sink) { sink_ = std::move(sink); }
@@ -154,6 +159,9 @@ private:
     void remove_children(IkeSa& sa);
     void remove_child(ChildSa& child);
     void schedule_retry(size_t peer, Clock::time_point when);
+    // Initiates to the peers whose time has come, as long as fewer than max_initiating
+    // of ours are negotiating. Returns true when some are still waiting.
+    bool start_due_peers(Clock::time_point now);
     void delete_peer_sas(size_t peer, bool send_delete);
     void on_encrypted(IkeSa& sa, const Message& message, std::span<const uint8_t> datagram,
                       const Endpoint& local, const Endpoint& remote);
@@ -229,6 +237,7 @@ private:
     std::vector<std::optional<Clock::time_point>> retry_at_;  // per peer: when to initiate again
     std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;          // by our SPI
     bool running_ = false;
+    bool peers_waiting_ = false;  // paced peers wait to be initiated: check after each datagram
     uint64_t next_serial_ = 1;
     std::array<uint8_t, 32> cookie_secret_{};
     std::deque<LogEntry> log_;

@@ -407,6 +407,42 @@ TEST_F(Pair, ReconfigureKeepsUnchangedPeersAndRenegotiatesChanged) {
     EXPECT_EQ(a->sas.outbound.begin()->second.description.algorithms.cipher, crypto::EspCipher::Aes256Cbc);
 }
 
+TEST_F(Pair, ManyPeersArePacedAndAllComeUp) {
+    // 100 peers of A, each a /32 network of B's side, all with `ipsec start` at once:
+    // at most max_initiating negotiate together, the rest follow as those complete.
+    options.max_initiating = 8;
+    a = &net.add(kA, 1, 0x10000, options);
+    b = &net.add(kB, 2, 0x20000, options);
+    std::vector<PeerConfig> as, bs;
+    for (int i = 0; i < 100; ++i) {
+        const std::string n = "10.2." + std::to_string(i) + ".0/24";
+        PeerConfig pa = a_peer, pb = b_peer;
+        pa.name = "p" + std::to_string(i);
+        pa.local_id = Identity::from_text("a" + std::to_string(i) + ".example");
+        pa.remote_nets = {prefix(n.c_str())};
+        pb.name = pa.name;
+        pb.address.reset();
+        pb.remote_id = pa.local_id;
+        pb.local_nets = pa.remote_nets;
+        as.push_back(pa);
+        bs.push_back(pb);
+    }
+    unsigned most_in_flight = 0;
+    net.filter = [&](const Datagram&) {
+        most_in_flight = std::max<unsigned>(most_in_flight, static_cast<unsigned>(a->engine.initiating_count()));
+        return true;
+    };
+    a->engine.configure(as);
+    b->engine.configure(bs);
+    b->engine.start();
+    a->engine.start();
+    net.run(100000);
+    EXPECT_LE(most_in_flight, 8u);
+    EXPECT_EQ(b->engine.counters().ike_sas_established, 100u);
+    EXPECT_EQ(a->sas.inbound.size(), 100u);
+    EXPECT_EQ(a->engine.counters().retransmitted, 0u);
+}
+
 TEST_F(Pair, CookieWhenHalfOpenThresholdIsPassed) {
     options.cookie_threshold = 0;
     up();

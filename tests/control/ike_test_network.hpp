@@ -68,9 +68,11 @@ public:
             if (!outbound.contains(*replaces)) return error = "replaced SA unknown", false;
             outbound.erase(*replaces);
             ++replacements;
-        } else if (!outbound.empty()) {
-            // One tunnel per test side: a second policy set would be a duplicate.
-            return error = "duplicate outbound policy", false;
+        } else {
+            // As the data plane: a second SA for the same networks needs `replaces`.
+            for (const auto& [spi, o] : outbound)
+                if (o.description.local_nets == sa.local_nets && o.description.remote_nets == sa.remote_nets)
+                    return error = "duplicate outbound policy", false;
         }
         outbound[sa.spi] = record(sa, keys);
         return true;
