@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/ipv4.hpp"
+#include "config/secret_text.hpp"
 
 namespace mbox::config {
 
@@ -120,7 +121,7 @@ struct Peer {
     std::vector<Ipv4Prefix> remote_nets;   // `remote-net P[,P...]`
     std::optional<int> ike_policy;         // `policy ike N esp M`
     std::optional<int> esp_policy;
-    std::string psk;                       // `psk TEXT` (YAML: psk or psk-file)
+    SecretText psk;                       // `psk TEXT` (YAML: psk or psk-file)
     std::string psk_file;                  // YAML only: where the secret lives; psk holds its content
     uint32_t dpd = 0;                      // `dpd SECONDS`: 0 (off) or kDpdMin..kDpdMax
     std::optional<IkeMode> mode;           // `mode main|aggressive`, IKEv1 only; absent: main

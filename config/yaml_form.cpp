@@ -717,8 +717,8 @@ private:
 
 // ---- emitter ----
 
-void emit_text(YAML::Emitter& out, std::string_view key, const std::string& text) {
-    out << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << text;
+void emit_text(YAML::Emitter& out, std::string_view key, std::string_view text) {
+    out << YAML::Key << std::string(key) << YAML::Value << YAML::DoubleQuoted << std::string(text);
 }
 
 void emit_prefixes(YAML::Emitter& out, std::string_view key, const std::vector<Ipv4Prefix>& prefixes) {
@@ -770,7 +770,7 @@ void emit_peer_secret(YAML::Emitter& out, const Peer& peer, EmitOptions options)
     if (!peer.psk_file.empty()) {
         emit_text(out, "psk-file", peer.psk_file);  // a file name, not the secret
     } else if (!peer.psk.empty()) {
-        emit_text(out, "psk", options.redact_secrets ? "********" : peer.psk);
+        emit_text(out, "psk", options.redact_secrets ? std::string_view("********") : peer.psk.view());
     }
 }
 

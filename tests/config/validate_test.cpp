@@ -143,7 +143,7 @@ TEST_F(Validate, Md5_128EspPolicyNeedsAnIkeV2Peer) {
 }
 
 TEST_F(Validate, PskPolicyNeedsAPsk) {
-    peer().psk.clear();
+    peer().psk = SecretText();
     EXPECT_EQ(found(), Lines{"test.conf:18: error: peer 203.0.113.2: ike-policy 10 uses psk authentication but the "
                              "peer has no psk"});
     // rsa-sig needs no psk, but the pki instead.
