@@ -19,7 +19,8 @@ declare -A sources=(
   [ike_responder]="control/ike/codec/message.cpp control/ike/engine.cpp control/ike/exchange_create_child_sa.cpp
     control/ike/exchange_ike_auth.cpp control/ike/exchange_ike_sa_init.cpp control/ike/exchange_informational.cpp
     control/ike/proposal.cpp control/ike/protection.cpp control/ike/traffic_selectors.cpp control/ike/types.cpp
-    crypto/ike_dh.cpp crypto/ike_hash.cpp crypto/ike_prf.cpp crypto/ike_sk.cpp config/ipv4.cpp"
+    crypto/ike_dh.cpp crypto/ike_hash.cpp crypto/ike_identity.cpp crypto/ike_prf.cpp crypto/ike_signature.cpp
+    crypto/ike_sk.cpp config/ipv4.cpp"
 )
 # Libraries each harness links (none for the codec).
 declare -A libraries=(

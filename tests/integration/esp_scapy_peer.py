@@ -503,7 +503,16 @@ class Tunnel:
         """The ESP packet (outer IP included, UDP when the SA has it) with this sequence number."""
         s = self.to_gw
         s.seq_num, s.esn = seq64 & 0xffffffff, seq64 >> 32
-        return s.encrypt(inner)
+        pkt = s.encrypt(inner)
+        if UDP in pkt and ESP in pkt:
+            # This scapy writes the NAT-T header's length before the ESP payload is added
+            # (8): RFC 768 says header plus data, and the gateway drops a UDP length that
+            # does not match the IP payload (udp_bad_length). Let scapy compute it.
+            pkt[UDP].len = None
+            pkt[IP].len = None
+            pkt[IP].chksum = None
+            pkt = IP(raw(pkt))
+        return pkt
 
     def inner(self, payload, src=None, dst=HOST_A):
         return IP(src=src or self.remote_host, dst=dst, ttl=64) / UDP(sport=PEER_SRC_PORT, dport=HOST_A_PORT) / payload
