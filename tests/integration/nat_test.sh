@@ -210,7 +210,9 @@ d = json.loads(sys.argv[1])
 r = {x["rule"]: x for x in d["rules"]}
 assert r[10]["action"] == "exempt" and r[10]["hits"] > 0, r[10]
 assert r[20]["action"] == "overload" and r[20]["translate_to"] == "198.51.100.1" and r[20]["hits"] > 1000, r[20]
-assert d["nat"]["mappings"] > 0 and d["nat"]["translated_in"] > 1000, d["nat"]
+# Replies translated back: the 10 MB transfer's ACKs (their number depends on how the
+# receiver coalesces them, 800-1500 seen) plus the pings and UDP replies.
+assert d["nat"]["mappings"] > 0 and d["nat"]["translated_in"] > 200, d["nat"]
 PY
 then ok "show firewall snat: both rules counted their hits"
 else not_ok "show firewall snat" "$rules"; fi
