@@ -1,5 +1,6 @@
 #include "control/gateway.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "control/forwarding_builder.hpp"
@@ -130,10 +131,10 @@ bool Gateway::run(const std::atomic<bool>& stop) {
 
 Reply Gateway::handle(const CommandMatch& match, const Request&) {
     const std::string key = command_key(*match.spec);
-    if (key.starts_with("show ipsec ") || key.starts_with("clear ipsec ") || key == "ipsec start" ||
-        key == "ipsec stop") {
-        if (key != "show ipsec sa") return ipsec_command(key, match.args);
-    }
+    static constexpr std::string_view kIkeCommands[] = {"show ipsec status", "show ipsec peer", "show ipsec log",
+                                                         "clear ipsec peer",  "ipsec start",     "ipsec stop"};
+    if (std::find(std::begin(kIkeCommands), std::end(kIkeCommands), key) != std::end(kIkeCommands))
+        return ipsec_command(key, match.args);
     if (key == "clear dataplane counters") {
         for (unsigned w = 0; w < dataplane_->worker_count(); ++w) counter_base_[w] = dataplane_->counters(w);
         Reply r;

@@ -14,32 +14,29 @@ bool enqueue(WorkerContext& ctx, Punt p) { return rte_ring_sp_enqueue_elem(ctx.p
 
 }  // namespace
 
-void punt_packet(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
+namespace {
+
+// A frame for the control thread; when the ring is full it is freed and counted as `full`.
+bool punt_frame(WorkerContext& ctx, Punt::Kind kind, uint16_t in_port, rte_mbuf* m, Drop full) {
     m->port = in_port;
     Punt p{};
-    p.kind = Punt::Kind::Packet;
+    p.kind = kind;
     p.port = in_port;
     p.packet = m;
-    if (!enqueue(ctx, p)) {
-        rte_pktmbuf_free(m);
-        ctx.drop(Drop::punt_ring_full);
-        return;
-    }
-    ++ctx.counters->punted;
+    if (enqueue(ctx, p)) return true;
+    rte_pktmbuf_free(m);
+    ctx.drop(full);
+    return false;
+}
+
+}  // namespace
+
+void punt_packet(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
+    if (punt_frame(ctx, Punt::Kind::Packet, in_port, m, Drop::punt_ring_full)) ++ctx.counters->punted;
 }
 
 void punt_ike(WorkerContext& ctx, uint16_t in_port, rte_mbuf* m) {
-    m->port = in_port;
-    Punt p{};
-    p.kind = Punt::Kind::Ike;
-    p.port = in_port;
-    p.packet = m;
-    if (!enqueue(ctx, p)) {
-        rte_pktmbuf_free(m);
-        ctx.drop(Drop::ike_punt_full);
-        return;
-    }
-    ++ctx.counters->ike_punted;
+    if (punt_frame(ctx, Punt::Kind::Ike, in_port, m, Drop::ike_punt_full)) ++ctx.counters->ike_punted;
 }
 
 bool punt_resolve(WorkerContext& ctx, uint16_t port, uint32_t next_hop) {

@@ -21,6 +21,33 @@ ike_init() {  # ike_init PREFIX: lab + swan state, namespace names
   IKE_SCENARIO_FAILED=0
 }
 
+# ike_test_begin PREFIX [nft]: the common start of the strongSwan interop tests: skip
+# (TAP) without strongSwan (or nft when asked), cleanup on exit, the four namespaces and
+# charon "sw". Call in the main shell; exits on failure.
+ike_test_begin() {
+  local missing=0
+  [[ -x $SWAN_CHARON && -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]] || missing=1
+  command -v swanctl >/dev/null || missing=1
+  if [[ ${2:-} == nft ]] && ! command -v nft >/dev/null; then missing=1; fi
+  if ((missing)); then
+    echo "1..0 # SKIP strongSwan (charon, swanctl, openssl plugin)${2:+ or $2} missing: run scripts/install-deps.sh"
+    exit 0
+  fi
+  ike_init "$1"
+  trap ike_test_finish EXIT
+  if ike_topology && swan_start "$NS_SW" sw; then
+    ok "namespaces hostA, mboxd, strongSwan, hostB ($LAB_PREFIX-*), charon started"
+  else
+    not_ok "namespaces and charon"; exit 1
+  fi
+}
+ike_test_finish() {
+  swan_cleanup
+  lab_down
+  echo "1..$n"
+  ((failed == 0)) || exit 1
+}
+
 # The four namespaces of the picture above.
 ike_topology() {
   local ns

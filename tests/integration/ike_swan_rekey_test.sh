@@ -32,26 +32,7 @@ source "$here/ike_lab.sh"
 scenarios=" ${IKE_SCENARIOS:-6a 6b 7} "
 dpd_limit=${IKE_DPD_LIMIT:-30}   # seconds from charon's death until mbox says the peer is down
 
-if [[ ! -x $SWAN_CHARON ]] || ! command -v swanctl >/dev/null ||
-   [[ ! -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]]; then
-  echo "1..0 # SKIP strongSwan (charon, swanctl, openssl plugin) missing: run scripts/install-deps.sh"
-  exit 0
-fi
-
-finish() {
-  swan_cleanup
-  lab_down
-  echo "1..$n"
-  ((failed == 0)) || exit 1
-}
-ike_init "ikr$$"
-trap finish EXIT
-
-if ike_topology && swan_start "$NS_SW" sw; then
-  ok "namespaces hostA, mboxd, strongSwan, hostB ($LAB_PREFIX-*), charon started"
-else
-  not_ok "namespaces and charon"; exit 1
-fi
+ike_test_begin "ikr$$"
 
 # rekey_run LABEL PINGS MIN_CHILD_REKEYS MIN_IKE_REKEYS WHO: pings every 50 ms from hostA
 # while the SAs rekey; checks the rekey counters, the new SPIs, the loss.

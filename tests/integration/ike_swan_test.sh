@@ -23,26 +23,7 @@ source "$here/swan.sh"
 source "$here/ike_lab.sh"
 scenarios=" ${IKE_SCENARIOS:-1 2 3 4 5 8 10} "
 
-if [[ ! -x $SWAN_CHARON ]] || ! command -v swanctl >/dev/null || ! command -v nft >/dev/null ||
-   [[ ! -e /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]]; then
-  echo "1..0 # SKIP strongSwan (charon, swanctl, openssl plugin) or nft missing: run scripts/install-deps.sh"
-  exit 0
-fi
-
-finish() {
-  swan_cleanup
-  lab_down
-  echo "1..$n"
-  ((failed == 0)) || exit 1
-}
-ike_init "iks$$"
-trap finish EXIT
-
-if ike_topology && swan_start "$NS_SW" sw; then
-  ok "namespaces hostA, mboxd, strongSwan, hostB ($LAB_PREFIX-*), charon started"
-else
-  not_ok "namespaces and charon"; exit 1
-fi
+ike_test_begin "iks$$" nft
 
 # tunnel_checks LABEL [ike_check pair options...]: both views agree, traffic both ways
 tunnel_checks() {
