@@ -260,14 +260,7 @@ void IkeEngine::respond_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vec
     next->suite = *ike_suite_of(*chosen);
     next->nonce_i = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
     next->nonce_r = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
-    const crypto::IkeKeyLengths lengths{crypto::key_length(next->suite.integrity), crypto::key_length(next->suite.cipher)};
-    next->keys = crypto::derive_rekeyed_ike_sa_keys(sa.suite.prf, sa.keys.sk_d, next->suite.prf, lengths, *shared,
-                                                     next->nonce_i, next->nonce_r, next->spi_i, next->spi_r);
-    next->outgoing = crypto::SkProtection::create(next->suite.cipher, next->suite.integrity, next->keys.sk_er,
-                                                  next->keys.sk_ar, error);
-    next->incoming = crypto::SkProtection::create(next->suite.cipher, next->suite.integrity, next->keys.sk_ei,
-                                                  next->keys.sk_ai, error);
-    if (!next->outgoing || !next->incoming) return refuse(notify::kNoProposalChosen);
+    if (!set_ike_keys(*next, *shared, &sa, error)) return refuse(notify::kNoProposalChosen);
     Proposal answer = *chosen;
     answer.spi = spi_bytes(next->spi_r);
     const std::vector<Payload> payloads{SaPayload{{answer}}, NoncePayload{bytes_of(next->nonce_r)},
@@ -379,14 +372,7 @@ void IkeEngine::on_create_child_response(IkeSa& sa, PendingRequest& request, con
         next->suite = *suite;
         next->nonce_i = std::move(state.nonce);
         next->nonce_r = crypto::SecretBytes(std::span<const uint8_t>(nonce->data));
-        const crypto::IkeKeyLengths lengths{crypto::key_length(suite->integrity), crypto::key_length(suite->cipher)};
-        next->keys = crypto::derive_rekeyed_ike_sa_keys(sa.suite.prf, sa.keys.sk_d, suite->prf, lengths, *shared,
-                                                         next->nonce_i, next->nonce_r, next->spi_i, next->spi_r);
-        next->outgoing = crypto::SkProtection::create(suite->cipher, suite->integrity, next->keys.sk_ei,
-                                                      next->keys.sk_ai, error);
-        next->incoming = crypto::SkProtection::create(suite->cipher, suite->integrity, next->keys.sk_er,
-                                                      next->keys.sk_ar, error);
-        if (!next->outgoing || !next->incoming) return kill(sa, "IKE SA rekey keys: " + error, true);
+        if (!set_ike_keys(*next, *shared, &sa, error)) return kill(sa, "IKE SA rekey keys: " + error, true);
         adopt_rekeyed(sa, std::move(next));
         // §2.18: the initiator of the rekey deletes the old IKE SA.
         sa.queued.push_front({RequestKind::DeleteIke, {}});

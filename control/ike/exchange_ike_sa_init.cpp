@@ -122,18 +122,10 @@ std::vector<uint8_t> IkeEngine::cookie_for(uint64_t spi_i, std::span<const uint8
 }
 
 bool IkeEngine::derive_ike_keys(IkeSa& sa, const crypto::SecretBytes& shared) {
-    const crypto::IkeKeyLengths lengths{crypto::key_length(sa.suite.integrity), crypto::key_length(sa.suite.cipher)};
-    sa.keys = crypto::derive_ike_sa_keys(sa.suite.prf, lengths, shared, sa.nonce_i, sa.nonce_r, sa.spi_i, sa.spi_r);
     std::string error;
-    const bool initiator = sa.is_initiator();
-    sa.outgoing = crypto::SkProtection::create(sa.suite.cipher, sa.suite.integrity,
-                                               initiator ? sa.keys.sk_ei : sa.keys.sk_er,
-                                               initiator ? sa.keys.sk_ai : sa.keys.sk_ar, error);
-    sa.incoming = crypto::SkProtection::create(sa.suite.cipher, sa.suite.integrity,
-                                               initiator ? sa.keys.sk_er : sa.keys.sk_ei,
-                                               initiator ? sa.keys.sk_ar : sa.keys.sk_ai, error);
+    const bool ok = set_ike_keys(sa, shared, nullptr, error);
     sa.dh.reset();
-    if (!sa.outgoing || !sa.incoming) {
+    if (!ok) {
         kill(sa, "cannot set up the IKE SA's keys: " + error, true);
         return false;
     }

@@ -144,4 +144,9 @@ struct IkeSa {
     bool is_initiator() const { return role == Role::Initiator; }
 };
 
+// The IKE SA's seven keys (RFC 7296 §2.14; or §2.18 from `rekeyed`'s SK_d and prf when
+// it is made by rekeying that SA) from its nonces, SPIs and suite, and the SK payload
+// protection for its role (ours out, theirs in). false and `error` when OpenSSL refuses.
+bool set_ike_keys(IkeSa& sa, const crypto::SecretBytes& shared, const IkeSa* rekeyed, std::string& error);
+
 }  // namespace mbox::ike

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "control/ike/ike_sa.hpp"
 #include "crypto/secret.hpp"
 
 namespace mbox::ike {
@@ -52,6 +53,22 @@ std::variant<std::vector<Payload>, OpenError> open(const crypto::SkProtection& k
     auto inner = parse_payloads(sk->first_inner, plain.span().first(encrypted - pad - 1));
     if (auto* error = std::get_if<ParseError>(&inner)) return OpenError{false, "inner payloads: " + error->reason};
     return std::get<std::vector<Payload>>(std::move(inner));
+}
+
+bool set_ike_keys(IkeSa& sa, const crypto::SecretBytes& shared, const IkeSa* rekeyed, std::string& error) {
+    const crypto::IkeKeyLengths lengths{crypto::key_length(sa.suite.integrity), crypto::key_length(sa.suite.cipher)};
+    sa.keys = rekeyed == nullptr
+                  ? crypto::derive_ike_sa_keys(sa.suite.prf, lengths, shared, sa.nonce_i, sa.nonce_r, sa.spi_i, sa.spi_r)
+                  : crypto::derive_rekeyed_ike_sa_keys(rekeyed->suite.prf, rekeyed->keys.sk_d, sa.suite.prf, lengths,
+                                                       shared, sa.nonce_i, sa.nonce_r, sa.spi_i, sa.spi_r);
+    const bool initiator = sa.is_initiator();
+    sa.outgoing = crypto::SkProtection::create(sa.suite.cipher, sa.suite.integrity,
+                                               initiator ? sa.keys.sk_ei : sa.keys.sk_er,
+                                               initiator ? sa.keys.sk_ai : sa.keys.sk_ar, error);
+    sa.incoming = crypto::SkProtection::create(sa.suite.cipher, sa.suite.integrity,
+                                               initiator ? sa.keys.sk_er : sa.keys.sk_ei,
+                                               initiator ? sa.keys.sk_ar : sa.keys.sk_ai, error);
+    return sa.outgoing && sa.incoming;
 }
 
 }  // namespace mbox::ike
