@@ -141,6 +141,10 @@ Reply show_ipsec_status(const IpsecView& v) {
                          {"child_rekeys", v.counters->child_rekeys},
                          {"ike_rekeys", v.counters->ike_rekeys},
                          {"cookies_sent", v.counters->cookies_sent},
+                         {"dh_keys",
+                          {{"precomputed", v.counters->dh.precomputed},
+                           {"taken_ready", v.counters->dh.taken_ready},
+                           {"taken_fresh", v.counters->dh.taken_fresh}}},
                          {"drops", std::move(drops)}};
     }
     return r;

@@ -204,6 +204,12 @@ void IkeEngine::configure(std::vector<PeerConfig> peers) {
         if (kept[old]) retry[*kept[old]] = retry_at_[old];
     peers_ = std::move(peers);
     retry_at_ = std::move(retry);
+    std::vector<uint16_t> groups;
+    for (const PeerConfig& peer : peers_) {
+        groups.push_back(peer.ike.dh_group);
+        if (peer.esp.pfs_group) groups.push_back(*peer.esp.pfs_group);
+    }
+    dh_pool_.set_groups(groups);
     if (!running_) return;
     // New and changed peers start at the next tick, paced like `ipsec start`.
     for (size_t i = 0; i < peers_.size(); ++i)
@@ -547,6 +553,9 @@ void IkeEngine::tick() {
     for (auto& [spi, sa] : sas_)
         if (sa->state != IkeState::Dead) timers(*sa, now);
     std::erase_if(sas_, [](const auto& entry) { return entry.second->state == IkeState::Dead; });
+    // Last, with what is left of the tick: key pairs for the next negotiations. Wall
+    // time on purpose (io_.now() is the protocol's clock and may be simulated).
+    if (running_) dh_pool_.refill(std::chrono::steady_clock::now() + options_.dh_pool_budget);
 }
 
 // ---- status

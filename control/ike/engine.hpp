@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/ike/dh_pool.hpp"
 #include "control/ike/ike_sa.hpp"
 #include "control/ike/io.hpp"
 #include "control/ike/types.hpp"
@@ -32,6 +33,10 @@ struct EngineOptions {
     // peers is paced (the rest start as these complete, checked every tick) so that
     // neither the ARP hold queue nor the peers' receive buffers overflow.
     size_t max_initiating = 32;
+    // DH key pairs kept ready per configured group, and the time each tick may spend
+    // generating them (dh_pool.hpp).
+    size_t dh_pool_depth = 16;
+    std::chrono::microseconds dh_pool_budget{5000};
 };
 
 // Messages the engine did not act on, by reason (shown by `show ipsec status --json`).
@@ -63,6 +68,7 @@ struct EngineCounters {
     uint64_t child_rekeys = 0;
     uint64_t ike_rekeys = 0;
     uint64_t cookies_sent = 0;
+    DhPoolCounters dh;
     std::array<uint64_t, kIkeDropCount> drops{};
 };
 
@@ -243,6 +249,7 @@ private:
     std::deque<LogEntry> log_;
     std::function<void(const LogEntry&)> sink_;
     EngineCounters counters_;
+    DhPool dh_pool_{options_.dh_pool_depth, counters_.dh};
 };
 
 }  // namespace mbox::ike

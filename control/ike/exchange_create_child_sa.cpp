@@ -140,7 +140,7 @@ void IkeEngine::start_child_rekey(IkeSa& sa, uint32_t inbound_spi) {
     state.rekeyed_inbound_spi = inbound_spi;
     state.nonce = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
     std::string error;
-    if (p.esp.pfs_group && !(state.dh = crypto::DhKeyPair::generate(*p.esp.pfs_group, error))) {
+    if (p.esp.pfs_group && !(state.dh = dh_pool_.take(*p.esp.pfs_group, error))) {
         installer_.release_spi(*spi);
         return kill(sa, "PFS: " + error, true);
     }
@@ -173,7 +173,7 @@ void IkeEngine::start_ike_rekey(IkeSa& sa) {
     state.new_spi = new_spi();
     state.nonce = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
     std::string error;
-    if (!(state.dh = crypto::DhKeyPair::generate(p.ike.dh_group, error))) return kill(sa, "DH: " + error, true);
+    if (!(state.dh = dh_pool_.take(p.ike.dh_group, error))) return kill(sa, "DH: " + error, true);
     std::vector<Payload> payloads{SaPayload{{ike_proposal(p.ike, spi_bytes(state.new_spi))}},
                                   NoncePayload{bytes_of(state.nonce)},
                                   KePayload{p.ike.dh_group, state.dh->public_value()}};
@@ -247,7 +247,7 @@ void IkeEngine::respond_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vec
         return refuse(notify::kInvalidKePayload,
                       {static_cast<uint8_t>(p.ike.dh_group >> 8), static_cast<uint8_t>(p.ike.dh_group)});
     std::string error;
-    auto dh = crypto::DhKeyPair::generate(p.ike.dh_group, error);
+    auto dh = dh_pool_.take(p.ike.dh_group, error);
     const auto shared = dh ? dh->shared_secret(ke->data, error) : std::nullopt;
     if (!shared) {
         note(sa, "IKE SA rekey: " + error);
@@ -308,7 +308,7 @@ void IkeEngine::respond_create_child(IkeSa& sa, uint32_t message_id, const std::
         if (ke == nullptr || ke->group != group)
             return refuse(notify::kInvalidKePayload, {static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)});
         std::string error;
-        dh = crypto::DhKeyPair::generate(group, error);
+        dh = dh_pool_.take(group, error);
         if (dh) shared = dh->shared_secret(ke->data, error);
         if (!shared) {
             note(sa, "CHILD SA rekey: " + error);

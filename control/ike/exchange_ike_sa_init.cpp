@@ -150,7 +150,7 @@ void IkeEngine::send_sa_init(IkeSa& sa) {
     // A retry after COOKIE repeats the same KE and nonce (the cookie covers Ni, §2.6);
     // after INVALID_KE_PAYLOAD only the KE changes.
     std::string error;
-    if (!sa.dh || sa.dh->group() != sa.dh_group) sa.dh = crypto::DhKeyPair::generate(sa.dh_group, error);
+    if (!sa.dh || sa.dh->group() != sa.dh_group) sa.dh = dh_pool_.take(sa.dh_group, error);
     if (!sa.dh) return kill(sa, "DH: " + error, true);
     if (sa.nonce_i.empty()) sa.nonce_i = crypto::SecretBytes(std::span<const uint8_t>(random_bytes(kNonceLength)));
 
@@ -331,7 +331,7 @@ void IkeEngine::respond_sa_init(const Message& request, std::span<const uint8_t>
                                 {static_cast<uint8_t>(group >> 8), static_cast<uint8_t>(group)}));
     }
     std::string error;
-    auto dh = crypto::DhKeyPair::generate(group, error);
+    auto dh = dh_pool_.take(group, error);
     const auto shared = dh ? dh->shared_secret(ke->data, error) : std::nullopt;
     if (!shared) {
         note(peer, fmt::format("IKE_SA_INIT from {}: {}", remote.to_string(), error));

@@ -226,6 +226,27 @@ TEST_F(Pair, ResponderNarrowsToWhatItAllows) {
     EXPECT_EQ(out.local_nets, (std::vector<Ipv4Prefix>{prefix("10.1.2.0/24"), prefix("10.1.7.0/24")}));
 }
 
+// Key pairs are precomputed while the engine runs: a responder that had time to fill its
+// pool answers IKE_SA_INIT with a ready key pair and then tops the pool up again.
+TEST_F(Pair, ResponderAnswersWithAPrecomputedKeyPair) {
+    options.dh_pool_depth = 2;
+    options.dh_pool_budget = std::chrono::seconds(60);  // fill completely on every tick
+    make();
+    net.advance(100ms);  // B runs (A not yet): B's pool fills
+    EXPECT_EQ(b->engine.counters().dh.precomputed, 2u);
+    EXPECT_EQ(a->engine.counters().dh.precomputed, 0u);
+    a->engine.start();
+    net.advance(1s);
+    expect_tunnel();
+    const auto& at_b = b->engine.counters().dh;
+    EXPECT_EQ(at_b.taken_ready, 1u);
+    EXPECT_EQ(at_b.taken_fresh, 0u);
+    EXPECT_EQ(at_b.precomputed, 3u);  // refilled after the answer
+    const auto& at_a = a->engine.counters().dh;
+    EXPECT_EQ(at_a.taken_fresh, 1u);  // A initiated on its first tick, before any refill
+    EXPECT_EQ(at_a.precomputed, 2u);
+}
+
 TEST_F(Pair, LostAuthRequestIsRetransmitted) {
     options.timing.retransmit_base = 1s;
     unsigned auth_seen = 0;
