@@ -53,7 +53,17 @@ void Gateway::configure_ike() {
     ike_->configure(std::move(peers));
 }
 
+// Translate pools by interface: the next hop must be able to reach them, so the
+// gateway answers ARP for their addresses there.
+std::map<std::string, std::vector<config::Ipv4Range>> Gateway::translate_pools() const {
+    std::map<std::string, std::vector<config::Ipv4Range>> pools;
+    for (const auto& rule : config_.snat_rules)
+        if (rule.xsrc) pools[rule.interface].push_back(*rule.xsrc);
+    return pools;
+}
+
 std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
+    const auto pools = translate_pools();
     std::vector<NeighbourInterface> out;
     for (const auto& port : dataplane_->ports()) {
         const config::Interface* iface = config_.find_interface(port.interface);
@@ -63,9 +73,7 @@ std::vector<NeighbourInterface> Gateway::neighbour_interfaces() const {
         n.port = port.id;
         std::memcpy(n.mac.data(), port.mac, n.mac.size());
         n.addresses = iface->addresses;
-        // Translate pools on this interface: the next hop must be able to reach them.
-        for (const auto& rule : config_.snat_rules)
-            if (rule.xsrc && rule.interface == port.interface) n.proxied.push_back(*rule.xsrc);
+        if (const auto it = pools.find(port.interface); it != pools.end()) n.proxied = it->second;
         out.push_back(std::move(n));
     }
     return out;
@@ -236,6 +244,7 @@ Reply Gateway::configure(const std::string& path) {
     if (changes.forwarding || changes.nat) {
         if (!publish_forwarding_state()) return Reply::failure("cannot build the forwarding table (see the log)");
     }
+    if (changes.nat) neighbours_->set_proxied(translate_pools());
     configure_ike();  // keeps the SAs of every peer whose settings did not change
     if (changes.ipsec_enabled) {
         if (config_.ipsec_enabled) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -52,6 +53,7 @@ public:
 
 private:
     std::vector<NeighbourInterface> neighbour_interfaces() const;
+    std::map<std::string, std::vector<config::Ipv4Range>> translate_pools() const;
 
     config::Config config_;
     std::unique_ptr<dataplane::Dataplane> dataplane_;

@@ -175,6 +175,13 @@ void NeighbourManager::tick(Clock::time_point now) {
     }
 }
 
+void NeighbourManager::set_proxied(const std::map<std::string, std::vector<config::Ipv4Range>>& pools) {
+    for (auto& iface : interfaces_) {
+        const auto it = pools.find(iface.name);
+        iface.proxied = it == pools.end() ? std::vector<config::Ipv4Range>{} : it->second;
+    }
+}
+
 void NeighbourManager::announce() {
     for (const auto& iface : interfaces_) {
         for (const auto& a : iface.addresses) {

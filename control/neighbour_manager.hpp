@@ -79,6 +79,9 @@ public:
     void tick(Clock::time_point now);
     // Gratuitous ARP for every address, so neighbours update caches at start-up.
     void announce();
+    // New translate pools answered for (a reloaded configuration's SNAT rules), by
+    // interface name; an interface not named answers for none. Learned neighbours stay.
+    void set_proxied(const std::map<std::string, std::vector<config::Ipv4Range>>& pools);
 
     std::vector<NeighbourEntry> entries() const;
     const NeighbourCounters& counters() const { return counters_; }

@@ -178,6 +178,22 @@ TEST_F(NeighbourManagerTest, RequestForATranslatePoolAddressIsAnsweredOnItsInter
     EXPECT_TRUE(out_.sent.empty());
 }
 
+// A reloaded configuration moves the translate pool: the old addresses are no longer
+// answered for, the new ones are, and on the interface the new rule names.
+TEST_F(NeighbourManagerTest, ReplacedTranslatePoolsAreAnsweredForAndOldOnesAreNot) {
+    const config::Ipv4Range moved{Ipv4Address{ip("10.9.0.50")}, Ipv4Address{ip("10.9.0.59")}};
+    manager_.set_proxied({{"lan", {moved}}});
+    manager_.on_frame(1, arp_frame(1, kHostMac, ip("198.51.100.254"), kZeroMac, ip("198.51.100.25")), t0_);
+    EXPECT_TRUE(out_.sent.empty());
+    manager_.on_frame(0, arp_frame(1, kHostMac, ip("10.9.0.5"), kZeroMac, ip("10.9.0.55")), t0_);
+    const ArpPacket reply = only_sent(0);
+    EXPECT_EQ(reply.sender_ip, ip("10.9.0.55"));
+    EXPECT_EQ(reply.sender_mac, kLanMac);
+    manager_.set_proxied({});
+    manager_.on_frame(0, arp_frame(1, kHostMac, ip("10.9.0.5"), kZeroMac, ip("10.9.0.55")), t0_);
+    EXPECT_TRUE(out_.sent.empty());
+}
+
 TEST_F(NeighbourManagerTest, RequestForSomeoneElseIsNeitherAnsweredNorLearned) {
     manager_.on_frame(0, arp_frame(1, kHostMac, ip("10.1.0.10"), kZeroMac, ip("10.1.0.20")), t0_);
     // Also our wan address asked on the lan port: not ours on that link.
