@@ -32,7 +32,7 @@ struct EngineOptions {
     // IKE SAs we initiate that may be under negotiation at once: `ipsec start` with many
     // peers is paced (the rest start as these complete, checked every tick) so that
     // neither the ARP hold queue nor the peers' receive buffers overflow.
-    size_t max_initiating = 32;
+    size_t max_initiating = 64;
     // DH key pairs kept ready per configured group, and the time each tick may spend
     // generating them (dh_pool.hpp).
     size_t dh_pool_depth = 16;
