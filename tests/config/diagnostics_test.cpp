@@ -268,13 +268,14 @@ const BadInput kBadInputs[] = {
      base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
                          manual_sa("branch2", "10.9.0.0/24", "AES SHA", keys("0x1001", 16, 20),
                                    keys("0x2002", 16, 20))),
-     "bad.conf:25: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1"},
+     "bad.conf:25: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1 at "
+     "bad.conf:16"},
     {"ManualSaDuplicateNetworkPair", "bad.conf",
      base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
                          manual_sa("branch2", "10.2.0.0/24", "AES SHA", keys("0x1002", 16, 20),
                                    keys("0x2002", 16, 20))),
      "bad.conf:19: error: manual-sa branch2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is already carried by manual-sa "
-     "branch1"},
+     "branch1 at bad.conf:10"},
     {"YamlManualSaDuplicateName", "bad.yaml", "ipsec:\n  manual-sas:\n    b1: {esn: true}\n    b1: {}\n",
      "bad.yaml:4: error: duplicate key 'b1' (ipsec.manual-sas.b1)"},
     {"ManualSaLocalIpNotOurs", "bad.conf",
