@@ -5,12 +5,18 @@
 
 #include <fmt/format.h>
 
+#include "config/printable_text.hpp"
+
 namespace mbox::config {
 
+// Every diagnostic is printed through here, so escaping here covers each word that any
+// parser or validation check quotes, and the YAML key path, which is made of the
+// operator's keys too.
 std::string Diagnostic::to_string() const {
     const std::string_view severity_word = severity == Severity::Error ? "error" : "warning";
-    std::string text = fmt::format("{}:{}: {}: {}", where.file, where.line, severity_word, message);
-    if (!where.key_path.empty()) text += fmt::format(" ({})", where.key_path);
+    std::string text = fmt::format("{}:{}: {}: {}", printable_text(where.file), where.line, severity_word,
+                                   printable_text(message));
+    if (!where.key_path.empty()) text += fmt::format(" ({})", printable_text(where.key_path));
     return text;
 }
 

@@ -15,7 +15,9 @@ struct Diagnostic {
     SourceLocation where;
     std::string message;
 
-    // "lab.conf:12: error: unknown keyword 'foo' (expected one of: ...)"
+    // "lab.conf:12: error: unknown keyword 'foo' (expected one of: ...)". The message
+    // holds the operator's words as written; here control characters and bytes that are
+    // not UTF-8 are escaped (printable_text: "unknown keyword 'mtu\r'").
     std::string to_string() const;
 };
 

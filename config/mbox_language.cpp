@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "config/first_occurrence.hpp"
 #include "config/mbox_manual_sa.hpp"
 #include "config/mbox_syntax.hpp"
 #include "config/value_parsing.hpp"
@@ -68,6 +69,9 @@ public:
             parse_line(text.substr(0, newline));
             text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
         }
+        // Rules are kept in the order written while parsing: inserting each at its place
+        // would move the ones after it, quadratic for rules written in descending order.
+        std::ranges::stable_sort(config_.snat_rules, {}, &SnatRule::rule);
         return {std::move(config_), take_diagnostics()};
     }
 
@@ -192,6 +196,8 @@ private:
         }
         const auto remote_id = expect_text(words, "identity");
         if (!remote_id) return;
+        // Searched as the peers stand, not through an index: a `remote-id` line in an any
+        // peer's block can change the identity its header gave.
         const auto found = std::ranges::find_if(config_.peers, [&](const Peer& peer) {
             return peer.is_any() && peer.remote_id == *remote_id;
         });
@@ -259,18 +265,23 @@ private:
         }
     }
 
+    // A repeated header reopens its object; the indexes find it in constant time, so a
+    // file with thousands of objects is still read in linear time.
     Interface& find_or_add_interface(std::string_view name) {
-        const auto found = std::ranges::find(config_.interfaces, name, &Interface::name);
-        if (found != config_.interfaces.end()) return *found;
+        const std::string key(name);
+        if (const size_t* first = interface_names_.find_or_add(key, config_.interfaces.size())) {
+            return config_.interfaces[*first];
+        }
         Interface& interface = config_.interfaces.emplace_back();
-        interface.name = name;
+        interface.name = key;
         interface.where = here();
         return interface;
     }
 
     Peer& find_or_add_peer(Ipv4Address address) {
-        const auto found = std::ranges::find(config_.peers, std::optional(address), &Peer::address);
-        if (found != config_.peers.end()) return *found;
+        if (const size_t* first = peer_addresses_.find_or_add(address.value, config_.peers.size())) {
+            return config_.peers[*first];
+        }
         return add_peer(address);
     }
 
@@ -282,10 +293,12 @@ private:
     }
 
     ManualSa& find_or_add_manual_sa(std::string_view name) {
-        const auto found = std::ranges::find(config_.manual_sas, name, &ManualSa::name);
-        if (found != config_.manual_sas.end()) return *found;
+        const std::string key(name);
+        if (const size_t* first = manual_sa_names_.find_or_add(key, config_.manual_sas.size())) {
+            return config_.manual_sas[*first];
+        }
         ManualSa& sa = config_.manual_sas.emplace_back();
-        sa.name = name;
+        sa.name = key;
         sa.where = here();
         return sa;
     }
@@ -564,13 +577,12 @@ private:
 
     void add_snat_rule(SnatRule rule) {
         auto& rules = config_.snat_rules;
-        const auto position = std::ranges::lower_bound(rules, rule.rule, {}, &SnatRule::rule);
-        if (position != rules.end() && position->rule == rule.rule) {
+        if (const size_t* first = snat_rule_numbers_.find_or_add(rule.rule, rules.size())) {
             error(fmt::format("firewall-snat rule {} is already defined at {}", rule.rule,
-                              position->where.file_and_line()));
+                              rules[*first].where.file_and_line()));
             return;
         }
-        rules.insert(position, std::move(rule));
+        rules.push_back(std::move(rule));
     }
 
     void not_indented(std::string_view command) {
@@ -580,6 +592,11 @@ private:
     }
 
     Config config_;
+    // Where each object is in config_, by the key its header names.
+    FirstOccurrence<std::string> interface_names_;
+    FirstOccurrence<uint32_t> peer_addresses_;
+    FirstOccurrence<std::string> manual_sa_names_;
+    FirstOccurrence<int> snat_rule_numbers_;
     OpenBlock block_;
     Interface scratch_interface_;
     Peer scratch_peer_;

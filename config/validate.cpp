@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <set>
-#include <span>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "config/first_occurrence.hpp"
 #include "config/identity.hpp"
 #include "config/pki.hpp"
 #include "config/value_parsing.hpp"
@@ -23,8 +24,42 @@ bool covers(const std::vector<Ipv4Prefix>& rule_networks, const Ipv4Prefix& traf
     });
 }
 
-bool contains(const std::vector<Ipv4Prefix>& networks, const Ipv4Prefix& network) {
-    return std::ranges::find(networks, network) != networks.end();
+// The traffic one outbound policy entry of a manual SA selects: local-net x remote-net.
+struct Selector {
+    Ipv4Prefix local;
+    Ipv4Prefix remote;
+
+    bool operator==(const Selector&) const = default;
+};
+
+struct SelectorHash {
+    size_t operator()(const Selector& s) const {
+        const auto bits = [](const Ipv4Prefix& p) { return uint64_t{p.address.value} << 8 | p.length; };
+        return std::hash<uint64_t>{}(bits(s.local) * 0x9e3779b97f4a7c15 ^ bits(s.remote));
+    }
+};
+
+// An SA's selectors in the order written, each once (a list may name a network twice).
+std::vector<Selector> selectors_of(const ManualSa& sa) {
+    std::vector<Selector> selectors;
+    std::unordered_set<Selector, SelectorHash> seen;
+    for (const auto& local : sa.local_nets) {
+        for (const auto& remote : sa.remote_nets) {
+            if (seen.insert({local, remote}).second) selectors.push_back({local, remote});
+        }
+    }
+    return selectors;
+}
+
+// The chain as the data plane runs it: in rule order, and no more than it holds. Every
+// tunnel is checked against it, so a longer one (an error of its own) would only make
+// the check cost tunnels x rules.
+std::vector<const SnatRule*> snat_chain(const std::vector<SnatRule>& rules) {
+    std::vector<const SnatRule*> chain;
+    for (const auto& rule : rules) chain.push_back(&rule);
+    std::ranges::stable_sort(chain, {}, &SnatRule::rule);
+    if (chain.size() > kMaxSnatRules) chain.resize(kMaxSnatRules);
+    return chain;
 }
 
 bool is_connected(const Interface& interface, Ipv4Address address) {
@@ -33,7 +68,7 @@ bool is_connected(const Interface& interface, Ipv4Address address) {
 
 class Validator {
 public:
-    explicit Validator(const Config& config) : config_(config) {}
+    explicit Validator(const Config& config) : config_(config), snat_chain_(snat_chain(config.snat_rules)) {}
 
     Diagnostics run() {
         for (size_t i = 0; i < config_.interfaces.size(); ++i) check_interface(i);
@@ -57,18 +92,19 @@ private:
 
     void check_interface(size_t index) {
         const Interface& interface = config_.interfaces[index];
-        const auto earlier = std::span(config_.interfaces).first(index);
-        if (const auto* same_name = find_earlier(earlier, &Interface::name, interface.name)) {
+        if (const auto first = interface_names_.find_or_add(interface.name, index)) {
             error(interface.where, fmt::format("interface {} is already defined at {}", interface.name,
-                                               same_name->where.file_and_line()));
+                                               config_.interfaces[*first].where.file_and_line()));
         }
         if (interface.enabled && interface.dpdk_device.empty()) {
             error(interface.where, fmt::format("interface {} is enabled but has no dpdk-device", interface.name));
         }
-        const auto* same_device = find_earlier(earlier, &Interface::dpdk_device, interface.dpdk_device);
-        if (!interface.dpdk_device.empty() && same_device) {
+        const size_t* same_device =
+            interface.dpdk_device.empty() ? nullptr : dpdk_devices_.find_or_add(interface.dpdk_device, index);
+        if (same_device) {
             error(interface.where, fmt::format("interface {}: dpdk-device '{}' is already used by interface {}",
-                                               interface.name, interface.dpdk_device, same_device->name));
+                                               interface.name, interface.dpdk_device,
+                                               config_.interfaces[*same_device].name));
         }
         if (interface.default_gateway && !is_connected(interface, *interface.default_gateway)) {
             error(interface.where, fmt::format("interface {}: default-gateway {} is not on a connected network",
@@ -107,13 +143,13 @@ private:
     void check_peer(size_t index) {
         const Peer& peer = config_.peers[index];
         const std::string name = peer.name();
-        const auto earlier = std::span(config_.peers).first(index);
         if (peer.address) {
-            if (const auto* same = find_earlier(earlier, &Peer::address, peer.address)) {
-                error(peer.where, fmt::format("peer {} is already defined at {}", name, same->where.file_and_line()));
+            if (const auto first = peer_addresses_.find_or_add(peer.address->value, index)) {
+                error(peer.where, fmt::format("peer {} is already defined at {}", name,
+                                              config_.peers[*first].where.file_and_line()));
             }
         } else {
-            check_any_peer(peer, earlier);
+            check_any_peer(peer, index);
         }
         if (peer.nated && !peer.local_ip) {
             error(peer.where, fmt::format("peer {}: nated is set without a local ip", name));
@@ -131,17 +167,14 @@ private:
 
     // `ipsec peer any` answers whoever presents its remote-id: without one it would take
     // anyone, and two with the same one could not be told apart.
-    void check_any_peer(const Peer& peer, std::span<const Peer> earlier) {
+    void check_any_peer(const Peer& peer, size_t index) {
         if (peer.remote_id.empty()) {
             error(peer.where, "peer any: no remote-id given (an 'any' peer is told apart by the identity it presents)");
             return;
         }
-        const auto same = std::ranges::find_if(earlier, [&](const Peer& other) {
-            return other.is_any() && other.remote_id == peer.remote_id;
-        });
-        if (same != earlier.end()) {
-            error(peer.where,
-                  fmt::format("peer {} is already defined at {}", peer.name(), same->where.file_and_line()));
+        if (const auto first = any_peer_ids_.find_or_add(peer.remote_id, index)) {
+            error(peer.where, fmt::format("peer {} is already defined at {}", peer.name(),
+                                          config_.peers[*first].where.file_and_line()));
         }
         if (peer.remote_ip_any) {
             warning(peer.where, fmt::format("peer {}: remote-ip any says nothing more for an 'any' peer", peer.name()));
@@ -210,9 +243,9 @@ private:
     void check_manual_sa(size_t index) {
         const ManualSa& sa = config_.manual_sas[index];
         const std::string subject = fmt::format("manual-sa {}", sa.name);
-        const auto earlier = std::span(config_.manual_sas).first(index);
-        if (const auto* same = find_earlier(earlier, &ManualSa::name, sa.name)) {
-            error(sa.where, fmt::format("{} is already defined at {}", subject, same->where.file_and_line()));
+        if (const auto first = manual_sa_names_.find_or_add(sa.name, index)) {
+            error(sa.where, fmt::format("{} is already defined at {}", subject,
+                                        config_.manual_sas[*first].where.file_and_line()));
         }
         check_manual_sa_addresses(sa, subject);
         if (sa.local_nets.empty()) error(sa.where, fmt::format("{}: no local-net given", subject));
@@ -220,7 +253,7 @@ private:
         check_networks(sa.where, sa.local_nets, fmt::format("{} local-net", subject));
         check_networks(sa.where, sa.remote_nets, fmt::format("{} remote-net", subject));
         check_manual_sa_algorithms(sa, subject);
-        check_manual_sa_unique(sa, earlier, subject);
+        check_manual_sa_unique(sa, index, subject);
         check_tunnel_not_translated(sa.where, subject, sa.local_nets, sa.remote_nets);
     }
 
@@ -280,20 +313,24 @@ private:
     }
 
     // Inbound ESP finds its SA by SPI alone (DESIGN.md, data path step 3), and the
-    // outbound policy lookup by local-net x remote-net: both must be unambiguous.
-    void check_manual_sa_unique(const ManualSa& sa, std::span<const ManualSa> earlier, const std::string& subject) {
-        for (const ManualSa& other : earlier) {
-            if (sa.inbound && other.inbound && sa.inbound->spi == other.inbound->spi) {
-                error(sa.inbound->where, fmt::format("{}: inbound SPI 0x{:x} is already used by manual-sa {}", subject,
-                                                     sa.inbound->spi, other.name));
+    // outbound policy lookup by local-net x remote-net: both must be unambiguous. A
+    // repeat is reported once, against the manual SA that has it first.
+    void check_manual_sa_unique(const ManualSa& sa, size_t index, const std::string& subject) {
+        if (sa.inbound) {
+            if (const auto first = inbound_spis_.find_or_add(sa.inbound->spi, index)) {
+                const ManualSa& other = config_.manual_sas[*first];
+                error(sa.inbound->where, fmt::format("{}: inbound SPI 0x{:x} is already used by manual-sa {} at {}",
+                                                     subject, sa.inbound->spi, other.name,
+                                                     other.inbound->where.file_and_line()));
             }
-            for (const auto& local : sa.local_nets) {
-                for (const auto& remote : sa.remote_nets) {
-                    if (!contains(other.local_nets, local) || !contains(other.remote_nets, remote)) continue;
-                    error(sa.where, fmt::format("{}: traffic {} -> {} is already carried by manual-sa {}", subject,
-                                                local.to_string(), remote.to_string(), other.name));
-                }
-            }
+        }
+        for (const Selector& selector : selectors_of(sa)) {
+            const auto first = selectors_.find_or_add(selector, index);
+            if (!first) continue;
+            const ManualSa& other = config_.manual_sas[*first];
+            error(sa.where, fmt::format("{}: traffic {} -> {} is already carried by manual-sa {} at {}", subject,
+                                        selector.local.to_string(), selector.remote.to_string(), other.name,
+                                        other.where.file_and_line()));
         }
     }
 
@@ -329,9 +366,9 @@ private:
     }
 
     bool holds_translate_pool(const Ipv4Prefix& net) const {
-        return std::ranges::any_of(config_.snat_rules, [&](const SnatRule& rule) {
-            return rule.action == SnatAction::Translate && rule.xsrc && net.contains(rule.xsrc->first) &&
-                   net.contains(rule.xsrc->last);
+        return std::ranges::any_of(snat_chain_, [&](const SnatRule* rule) {
+            return rule->action == SnatAction::Translate && rule->xsrc && net.contains(rule->xsrc->first) &&
+                   net.contains(rule->xsrc->last);
         });
     }
 
@@ -340,13 +377,10 @@ private:
     // to one protocol exempts that protocol only; a translating rule limited to one
     // protocol takes that part of the traffic and leaves the rest to later rules.
     std::vector<const SnatRule*> translating_rules_reached(const Ipv4Prefix& local, const Ipv4Prefix& remote) const {
-        std::vector<const SnatRule*> rules;
-        for (const auto& rule : config_.snat_rules) rules.push_back(&rule);
-        std::ranges::stable_sort(rules, {}, &SnatRule::rule);
         std::vector<const SnatRule*> reached;
         std::set<std::string> decided;                                  // interfaces whose traffic is all taken
         std::set<std::pair<std::string, IpProtocol>> exempted;          // (interface, protocol) taken by exempt
-        for (const SnatRule* rule : rules) {
+        for (const SnatRule* rule : snat_chain_) {
             if (decided.contains(rule->interface) || !covers(rule->src, local) || !covers(rule->dst, remote)) continue;
             if (rule->protocol && exempted.contains({rule->interface, *rule->protocol})) continue;
             if (rule->action == SnatAction::Exempt) {
@@ -363,10 +397,9 @@ private:
 
     void check_snat_rule(size_t index) {
         const SnatRule& rule = config_.snat_rules[index];
-        const auto earlier = std::span(config_.snat_rules).first(index);
-        if (const auto* same = find_earlier(earlier, &SnatRule::rule, rule.rule)) {
+        if (const auto first = snat_rule_numbers_.find_or_add(rule.rule, index)) {
             error(rule.where, fmt::format("firewall-snat rule {} is already defined at {}", rule.rule,
-                                          same->where.file_and_line()));
+                                          config_.snat_rules[*first].where.file_and_line()));
         }
         if (!config_.find_interface(rule.interface)) {
             error(rule.where, fmt::format("firewall-snat {}: interface {} is not defined", rule.rule, rule.interface));
@@ -411,15 +444,22 @@ private:
                     if (a.address >= pool.first && a.address <= pool.last)
                         error(rule.where, fmt::format("firewall-snat {}: xsrc {} includes {}, an address of interface {}",
                                                       rule.rule, pool.to_string(), a.address.to_string(), iface.name));
-            for (const SnatRule* other : seen)
-                if (pool.first <= other->xsrc->last && other->xsrc->first <= pool.last && pool != *other->xsrc)
-                    error(rule.where, fmt::format("firewall-snat {}: xsrc {} overlaps rule {}'s xsrc {}", rule.rule,
-                                                  pool.to_string(), other->rule, other->xsrc->to_string()));
+            // Every pool holds an address, so past kMaxTranslatePool pools the total is over
+            // the limit (reported below): comparing more pairs would only cost quadratic time.
+            if (seen.size() <= kMaxTranslatePool) report_overlaps(rule, seen);
             seen.push_back(&rule);
         }
         if (total > kMaxTranslatePool && largest <= kMaxTranslatePool)  // else one pool is reported already
             error(seen.back()->where, fmt::format("firewall-snat: the xsrc pools hold {} addresses in all (at most {})",
                                                   total, kMaxTranslatePool));
+    }
+
+    void report_overlaps(const SnatRule& rule, const std::vector<const SnatRule*>& earlier) {
+        const Ipv4Range& pool = *rule.xsrc;
+        for (const SnatRule* other : earlier)
+            if (pool.first <= other->xsrc->last && other->xsrc->first <= pool.last && pool != *other->xsrc)
+                error(rule.where, fmt::format("firewall-snat {}: xsrc {} overlaps rule {}'s xsrc {}", rule.rule,
+                                              pool.to_string(), other->rule, other->xsrc->to_string()));
     }
 
     // ---- helpers ----
@@ -431,12 +471,6 @@ private:
         }
     }
 
-    template <typename T, typename Field, typename Value>
-    static const T* find_earlier(std::span<const T> earlier, Field T::*field, const Value& value) {
-        const auto found = std::ranges::find(earlier, value, field);
-        return found == earlier.end() ? nullptr : &*found;
-    }
-
     void error(const SourceLocation& where, std::string message) {
         diagnostics_.push_back(Diagnostic{Severity::Error, where, std::move(message)});
     }
@@ -446,6 +480,16 @@ private:
     }
 
     const Config& config_;
+    const std::vector<const SnatRule*> snat_chain_;
+    // Where each name, address or number was first seen, for the duplicate checks.
+    FirstOccurrence<std::string> interface_names_;
+    FirstOccurrence<std::string> dpdk_devices_;
+    FirstOccurrence<uint32_t> peer_addresses_;
+    FirstOccurrence<std::string> any_peer_ids_;  // an `any` peer is known by its remote-id
+    FirstOccurrence<std::string> manual_sa_names_;
+    FirstOccurrence<uint32_t> inbound_spis_;
+    FirstOccurrence<Selector, size_t, SelectorHash> selectors_;
+    FirstOccurrence<int> snat_rule_numbers_;
     Diagnostics diagnostics_;
 };
 

@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/first_occurrence.hpp"
 #include "config/value_parsing.hpp"
 
 namespace mbox::config {
@@ -126,8 +127,8 @@ private:
 
     void read_interface(const std::string& name, const Field& field) {
         if (!check_word(name, field, "interface name")) return;
-        if (const Interface* existing = config_.find_interface(name)) {
-            return already_defined(field, fmt::format("interface {}", name), existing->where);
+        if (const SourceLocation* first = interface_names_.find_or_add(name, where(field))) {
+            return already_defined(field, fmt::format("interface {}", name), *first);
         }
         Interface interface;
         interface.name = name;
@@ -229,9 +230,8 @@ private:
                 return error(field, fmt::format("{} (or 'any remote-id ID' for a peer from any address)",
                                                 address.error()));
             }
-            const auto existing = std::ranges::find(config_.peers, std::optional(*address), &Peer::address);
-            if (existing != config_.peers.end()) {
-                return already_defined(field, fmt::format("peer {}", key), existing->where);
+            if (const SourceLocation* first = peer_addresses_.find_or_add(address->value, where(field))) {
+                return already_defined(field, fmt::format("peer {}", key), *first);
             }
             peer.address = *address;
         }
@@ -304,9 +304,8 @@ private:
 
     void read_manual_sa(const std::string& name, const Field& field) {
         if (!check_word(name, field, "manual-sa name")) return;
-        const auto existing = std::ranges::find(config_.manual_sas, name, &ManualSa::name);
-        if (existing != config_.manual_sas.end()) {
-            return already_defined(field, fmt::format("manual-sa {}", name), existing->where);
+        if (const SourceLocation* first = manual_sa_names_.find_or_add(name, where(field))) {
+            return already_defined(field, fmt::format("manual-sa {}", name), *first);
         }
         ManualSa sa;
         sa.name = name;
@@ -472,9 +471,8 @@ private:
             unknown_key(key, value, {"rule", "action", "interface", "protocol", "src", "dst", "xsrc", "remark"});
         });
         if (!check_required(field, {{"rule", has_rule}, {"action", has_action}, {"interface", has_interface}})) return;
-        const auto same = std::ranges::find(config_.snat_rules, rule.rule, &SnatRule::rule);
-        if (same != config_.snat_rules.end()) {
-            return already_defined(field, fmt::format("firewall-snat rule {}", rule.rule), same->where);
+        if (const SourceLocation* first = snat_rule_numbers_.find_or_add(rule.rule, rule.where)) {
+            return already_defined(field, fmt::format("firewall-snat rule {}", rule.rule), *first);
         }
         config_.snat_rules.push_back(std::move(rule));
     }
@@ -712,6 +710,11 @@ private:
     std::string file_;
     std::filesystem::path directory_;
     Config config_;
+    // Where each name, address or rule number was first given, for "already defined at".
+    FirstOccurrence<std::string, SourceLocation> interface_names_;
+    FirstOccurrence<uint32_t, SourceLocation> peer_addresses_;
+    FirstOccurrence<std::string, SourceLocation> manual_sa_names_;
+    FirstOccurrence<int, SourceLocation> snat_rule_numbers_;
     Diagnostics diagnostics_;
 };
 

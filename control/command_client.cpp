@@ -89,19 +89,40 @@ void CommandClient::disconnect() {
 
 std::variant<Reply, std::string> CommandClient::call(const Request& request,
                                                      std::chrono::milliseconds timeout) {
-    if (fd_ < 0) return fmt::format("not connected to mboxd at {}", path_);
     if (!connected()) {
-        disconnect();
-        return std::string("mboxd closed the connection");
+        if (auto error = reconnect()) return *std::move(error);
     }
     const auto deadline = Clock::now() + timeout;
-    if (auto error = send_line(encode_request(request) + '\n', deadline, timeout)) {
-        disconnect();
-        return *std::move(error);
+    const std::string line = encode_request(request) + '\n';
+    auto result = exchange(line, deadline, timeout);
+    if (const auto* failure = std::get_if<Failure>(&result); failure != nullptr && failure->request_unread) {
+        // Closed while the request was on its way (an idle timeout, say): mboxd never saw it.
+        if (auto error = reconnect()) return *std::move(error);
+        result = exchange(line, deadline, timeout);
     }
-    auto reply = receive_reply(deadline, timeout);
-    if (std::holds_alternative<std::string>(reply)) disconnect();
-    return reply;
+    if (auto* failure = std::get_if<Failure>(&result)) {
+        disconnect();
+        return std::move(failure->message);
+    }
+    return std::get<Reply>(std::move(result));
+}
+
+// A fresh connection to the same socket in place of this one; the error if there is none.
+std::optional<std::string> CommandClient::reconnect() {
+    auto fresh = connect(path_);
+    if (auto* error = std::get_if<std::string>(&fresh)) {
+        disconnect();
+        return std::move(*error);
+    }
+    *this = std::get<CommandClient>(std::move(fresh));
+    return std::nullopt;
+}
+
+std::variant<Reply, CommandClient::Failure> CommandClient::exchange(std::string_view line,
+                                                                     Clock::time_point deadline,
+                                                                     std::chrono::milliseconds timeout) {
+    if (auto failure = send_line(line, deadline, timeout)) return *std::move(failure);
+    return receive_reply(deadline, timeout);
 }
 
 // Waits until the socket is ready for `events`; the error when the deadline passes first.
@@ -117,44 +138,49 @@ std::optional<std::string> CommandClient::wait_for(short events, Clock::time_poi
     }
 }
 
-std::optional<std::string> CommandClient::send_line(std::string_view line,
-                                                    Clock::time_point deadline,
-                                                    std::chrono::milliseconds timeout) {
+// A line that did not go out whole is no request to mboxd.
+std::optional<CommandClient::Failure> CommandClient::send_line(std::string_view line,
+                                                               Clock::time_point deadline,
+                                                               std::chrono::milliseconds timeout) {
     while (!line.empty()) {
         ssize_t n = ::send(fd_, line.data(), line.size(), MSG_NOSIGNAL);
         if (n >= 0) {
             line.remove_prefix(static_cast<size_t>(n));
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (auto error = wait_for(POLLOUT, deadline, timeout)) return error;
+            if (auto error = wait_for(POLLOUT, deadline, timeout)) return Failure{*std::move(error)};
         } else if (errno == EPIPE || errno == ECONNRESET) {
-            return std::string("mboxd closed the connection");
+            return Failure{"mboxd closed the connection", true};
         } else if (errno != EINTR) {
-            return fmt::format("cannot send to mboxd: {}", std::strerror(errno));
+            return Failure{fmt::format("cannot send to mboxd: {}", std::strerror(errno))};
         }
     }
     return std::nullopt;
 }
 
-std::variant<Reply, std::string> CommandClient::receive_reply(Clock::time_point deadline,
-                                                              std::chrono::milliseconds timeout) {
+std::variant<Reply, CommandClient::Failure> CommandClient::receive_reply(Clock::time_point deadline,
+                                                                         std::chrono::milliseconds timeout) {
     char buffer[kReadChunk];
     size_t end;
     while ((end = in_.find('\n')) == std::string::npos) {
-        if (in_.size() > kMaxReplyBytes) return std::string("reply from mboxd too long");
+        if (in_.size() > kMaxReplyBytes) return Failure{"reply from mboxd too long"};
         ssize_t n = ::read(fd_, buffer, sizeof(buffer));
         if (n > 0) {
             in_.append(buffer, static_cast<size_t>(n));
         } else if (n == 0 || errno == ECONNRESET) {
-            return std::string("mboxd closed the connection");
+            // A Unix socket closed with data still queued to it resets its peer; a clean
+            // EOF means mboxd had read the request.
+            return Failure{"mboxd closed the connection", n < 0 && in_.empty()};
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (auto error = wait_for(POLLIN, deadline, timeout)) return *std::move(error);
+            if (auto error = wait_for(POLLIN, deadline, timeout)) return Failure{*std::move(error)};
         } else if (errno != EINTR) {
-            return fmt::format("cannot read from mboxd: {}", std::strerror(errno));
+            return Failure{fmt::format("cannot read from mboxd: {}", std::strerror(errno))};
         }
     }
     std::string line = in_.substr(0, end);
     in_.erase(0, end + 1);
-    return decode_reply(line);
+    auto reply = decode_reply(line);
+    if (auto* error = std::get_if<std::string>(&reply)) return Failure{std::move(*error)};
+    return std::get<Reply>(std::move(reply));
 }
 
 }  // namespace mbox::control

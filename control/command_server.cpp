@@ -16,11 +16,16 @@
 
 #include <fmt/format.h>
 
+#include "control/log.hpp"
+
 namespace mbox::control {
 
 namespace {
 
-constexpr size_t kMaxClients = 64;
+// Fewer than kMaxClients: a client accepted in one round has its request read in the next,
+// before enough newcomers can have arrived to evict it.
+constexpr size_t kAcceptBudget = 16;
+constexpr auto kDropLogInterval = std::chrono::seconds(10);
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kReadBudget = 256 * 1024;       // per client per poll round, for fairness
 // Replies a client has not read yet; past this it is dropped rather than buffered further.
@@ -119,15 +124,35 @@ std::string too_long_message() {
     return fmt::format("request too long (more than {} bytes)", kMaxRequestBytes);
 }
 
+// "16 evicted for newcomers, 1 idle": the counts that grew since `before`.
+std::string describe_drops(const CommandServerDrops& now, const CommandServerDrops& before) {
+    const std::pair<uint64_t CommandServerDrops::*, const char*> reasons[] = {
+        {&CommandServerDrops::evicted, "evicted for newcomers"},
+        {&CommandServerDrops::stalled, "stalled in a request or a reply"},
+        {&CommandServerDrops::unread, "not reading their replies"},
+        {&CommandServerDrops::idle, "idle"},
+    };
+    std::string text;
+    for (const auto& [field, reason] : reasons) {
+        if (now.*field == before.*field) continue;
+        text += fmt::format("{}{} {}", text.empty() ? "" : ", ", now.*field - before.*field, reason);
+    }
+    return text;
+}
+
 }  // namespace
 
 struct CommandServer::Client {
-    explicit Client(int descriptor) : fd(descriptor) {}
+    Client(int descriptor, Clock::time_point now) : fd(descriptor), last_active(now), request_started(now) {}
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
     ~Client() { ::close(fd); }
 
     bool has_request() const { return in.find('\n') != std::string::npos; }
+    // Part of a request has arrived and its end has not (or an over-long one is being skipped).
+    bool partial() const { return skipping || (!in.empty() && !has_request()); }
+    // Nothing in flight: no request arriving or waiting, no reply being written.
+    bool idle() const { return in.empty() && !skipping && out.empty(); }
     // Unanswered requests are answered before more is read, which bounds `in`.
     bool wants_input() const { return !peer_closed && !dead && in.size() <= kMaxRequestBytes; }
     bool finished() const { return dead || (peer_closed && out.empty() && !has_request()); }
@@ -137,11 +162,13 @@ struct CommandServer::Client {
     std::string out;           // replies not yet written
     bool skipping = false;     // inside an over-long request: drop bytes up to its '\n'
     bool peer_closed = false;  // EOF read: answer complete lines, flush, then close
-    bool dead = false;         // write failed or backlog over the cap: close now
+    bool dead = false;         // write failed, backlog over the cap, timed out: close now
+    Clock::time_point last_active;      // the last byte read or written
+    Clock::time_point request_started;  // the first byte of the request now arriving
 };
 
 std::unique_ptr<CommandServer> CommandServer::open(const std::string& path, std::string& error,
-                                                   std::span<const CommandSpec> table) {
+                                                   std::span<const CommandSpec> table, ClientTimeouts timeouts) {
     sockaddr_un addr;
     if (!make_address(path, addr, error) || !ensure_parent_directory(path, error) ||
         !remove_stale_socket(path, addr, error)) {
@@ -149,11 +176,12 @@ std::unique_ptr<CommandServer> CommandServer::open(const std::string& path, std:
     }
     int fd = bind_and_listen(path, addr, error);
     if (fd < 0) return nullptr;
-    return std::unique_ptr<CommandServer>(new CommandServer(path, fd, table));
+    return std::unique_ptr<CommandServer>(new CommandServer(path, fd, table, timeouts));
 }
 
-CommandServer::CommandServer(std::string path, int listen_fd, std::span<const CommandSpec> table)
-    : path_(std::move(path)), listen_fd_(listen_fd), table_(table) {
+CommandServer::CommandServer(std::string path, int listen_fd, std::span<const CommandSpec> table,
+                             ClientTimeouts timeouts)
+    : path_(std::move(path)), listen_fd_(listen_fd), table_(table), timeouts_(timeouts) {
     struct stat st {};
     if (::stat(path_.c_str(), &st) == 0) {
         socket_dev_ = st.st_dev;
@@ -174,9 +202,51 @@ void CommandServer::serve(std::chrono::milliseconds timeout, const Handler& hand
     const auto deadline = Clock::now() + timeout;
     do {
         if (!poll_once(deadline)) return;
+        close_expired(Clock::now());
         for (auto& client : clients_) answer_pending(*client, handler, deadline);
         std::erase_if(clients_, [](const auto& client) { return client->finished(); });
+        log_drops(Clock::now());
     } while (Clock::now() < deadline);
+}
+
+// When the server gives up on a client. A request arriving, or a reply being written,
+// must make progress within the stalled timeout; a client with nothing in flight may
+// wait the idle one. A complete request is answered this round, so never expires.
+CommandServer::Clock::time_point CommandServer::expiry(const Client& client) const {
+    if (client.has_request()) return Clock::time_point::max();
+    if (client.partial()) return client.request_started + timeouts_.stalled;
+    if (!client.out.empty()) return client.last_active + timeouts_.stalled;
+    return client.last_active + timeouts_.idle;
+}
+
+CommandServer::Clock::time_point CommandServer::next_expiry() const {
+    auto next = Clock::time_point::max();
+    for (const auto& client : clients_) {
+        if (!client->dead) next = std::min(next, expiry(*client));
+    }
+    return next;
+}
+
+void CommandServer::close_expired(Clock::time_point now) {
+    for (const auto& client : clients_) {
+        if (client->dead || now < expiry(*client)) continue;
+        client->dead = true;
+        ++(client->idle() ? drops_.idle : drops_.stalled);
+    }
+}
+
+// As counts, at most once per interval: a flood of connections must not flood the log.
+void CommandServer::log_drops(Clock::time_point now) {
+    if (drops_ == logged_ || now < next_log_) return;
+    // Idle clients closed are routine (a shell left open); the others mean a broken or
+    // hostile client, or a flood.
+    const bool routine = drops_.stalled == logged_.stalled && drops_.evicted == logged_.evicted &&
+                         drops_.unread == logged_.unread;
+    log_line(routine ? LogLevel::Info : LogLevel::Warning,
+             fmt::format("command socket: closed clients: {} ({} connected)", describe_drops(drops_, logged_),
+                         clients_.size()));
+    logged_ = drops_;
+    next_log_ = now + kDropLogInterval;
 }
 
 bool CommandServer::has_pending_work() const {
@@ -186,19 +256,22 @@ bool CommandServer::has_pending_work() const {
     return false;
 }
 
-// One poll(2) round: waits until an fd is ready or the deadline (not at all when requests
-// are already waiting), then accepts, reads and writes. False on an unexpected poll error.
+// One poll(2) round: waits until an fd is ready, a client's timeout or the deadline (not at
+// all when requests are already waiting), then reads, writes and accepts. False on an
+// unexpected poll error.
 bool CommandServer::poll_once(Clock::time_point deadline) {
     std::vector<pollfd> fds;
-    // At the client limit, newcomers wait in the listen backlog.
-    short accepting = clients_.size() < kMaxClients ? POLLIN : 0;
+    // At the client limit with no client to evict, newcomers wait in the listen backlog.
+    const bool room = clients_.size() < kMaxClients || eviction_candidate() != nullptr;
+    short accepting = room ? POLLIN : 0;
     fds.push_back({listen_fd_, accepting, 0});
     for (const auto& client : clients_) {
         short events = client->wants_input() ? POLLIN : 0;  // backpressure
         if (!client->out.empty()) events |= POLLOUT;
         fds.push_back({client->fd, events, 0});
     }
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto wake = std::min(deadline, next_expiry());
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
     int wait = has_pending_work() ? 0 : static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
     if (::poll(fds.data(), fds.size(), wait) < 0) return errno == EINTR;
     for (size_t i = 0; i < clients_.size(); ++i) {
@@ -211,15 +284,39 @@ bool CommandServer::poll_once(Clock::time_point deadline) {
     return true;
 }
 
+// Accepts up to kAcceptBudget waiting connections. At the client limit each newcomer
+// evicts a client that has no request waiting; when none can go, the rest wait in the
+// listen backlog. (Refusing newcomers instead would let 64 silent connections lock every
+// operator out.)
 void CommandServer::accept_clients() {
-    while (clients_.size() < kMaxClients) {
+    std::erase_if(clients_, [](const auto& client) { return client->finished(); });  // free their places first
+    for (size_t accepted = 0; accepted < kAcceptBudget;) {
+        const bool full = clients_.size() >= kMaxClients;
+        Client* victim = full ? eviction_candidate() : nullptr;
+        if (full && victim == nullptr) return;
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            clients_.push_back(std::make_unique<Client>(fd));
-        } else if (errno != EINTR && errno != ECONNABORTED) {
-            return;  // EAGAIN: none left; EMFILE and the like: retry on the next round
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED)) continue;
+        if (fd < 0) return;  // EAGAIN: none left; EMFILE and the like: retry on the next round
+        if (victim != nullptr) {
+            std::erase_if(clients_, [&](const auto& client) { return client.get() == victim; });
+            ++drops_.evicted;
         }
+        clients_.push_back(std::make_unique<Client>(fd, Clock::now()));
+        ++accepted;
     }
+}
+
+// The client to close so a newcomer can be served: the one quiet for longest (no byte
+// read or written), idle or stalled in a partial request alike. A connection just
+// accepted is the newest, so it lives until its request is read in the next round; and
+// one whose complete request waits is answered this round, so it is never chosen.
+CommandServer::Client* CommandServer::eviction_candidate() const {
+    Client* quietest = nullptr;
+    for (const auto& client : clients_) {
+        if (client->has_request()) continue;
+        if (quietest == nullptr || client->last_active < quietest->last_active) quietest = client.get();
+    }
+    return quietest;
 }
 
 // Reads what the client has sent, up to a budget per round.
@@ -233,12 +330,15 @@ void CommandServer::read_from(Client& client) {
             client.peer_closed = true;  // EOF, or a reset: either way nothing more comes
             return;
         }
+        const auto now = Clock::now();
+        client.last_active = now;
         std::string_view chunk(buffer, static_cast<size_t>(n));
         if (client.skipping) {
             size_t end = chunk.find('\n');
             client.skipping = end == std::string_view::npos;
             chunk = client.skipping ? std::string_view() : chunk.substr(end + 1);
         }
+        if (client.in.empty() && !client.skipping && !chunk.empty()) client.request_started = now;
         client.in.append(chunk);
         total += static_cast<size_t>(n);
     }
@@ -258,8 +358,12 @@ void CommandServer::write_to(Client& client) {
         }
         written += static_cast<size_t>(n);
     }
+    if (written > 0) client.last_active = Clock::now();
     client.out.erase(0, written);
-    if (client.out.size() > kMaxBacklogBytes) client.dead = true;
+    if (client.out.size() > kMaxBacklogBytes && !client.dead) {
+        client.dead = true;
+        ++drops_.unread;
+    }
 }
 
 // Answers the complete requests a client has sent, in order, until the deadline (at least
@@ -275,6 +379,7 @@ void CommandServer::answer_pending(Client& client, const Handler& handler,
         if (Clock::now() >= deadline) break;
     }
     client.in.erase(0, start);
+    if (start > 0 && !client.in.empty()) client.request_started = Clock::now();  // the next one has begun
     if (!client.has_request() && client.in.size() > kMaxRequestBytes && !client.dead) {
         client.in.clear();
         client.skipping = true;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "config/printable_text.hpp"
+
 namespace mbox::control {
 
 std::span<const CommandSpec> command_table() {
@@ -81,8 +83,10 @@ std::string join(const Words& words, std::string_view separator) {
     return out;
 }
 
+// The words an error quotes back: escaped, since a control character typed or piped in
+// must not reach the operator's terminal raw.
 std::string typed(std::span<const std::string> words, size_t count) {
-    return join(words.first(std::min(count, words.size())), " ");
+    return config::printable_text(join(words.first(std::min(count, words.size())), " "));
 }
 
 std::string expected(const std::vector<std::string>& options) {
@@ -143,7 +147,8 @@ void descend(Walk& walk, std::string_view keyword) {
     ++walk.depth;
 }
 
-std::string no_more_arguments(const CommandSpec& spec, const std::string& word) {
+std::string no_more_arguments(const CommandSpec& spec, std::string_view argument) {
+    const std::string word = config::printable_text(argument);
     size_t most = placeholder_count(spec);
     if (most == 0) {
         return fmt::format("unexpected argument '{}' ('{}' takes no arguments)", word, command_key(spec));

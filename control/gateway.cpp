@@ -6,6 +6,7 @@
 #include "control/forwarding_builder.hpp"
 #include "config/diff.hpp"
 #include "config/load.hpp"
+#include "config/printable_text.hpp"
 #include "control/ike/peer_config.hpp"
 #include "control/log.hpp"
 #include "control/show_commands.hpp"
@@ -201,7 +202,7 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         return Reply{true, "ipsec stopped\n", nullptr, {}};
     }
     if (key == "clear ipsec peer") {
-        if (!ike_->restart_peer(peer)) return Reply::failure("no ipsec peer " + peer);
+        if (!ike_->restart_peer(peer)) return Reply::failure("no ipsec peer " + config::printable_text(peer));
         return Reply{true, "peer " + peer + " restarted\n", nullptr, {}};
     }
     if (key == "show ipsec log") return show_ipsec_log(ike_->log(), peer);
@@ -223,14 +224,15 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
 
 Reply Gateway::configure(const std::string& path) {
     const auto loaded = config::load_file(path);
+    const std::string shown_path = config::printable_text(path);  // as typed by the operator
     std::string problems;
     for (const auto& d : loaded.diagnostics) problems += d.to_string() + "\n";
     if (config::has_errors(loaded.diagnostics))
-        return Reply::failure(problems + path + ": configuration is NOT valid; nothing changed");
+        return Reply::failure(problems + shown_path + ": configuration is NOT valid; nothing changed");
     const config::Config& next = loaded.config;
     const config::ConfigDiff changes = config::diff(config_, next);
     if (!(next.interfaces == config_.interfaces) || !(next.nat == config_.nat))
-        return Reply::failure(path + ": interfaces or firewall-nat settings changed: restart mboxd to apply them; "
+        return Reply::failure(shown_path + ": interfaces or firewall-nat settings changed: restart mboxd to apply them; "
                                      "nothing changed");
     Reply r;
     r.text = problems;

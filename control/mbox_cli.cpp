@@ -71,21 +71,15 @@ bool print_reply(const std::variant<Reply, std::string>& result, bool json) {
     return true;
 }
 
-// One connection for a whole session; reconnects when mboxd closed it (a restart) or a
-// call failed. A failed command is not sent again: it may have been carried out.
+// One connection for a whole session. The client connects again when mboxd closed it
+// (an idle shell is timed out after a few minutes; mboxd restarted) or a call failed. A
+// failed command is not sent again, since it may have been carried out, unless mboxd
+// closed the connection before reading it.
 class Session {
    public:
     Session(CommandClient client, bool json) : client_(std::move(client)), json_(json) {}
 
     bool run(const std::string& command) {
-        if (!client_.connected()) {
-            auto fresh = CommandClient::connect(client_.path());
-            if (auto* error = std::get_if<std::string>(&fresh)) {
-                print_error(*error);
-                return false;
-            }
-            client_ = std::move(std::get<CommandClient>(fresh));
-        }
         return print_reply(client_.call(Request{absolute_file(command), json_}), json_);
     }
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "config/printable_text.hpp"
+
 namespace mbox::control {
 
 namespace {
@@ -184,7 +186,7 @@ Reply show_ipsec_peer(const IpsecView& v, const std::string& peer) {
         }
         out.push_back(peer_json(p));
     }
-    if (!peer.empty() && out.empty()) return Reply::failure("no ipsec peer " + peer);
+    if (!peer.empty() && out.empty()) return Reply::failure("no ipsec peer " + config::printable_text(peer));
     if (out.empty()) r.text = "(no ipsec peer configured)\n";
     r.data = {{"peers", std::move(out)}};
     return r;

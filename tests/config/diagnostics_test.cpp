@@ -268,13 +268,14 @@ const BadInput kBadInputs[] = {
      base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
                          manual_sa("branch2", "10.9.0.0/24", "AES SHA", keys("0x1001", 16, 20),
                                    keys("0x2002", 16, 20))),
-     "bad.conf:25: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1"},
+     "bad.conf:25: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1 at "
+     "bad.conf:16"},
     {"ManualSaDuplicateNetworkPair", "bad.conf",
      base_with_manual_sa("AES SHA", keys("0x1001", 16, 20), keys("0x2001", 16, 20),
                          manual_sa("branch2", "10.2.0.0/24", "AES SHA", keys("0x1002", 16, 20),
                                    keys("0x2002", 16, 20))),
      "bad.conf:19: error: manual-sa branch2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is already carried by manual-sa "
-     "branch1"},
+     "branch1 at bad.conf:10"},
     {"YamlManualSaDuplicateName", "bad.yaml", "ipsec:\n  manual-sas:\n    b1: {esn: true}\n    b1: {}\n",
      "bad.yaml:4: error: duplicate key 'b1' (ipsec.manual-sas.b1)"},
     {"ManualSaLocalIpNotOurs", "bad.conf",
@@ -340,6 +341,23 @@ const BadInput kBadInputs[] = {
     {"YamlBadPeerKey", "bad.yaml", "ipsec:\n  peers:\n    anywhere: {}\n",
      "bad.yaml:3: error: invalid address 'anywhere' (expected A.B.C.D) (or 'any remote-id ID' for a peer from any "
      "address) (ipsec.peers.anywhere)"},
+    // ---- control characters echoed back: escaped, never raw (issue 10) ----
+    {"CarriageReturnInsideAWord", "bad.conf", "interface eth0\n mtu 15\r00\n",
+     "bad.conf:2: error: invalid MTU '15\\r00' (expected a number 68..9600)"},
+    {"EscapeSequenceInAKeyword", "bad.conf", "interface eth0\n \x1b[2Jspeed 1000\n",
+     "bad.conf:2: error: unknown keyword '\\x1b[2Jspeed' (expected one of: dpdk-device, ip, mtu, enable, no, "
+     "shutdown, description)"},
+    {"ControlCharacterAfterAKeyword", "bad.conf", "ipsec start\x01\n",
+     "bad.conf:1: error: unknown keyword 'start\\x01' after 'ipsec' (expected one of: peer, manual-sa, ike-policy, "
+     "esp-policy, pki, start, stop)"},
+    {"C1ControlInAValue", "bad.conf", "interface eth0\n mtu \xc2\x9b" "1500\n",
+     "bad.conf:2: error: invalid MTU '\\xc2\\x9b1500' (expected a number 68..9600)"},
+    {"ControlCharacterInValidation", "bad.conf", std::string(kBase) + "firewall-snat 5 exempt outbound e\x1bth9\n",
+     "bad.conf:10: error: firewall-snat 5: interface e\\x1bth9 is not defined"},
+    {"YamlCarriageReturnInAKey", "bad.yaml", "interfaces:\n  \"eth\\r0\": {mtu: 1500}\n",
+     "bad.yaml:2: error: invalid interface name 'eth\\r0' (expected one word) (interfaces.eth\\r0)"},
+    {"YamlEscapeSequenceInAValue", "bad.yaml", "interfaces:\n  eth0: {mtu: \"\\e[31m9\"}\n",
+     "bad.yaml:2: error: invalid MTU '\\x1b[31m9' (expected a number 68..9600) (interfaces.eth0.mtu)"},
     {"YamlValidationCarriesTheKeyPath", "bad.yaml",
      "interfaces: {eth0: {addresses: [10.0.0.1/24]}}\nroutes:\n  - {prefix: 0.0.0.0/0, nexthop: 192.0.2.1}\n",
      "bad.yaml:3: error: ip route 0.0.0.0/0: nexthop 192.0.2.1 is not on a connected network (routes[0])"},

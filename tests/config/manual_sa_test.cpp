@@ -631,14 +631,15 @@ TEST_F(ValidateManualSa, InboundSpiIsUsedOnce) {
     second.inbound->spi = 0x1001;
     second.outbound->spi = 0x2001;  // outbound SPIs belong to the peers: they may repeat
     EXPECT_EQ(found(),
-              Lines{"test.conf:46: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1"});
+              Lines{"test.conf:46: error: manual-sa branch2: inbound SPI 0x1001 is already used by manual-sa branch1 "
+                    "at test.conf:12"});
 }
 
 TEST_F(ValidateManualSa, ANetworkPairIsCarriedOnce) {
     ManualSa& second = add_second();
     second.remote_nets = {prefix("10.9.0.0/24"), prefix("10.2.0.0/24")};
     EXPECT_EQ(found(), Lines{"test.conf:40: error: manual-sa branch2: traffic 10.1.0.0/24 -> 10.2.0.0/24 is already "
-                             "carried by manual-sa branch1"});
+                             "carried by manual-sa branch1 at test.conf:6"});
 }
 
 TEST_F(ValidateManualSa, OverloadWithoutExemptionWarns) {

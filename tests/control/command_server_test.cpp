@@ -148,9 +148,9 @@ class CommandServerTest : public ::testing::Test {
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    std::unique_ptr<CommandServer> open_server() {
+    std::unique_ptr<CommandServer> open_server(ClientTimeouts timeouts = {}) {
         std::string error;
-        auto server = CommandServer::open(path_, error, kTable);
+        auto server = CommandServer::open(path_, error, kTable, timeouts);
         EXPECT_NE(server, nullptr) << error;
         return server;
     }
@@ -401,9 +401,206 @@ TEST_F(CommandServerTest, ClientReportsADaemonThatWentAway) {
     CommandClient client = connect();
     server->serve(10ms, recorder_.handler());  // accept the connection
     server.reset();
-    auto reply = client.call({"show arp", false}, 1s);
+    auto reply = client.call({"show arp", false}, 1s);  // tries to connect again, and cannot
+    ASSERT_TRUE(std::holds_alternative<std::string>(reply));
+    EXPECT_EQ(std::get<std::string>(reply),
+              "cannot connect to " + path_ + ": No such file or directory (is mboxd running?)");
+}
+
+// ---- clients that hold the socket: timeouts and eviction (issue 10) ----
+
+// Serves in the calling thread until `done` holds or 5 s pass.
+template <typename Done>
+void serve_until(CommandServer& server, const CommandServer::Handler& handler, Done done) {
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < give_up) server.serve(10ms, handler);
+}
+
+std::vector<std::unique_ptr<RawSocket>> connect_many(const std::string& path, size_t count) {
+    std::vector<std::unique_ptr<RawSocket>> sockets;
+    for (size_t i = 0; i < count; ++i) {
+        sockets.push_back(std::make_unique<RawSocket>(path));
+        EXPECT_TRUE(sockets.back()->connected()) << i;
+    }
+    return sockets;
+}
+
+TEST_F(CommandServerTest, IdleConnectionsCannotLockAnOperatorOut) {
+    auto server = open_server();
+    auto handler = recorder_.handler();
+    // 100 connections that never say anything: more than the 64 places.
+    auto idle = connect_many(path_, 100);
+    const uint64_t extra = 100 - CommandServer::kMaxClients;
+    serve_until(*server, handler, [&] { return server->drops().evicted == extra; });
+    EXPECT_EQ(server->client_count(), CommandServer::kMaxClients);
+    EXPECT_EQ(server->drops().evicted, extra);
+    // The longest idle went first: the oldest connection is closed, the newest is served.
+    EXPECT_EQ(idle.front()->read_line(1s), "<closed>");
+    EXPECT_EQ(idle.back()->read_line(10ms), "<timeout>");
+    {
+        Serving serving(*server, handler);
+        CommandClient client = connect();
+        EXPECT_EQ(call(client, "show arp").text, "show arp");
+    }
+    EXPECT_EQ(server->drops().evicted, extra + 1);
+    EXPECT_EQ(server->drops().idle + server->drops().stalled, 0u);  // evicted, not timed out
+}
+
+TEST_F(CommandServerTest, HalfOpenConnectionsCannotLockAnOperatorOut) {
+    auto server = open_server();  // a stalled request times out only after 5 s
+    auto handler = recorder_.handler();
+    auto stalled = connect_many(path_, 100);
+    for (auto& socket : stalled) ASSERT_TRUE(socket->send(R"({"command":"show ar)"));
+    serve_until(*server, handler, [&] { return server->drops().evicted == 100 - CommandServer::kMaxClients; });
+    const auto start = std::chrono::steady_clock::now();
+    {
+        Serving serving(*server, handler);
+        CommandClient client = connect();
+        EXPECT_EQ(call(client, "show arp").text, "show arp");
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);  // well before any stalled timeout
+    EXPECT_EQ(server->drops().stalled, 0u);
+    EXPECT_EQ(recorder_.calls().size(), 1u);  // no half request was ever dispatched
+}
+
+TEST_F(CommandServerTest, HalfOpenClientIsClosedAfterTheStalledTimeout) {
+    auto server = open_server({.stalled = 100ms, .idle = 60s});
+    RawSocket half_open(path_);
+    RawSocket idle(path_);
+    ASSERT_TRUE(half_open.send(R"({"command":"show a)"));  // and never the rest of the line
+    const auto start = std::chrono::steady_clock::now();
+    {
+        Serving serving(*server, recorder_.handler());
+        EXPECT_EQ(half_open.read_line(2s), "<closed>");  // EOF: mboxd closed its end
+        EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+        EXPECT_EQ(idle.read_line(200ms), "<timeout>");  // nothing in flight: only the idle timeout applies
+    }
+    EXPECT_EQ(server->drops().stalled, 1u);
+    EXPECT_EQ(server->drops().idle, 0u);
+    EXPECT_EQ(server->client_count(), 1u);
+    EXPECT_TRUE(recorder_.calls().empty());
+}
+
+TEST_F(CommandServerTest, TricklingARequestDoesNotPutOffTheStalledTimeout) {
+    auto server = open_server({.stalled = 200ms, .idle = 60s});
+    Serving serving(*server, recorder_.handler());
+    RawSocket trickle(path_);
+    const auto start = std::chrono::steady_clock::now();
+    // One byte every 20 ms: the clock runs from the request's first byte, not its last.
+    const std::string request = request_line("show arp");
+    for (size_t i = 0; i + 1 < request.size() && trickle.read_line(20ms) == "<timeout>"; ++i) {
+        trickle.send(request.substr(i, 1));
+    }
+    EXPECT_EQ(trickle.read_line(1s), "<closed>");
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 200ms);
+    EXPECT_LT(took, 600ms);
+}
+
+TEST_F(CommandServerTest, IdleClientIsClosedAfterTheIdleTimeout) {
+    auto server = open_server({.stalled = 5s, .idle = 100ms});
+    RawSocket idle(path_);
+    {
+        Serving serving(*server, recorder_.handler());
+        ASSERT_TRUE(idle.send(request_line("show arp")));
+        EXPECT_EQ(decoded(idle.read_line()).text, "show arp");
+        const auto answered = std::chrono::steady_clock::now();
+        EXPECT_EQ(idle.read_line(2s), "<closed>");
+        EXPECT_GE(std::chrono::steady_clock::now() - answered, 100ms);  // counted from the reply
+    }
+    EXPECT_EQ(server->drops().idle, 1u);
+    EXPECT_EQ(server->drops().stalled, 0u);
+}
+
+// The interactive shell keeps one connection between commands; when mboxd has timed
+// it out, the next command goes out on a new one.
+TEST_F(CommandServerTest, ShellTimedOutWhileIdleStillRunsItsNextCommand) {
+    auto server = open_server({.stalled = 5s, .idle = 100ms});
+    Serving serving(*server, recorder_.handler());
+    CommandClient client = connect();
+    EXPECT_EQ(call(client, "show arp").text, "show arp");
+    for (int i = 0; i < 100 && client.connected(); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_FALSE(client.connected());  // mboxd closed it
+    EXPECT_EQ(call(client, "sh ipsec peer 192.0.2.7").text, "show ipsec peer 192.0.2.7");
+    EXPECT_EQ(recorder_.calls().size(), 2u);
+}
+
+// A bare listener in mboxd's place, to close a connection at exactly the wrong moment.
+class FakeDaemon {
+   public:
+    explicit FakeDaemon(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        fs::create_directories(fs::path(path).parent_path());
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+        EXPECT_EQ(::listen(fd_, 4), 0);
+    }
+    ~FakeDaemon() { ::close(fd_); }
+
+    // The next connection, or -1 when none comes within `timeout`.
+    int accept(std::chrono::milliseconds timeout) {
+        pollfd pfd{fd_, POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return -1;
+        return ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    }
+
+    // Blocks until `fd` has something to read (the client's request).
+    static void wait_readable(int fd) {
+        pollfd pfd{fd, POLLIN, 0};
+        ::poll(&pfd, 1, 5000);
+    }
+
+    // One line from `fd`, without its '\n'.
+    static std::string read_line(int fd) {
+        std::string line;
+        char c;
+        while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
+        return line;
+    }
+
+   private:
+    int fd_;
+};
+
+TEST_F(CommandServerTest, ClientSendsAgainARequestMboxdClosedUnread) {
+    FakeDaemon daemon(path_);
+    CommandClient client = connect();
+    const int first = daemon.accept(1s);
+    ASSERT_GE(first, 0);
+    std::string resent;
+    std::thread mboxd([&] {
+        FakeDaemon::wait_readable(first);
+        ::close(first);  // the request is still queued, unread: as an idle timeout racing it would
+        const int second = daemon.accept(2s);
+        if (second < 0) return;
+        resent = FakeDaemon::read_line(second);
+        Reply reply;
+        reply.text = "answered on the new connection";
+        const std::string line = encode_reply(reply) + "\n";
+        EXPECT_EQ(::write(second, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+        ::close(second);
+    });
+    Reply reply = call(client, "show arp");
+    mboxd.join();
+    EXPECT_EQ(reply.text, "answered on the new connection") << reply.error;
+    EXPECT_EQ(resent, encode_request({"show arp", false}));
+}
+
+TEST_F(CommandServerTest, ClientNeverSendsAgainARequestMboxdHadRead) {
+    FakeDaemon daemon(path_);
+    CommandClient client = connect();
+    const int first = daemon.accept(1s);
+    ASSERT_GE(first, 0);
+    std::thread mboxd([&] {
+        EXPECT_EQ(FakeDaemon::read_line(first), encode_request({"configure /etc/mbox.conf", false}));
+        ::close(first);  // read, maybe carried out, then gone without an answer
+    });
+    auto reply = client.call({"configure /etc/mbox.conf", false}, 2s);
+    mboxd.join();
     ASSERT_TRUE(std::holds_alternative<std::string>(reply));
     EXPECT_EQ(std::get<std::string>(reply), "mboxd closed the connection");
+    EXPECT_EQ(daemon.accept(100ms), -1);  // no second attempt
 }
 
 }  // namespace

@@ -127,6 +127,22 @@ TEST(MatchCommand, RefusesArgumentsACommandDoesNotTake) {
               "unexpected argument 'eth0' ('show arp' takes no arguments)");
 }
 
+// A terminal obeys control characters: echoed raw, "\x1b[2J" would clear the operator's screen.
+TEST(MatchCommand, ErrorsEscapeControlCharactersInTheTypedWords) {
+    EXPECT_EQ(error_of(match_command(Words{"show", "\x1b[2Jfoo"})),
+              "unknown command 'show \\x1b[2Jfoo' (expected one of: arp, dataplane, firewall, interfaces, ip, "
+              "ipsec, nat, running-config, version)");
+    EXPECT_EQ(error_of(match_command(Words{"sh\x7f", "i"})),
+              "unknown command 'sh\\x7f' (expected one of: clear, configure, ipsec, show)");
+    EXPECT_EQ(error_of(match_command(Words{"show", "ip\v"})), "unknown command 'show ip\\x0b' (expected one of: "
+              "arp, dataplane, firewall, interfaces, ip, ipsec, nat, running-config, version)");
+    EXPECT_EQ(error_of(match_command(Words{"show", "arp", "eth0\x1b]0;pwned\x07"})),
+              "unexpected argument 'eth0\\x1b]0;pwned\\x07' ('show arp' takes no arguments)");
+    // Printable UTF-8 stays as typed; a byte that is not UTF-8 is escaped.
+    EXPECT_EQ(error_of(match_command(Words{"caf\xc3\xa9\xff"})),
+              "unknown command 'caf\xc3\xa9\\xff' (expected one of: clear, configure, ipsec, show)");
+}
+
 TEST(MatchCommand, CollectsArguments) {
     EXPECT_EQ(args_of(match_command(kTestTable, Words{"sh", "ipsec", "peer", "192.0.2.1"})),
               Words{"192.0.2.1"});
