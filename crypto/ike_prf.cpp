@@ -14,16 +14,6 @@ namespace mbox::crypto {
 
 namespace {
 
-const char* digest_name(IkePrf prf) {
-    switch (prf) {
-    case IkePrf::HmacMd5: return "MD5";
-    case IkePrf::HmacSha1: return "SHA1";
-    case IkePrf::HmacSha256: return "SHA256";
-    case IkePrf::HmacSha512: return "SHA512";
-    }
-    return "";
-}
-
 // Fetched once: EVP_MAC_fetch looks the algorithm up in the provider tables.
 EVP_MAC* hmac_algorithm() {
     static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
@@ -88,6 +78,16 @@ uint16_t ikev2_id(IkePrf prf) {
     case IkePrf::HmacSha512: return 7;
     }
     return 0;
+}
+
+const char* digest_name(IkePrf prf) {
+    switch (prf) {
+    case IkePrf::HmacMd5: return "MD5";
+    case IkePrf::HmacSha1: return "SHA1";
+    case IkePrf::HmacSha256: return "SHA256";
+    case IkePrf::HmacSha512: return "SHA512";
+    }
+    return "";
 }
 
 std::string_view name(IkePrf prf) {

@@ -19,6 +19,8 @@ enum class IkePrf : uint8_t { HmacMd5, HmacSha1, HmacSha256, HmacSha512 };
 size_t prf_length(IkePrf prf);   // output bytes: 16, 20, 32, 64
 uint16_t ikev2_id(IkePrf prf);
 std::string_view name(IkePrf prf);  // "PRF_HMAC_SHA2_256"-style names as strongSwan logs them
+// OpenSSL's name of the hash under the HMAC ("SHA256"): IKEv1's negotiated hash.
+const char* digest_name(IkePrf prf);
 
 // prf(key, data): HMAC over the concatenation of `data`'s pieces. Keys of any length
 // (HMAC hashes long keys itself, RFC 2104).

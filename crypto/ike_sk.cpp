@@ -35,13 +35,17 @@ IkePrf hmac_of(IkeIntegrity integrity) {
     return IkePrf::HmacSha256;
 }
 
-bool run_cbc(IkeCipher cipher, const SecretBytes& key, std::span<const uint8_t> iv, std::span<const uint8_t> in,
-             std::span<uint8_t> out, bool encrypt) {
+}  // namespace
+
+bool cbc_crypt(IkeCipher cipher, std::span<const uint8_t> key, std::span<const uint8_t> iv,
+               std::span<const uint8_t> in, std::span<uint8_t> out, bool encrypt) {
     const size_t block = block_length(cipher);
-    if (iv.size() != block || in.size() % block != 0 || out.size() != in.size()) return false;
+    if (key.size() != key_length(cipher) || iv.size() != block || in.size() % block != 0 || out.size() != in.size())
+        return false;
     ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     int len = 0, final_len = 0;
-    // RFC 7296 §3.14: the engine pads; OpenSSL's PKCS#7 padding stays off.
+    // RFC 7296 §3.14 and RFC 2409 Appendix B: the engine pads; OpenSSL's PKCS#7 padding
+    // stays off.
     return ctx && EVP_CipherInit_ex2(ctx.get(), evp_cipher(cipher), key.data(), iv.data(), encrypt ? 1 : 0,
                                      nullptr) == 1 &&
            EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 &&
@@ -49,8 +53,6 @@ bool run_cbc(IkeCipher cipher, const SecretBytes& key, std::span<const uint8_t> 
            EVP_CipherFinal_ex(ctx.get(), out.data() + len, &final_len) == 1 &&
            static_cast<size_t>(len + final_len) == in.size();
 }
-
-}  // namespace
 
 size_t key_length(IkeCipher cipher) {
     switch (cipher) {
@@ -139,11 +141,11 @@ std::unique_ptr<SkProtection> SkProtection::create(IkeCipher cipher, IkeIntegrit
 SkProtection::~SkProtection() = default;
 
 bool SkProtection::encrypt(std::span<const uint8_t> iv, std::span<const uint8_t> in, std::span<uint8_t> out) const {
-    return run_cbc(cipher_, encryption_key_, iv, in, out, true);
+    return cbc_crypt(cipher_, encryption_key_, iv, in, out, true);
 }
 
 bool SkProtection::decrypt(std::span<const uint8_t> iv, std::span<const uint8_t> in, std::span<uint8_t> out) const {
-    return run_cbc(cipher_, encryption_key_, iv, in, out, false);
+    return cbc_crypt(cipher_, encryption_key_, iv, in, out, false);
 }
 
 // RFC 7296 §3.14: the ICV is the HMAC's leftmost icv_size() bytes (RFC 2404, 4868).

@@ -31,6 +31,13 @@ size_t icv_length(IkeIntegrity integrity);  // the truncated output: 12, 16, 12,
 uint16_t ikev2_id(IkeIntegrity integrity);
 std::string_view name(IkeIntegrity integrity);
 
+// CBC under `key` (key_length(cipher) bytes) without padding of its own: `in` is a
+// whole number of blocks and `out` as long. false when a length is wrong or OpenSSL
+// fails. SkProtection's cipher, and IKEv1's (RFC 2409 Appendix B), which has no
+// integrity transform.
+bool cbc_crypt(IkeCipher cipher, std::span<const uint8_t> key, std::span<const uint8_t> iv,
+               std::span<const uint8_t> in, std::span<uint8_t> out, bool encrypt);
+
 // One direction's keys (SK_ei + SK_ai, or SK_er + SK_ar).
 class SkProtection {
 public:

@@ -16,6 +16,7 @@ cd "$root" || exit 1
 # The sources each harness links, beside its own file. Add a line per new harness.
 declare -A sources=(
   [ike_codec]="control/ike/codec/message.cpp"
+  [ike1_codec]="control/ike1/codec/message.cpp"
   [ike_responder]="control/ike/codec/message.cpp control/ike/engine.cpp control/ike/exchange_create_child_sa.cpp
     control/ike/exchange_ike_auth.cpp control/ike/exchange_ike_sa_init.cpp control/ike/exchange_informational.cpp
     control/ike/proposal.cpp control/ike/protection.cpp control/ike/traffic_selectors.cpp control/ike/types.cpp

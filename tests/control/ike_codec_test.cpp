@@ -11,54 +11,15 @@
 
 #include <gtest/gtest.h>
 
+#include "codec_wire.hpp"
+
 namespace mbox::ike {
 namespace {
 
-std::vector<uint8_t> from_hex(std::string_view hex) {
-    std::vector<uint8_t> out;
-    int high = -1;
-    for (char c : hex) {
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0) continue;  // spaces and separators
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<uint8_t>(high << 4 | v));
-            high = -1;
-        }
-    }
-    EXPECT_EQ(high, -1) << "odd number of hex digits";
-    return out;
-}
-
-// The expected bytes of a message, written piece by piece, with each length or count
-// field marked so that the tests can alter every one of them.
-struct Wire {
-    struct Field {
-        size_t offset;
-        size_t width;
-    };
-    std::vector<uint8_t> bytes;
-    std::vector<Field> lengths;
-
-    Wire& raw(std::string_view hex) {
-        auto b = from_hex(hex);
-        bytes.insert(bytes.end(), b.begin(), b.end());
-        return *this;
-    }
-    Wire& length(std::string_view hex) {
-        lengths.push_back({bytes.size(), from_hex(hex).size()});
-        return raw(hex);
-    }
-};
-
-std::vector<uint8_t> with_field_changed(std::vector<uint8_t> bytes, Wire::Field f, int delta) {
-    uint32_t v = 0;
-    for (size_t i = 0; i < f.width; ++i) v = v << 8 | bytes[f.offset + i];
-    v += static_cast<uint32_t>(delta);
-    for (size_t i = 0; i < f.width; ++i) bytes[f.offset + i] = static_cast<uint8_t>(v >> (8 * (f.width - 1 - i)));
-    return bytes;
-}
+using codec::test::from_hex;
+using codec::test::refusal;
+using codec::test::Wire;
+using codec::test::with_field_changed;
 
 // Opaque values (public key, nonce, hashes): what matters is the framing around them.
 const std::string kKeData =
@@ -194,14 +155,6 @@ Message parsed(const std::variant<Message, ParseError>& result) {
     return std::get<Message>(result);
 }
 
-std::string refusal(const std::variant<Message, ParseError>& result) {
-    const auto* e = std::get_if<ParseError>(&result);
-    return e ? e->reason : std::string("(accepted)");
-}
-std::string refusal(const std::variant<std::vector<Payload>, ParseError>& result) {
-    const auto* e = std::get_if<ParseError>(&result);
-    return e ? e->reason : std::string("(accepted)");
-}
 
 // A message around one payload: HDR (IKE_SA_INIT) then `payload_bytes` (generic
 // header included), the header's next payload `first`, its length right.

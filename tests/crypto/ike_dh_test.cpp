@@ -9,14 +9,13 @@
 #include <openssl/bn.h>
 
 #include "crypto/ike_dh.hpp"
+#include "ike_test_bytes.hpp"
 #include "vector_file.hpp"
 
 namespace mbox::crypto::test {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Bytes bytes_of(const SecretBytes& s) { return Bytes(s.data(), s.data() + s.size()); }
 
 std::unique_ptr<DhKeyPair> generate(uint16_t group) {
     std::string error;

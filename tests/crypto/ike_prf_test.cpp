@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 
 #include "crypto/ike_prf.hpp"
+#include "ike_test_bytes.hpp"
 #include "vector_file.hpp"
 
 namespace mbox::crypto::test {
@@ -17,28 +18,11 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes bytes_of(const SecretBytes& s) { return Bytes(s.data(), s.data() + s.size()); }
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-    Bytes out;
-    for (const Bytes& p : parts)
-        out.insert(out.end(), p.begin(), p.end());
-    return out;
-}
-
 Bytes pattern(size_t n, uint8_t start) {
     Bytes out(n);
     for (size_t i = 0; i < n; ++i)
         out[i] = static_cast<uint8_t>(start + 7 * i);
     return out;
-}
-
-IkePrf prf_for(const std::string& hash) {
-    if (hash == "md5") return IkePrf::HmacMd5;
-    if (hash == "sha1") return IkePrf::HmacSha1;
-    if (hash == "sha256") return IkePrf::HmacSha256;
-    if (hash == "sha512") return IkePrf::HmacSha512;
-    throw std::runtime_error("no IKE prf for " + hash);
 }
 
 // ---- the independent reference: RFC 7296 §2.13 straight on HMAC() -----------------
