@@ -15,12 +15,16 @@ namespace mbox::control {
 
 namespace {
 
-// The loop waits on the command socket at most this long between punt-ring polls: it
-// bounds how late an ARP answer reaches the workers.
-constexpr std::chrono::milliseconds kServeSlice{1};
 constexpr std::chrono::milliseconds kTickInterval{100};
 // `show nat sessions` lists at most this many mappings (and says how many there are).
 constexpr size_t kNatSessionsShown = 10000;
+
+// How long to serve the command socket before the punt rings are polled again: what
+// the back-off asks for, but never past the next tick.
+std::chrono::milliseconds serve_time(std::chrono::microseconds backoff, Clock::duration until_tick) {
+    const Clock::duration wait = std::min<Clock::duration>(backoff, std::max(until_tick, Clock::duration::zero()));
+    return std::chrono::ceil<std::chrono::milliseconds>(wait);
+}
 
 }  // namespace
 
@@ -111,10 +115,11 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         }};
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
+    dataplane::IdleBackoff backoff(kIdleBackoff);
 
     while (!stop.load(std::memory_order_relaxed)) {
         const unsigned handled = dataplane_->poll_punts(punts);
-        server_->serve(handled > 0 ? std::chrono::milliseconds(0) : kServeSlice, handler);
+        server_->serve(serve_time(backoff.after_round(handled > 0), next_tick - Clock::now()), handler);
         if (const auto now = Clock::now(); now >= next_tick) {
             neighbours_->tick(now);
             ike_->tick();
