@@ -94,8 +94,11 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
     } else if (!config_.manual_sas.empty() || !config_.peers.empty()) {
         log_warning("ipsec is stopped: {} manual SA(s) not installed, {} peer(s) not started ('ipsec start' "
-                    "starts them)",
-                    config_.manual_sas.size(), config_.peers.size());
+                    "starts them); their traffic is {}",
+                    config_.manual_sas.size(), config_.peers.size(),
+                    config_.ipsec_stopped_traffic == config::StoppedTraffic::Forward
+                        ? "forwarded in the clear (ipsec stopped-traffic forward)"
+                        : "dropped");
     }
     if (!publish_forwarding_state()) return false;
     neighbours_->announce();
@@ -186,6 +189,7 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         if (ike_->running()) return Reply{true, "ipsec is already running\n", nullptr, {}};
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
         config_.ipsec_enabled = true;
+        publish_forwarding_state();  // the tunnels' traffic that no SA carries yet: ipsec_no_sa
         ipsec_started_ = Clock::now();
         ike_->start();
         return Reply{true, "ipsec started\n", nullptr, {}};
@@ -195,6 +199,7 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         ike_->stop();
         sas_->remove_manual();
         config_.ipsec_enabled = false;
+        publish_forwarding_state();  // ipsec_stopped drops, or the clear with `ipsec stopped-traffic forward`
         return Reply{true, "ipsec stopped\n", nullptr, {}};
     }
     if (key == "clear ipsec peer") {
@@ -238,7 +243,10 @@ Reply Gateway::configure(const std::string& path) {
         if (config_.ipsec_enabled)
             for (const auto& error : sas_->install_manual(config_)) r.text += error + "\n";
     }
-    if (changes.forwarding || changes.nat) {
+    // The snapshot also holds the tunnels' networks and what their traffic without an SA becomes.
+    const bool tunnels_changed =
+        !changes.manual_sas.empty() || !changes.peers.empty() || changes.ipsec_enabled || changes.stopped_traffic;
+    if (changes.forwarding || changes.nat || tunnels_changed) {
         if (!publish_forwarding_state()) return Reply::failure("cannot build the forwarding table (see the log)");
     }
     configure_ike();  // keeps the SAs of every peer whose settings did not change
