@@ -81,6 +81,7 @@ ConfigDiff diff(const Config& before, const Config& after) {
     result.nat = before.snat_rules != after.snat_rules || !(before.nat == after.nat);
     result.pki = !(before.pki == after.pki);
     result.ipsec_enabled = before.ipsec_enabled != after.ipsec_enabled;
+    result.stopped_traffic = before.ipsec_stopped_traffic != after.ipsec_stopped_traffic;
     result.manual_sas = compare_by_key(before.manual_sas, after.manual_sas, [](const ManualSa& sa) { return sa.name; },
                                        [](const ManualSa& a, const ManualSa& b) { return !(a == b); });
     result.peers = compare_by_key(before.peers, after.peers, [](const Peer& peer) { return peer.name(); },

@@ -23,16 +23,18 @@ struct KeyedChanges {
 };
 
 struct ConfigDiff {
-    bool forwarding = false;     // interfaces or routes: the forwarding state must be rebuilt
-    bool nat = false;            // firewall-snat rules or firewall-nat settings
-    bool pki = false;            // `ipsec pki` files (by name: a file rewritten in place is not seen)
-    bool ipsec_enabled = false;  // `ipsec start` / `ipsec stop` toggled
+    bool forwarding = false;       // interfaces or routes: the forwarding state must be rebuilt
+    bool nat = false;              // firewall-snat rules or firewall-nat settings
+    bool pki = false;              // `ipsec pki` files (by name: a file rewritten in place is not seen)
+    bool ipsec_enabled = false;    // `ipsec start` / `ipsec stop` toggled
+    bool stopped_traffic = false;  // `ipsec stopped-traffic drop|forward` changed
     KeyedChanges manual_sas;
     KeyedChanges peers;
 
     bool operator==(const ConfigDiff&) const = default;
     bool empty() const {
-        return !forwarding && !nat && !pki && !ipsec_enabled && manual_sas.empty() && peers.empty();
+        return !forwarding && !nat && !pki && !ipsec_enabled && !stopped_traffic && manual_sas.empty() &&
+               peers.empty();
     }
 };
 

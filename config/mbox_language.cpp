@@ -25,8 +25,8 @@ using namespace mbox_syntax;
 
 constexpr std::string_view kTopLevelKeywords[] = {"interface", "ip", "ipsec", "firewall-snat", "firewall-nat"};
 constexpr std::string_view kTopLevelIpKeywords[] = {"route"};
-constexpr std::string_view kIpsecKeywords[] = {"peer",       "manual-sa", "ike-policy", "esp-policy",
-                                               "pki",        "start",     "stop"};
+constexpr std::string_view kIpsecKeywords[] = {"peer", "manual-sa", "ike-policy", "esp-policy",
+                                               "pki",  "start",     "stop",       "stopped-traffic"};
 constexpr std::string_view kInterfaceKeywords[] = {"dpdk-device", "ip",       "mtu",        "enable",
                                                    "no",          "shutdown", "description"};
 constexpr std::string_view kInterfaceIpKeywords[] = {"address", "default-gateway"};
@@ -147,6 +147,11 @@ private:
             if (!expect_end(words)) return;
             config_.ipsec_enabled = is(keyword, "start");
             config_.ipsec_enabled_where = here();
+            return;
+        }
+        if (is(keyword, "stopped-traffic")) {
+            const auto action = expect_value(words, "stopped-traffic action", parse_stopped_traffic_word);
+            if (action && expect_end(words)) config_.ipsec_stopped_traffic = *action;
             return;
         }
         unknown_keyword(keyword, context, kIpsecKeywords);
@@ -739,6 +744,8 @@ std::string emit_mbox(const Config& config, EmitOptions options) {
     for (const auto& rule : config.snat_rules) emit_snat_rule(out, rule);
     if (!config.snat_rules.empty()) fmt::format_to(out, "!\n");
     emit_nat_settings(out, config.nat);
+    if (config.ipsec_stopped_traffic != StoppedTraffic::Drop)  // only what differs from the default
+        fmt::format_to(out, "ipsec stopped-traffic {}\n", to_string(config.ipsec_stopped_traffic));
     fmt::format_to(out, "ipsec {}\n", config.ipsec_enabled ? "start" : "stop");
     return text;
 }

@@ -68,6 +68,11 @@ constexpr std::pair<IpProtocol, std::string_view> kProtocolWords[] = {
     {IpProtocol::Icmp, "icmp"},
 };
 
+constexpr std::pair<StoppedTraffic, std::string_view> kStoppedTrafficWords[] = {
+    {StoppedTraffic::Drop, "drop"},
+    {StoppedTraffic::Forward, "forward"},
+};
+
 template <typename Enum, size_t N>
 std::string_view word_of(const std::pair<Enum, std::string_view> (&table)[N], Enum value) {
     for (const auto& [candidate, word] : table) {
@@ -116,6 +121,7 @@ std::string Ipv4Range::to_string() const {
 
 std::string_view to_string(SnatAction value) { return word_of(kSnatActionWords, value); }
 std::string_view to_string(IpProtocol value) { return word_of(kProtocolWords, value); }
+std::string_view to_string(StoppedTraffic value) { return word_of(kStoppedTrafficWords, value); }
 
 std::optional<Encryption> parse_encryption(std::string_view text) { return value_of(kEncryptionWords, text); }
 std::optional<Hash> parse_hash(std::string_view text) { return value_of(kHashWords, text); }
@@ -124,6 +130,9 @@ std::optional<IkeAuthentication> parse_ike_authentication(std::string_view text)
 }
 std::optional<SnatAction> parse_snat_action(std::string_view text) { return value_of(kSnatActionWords, text); }
 std::optional<IpProtocol> parse_ip_protocol(std::string_view text) { return value_of(kProtocolWords, text); }
+std::optional<StoppedTraffic> parse_stopped_traffic(std::string_view text) {
+    return value_of(kStoppedTrafficWords, text);
+}
 
 std::string encryption_choices() { return choices_of(kEncryptionWords); }
 std::string ike_encryption_choices() {
@@ -137,6 +146,7 @@ std::string hash_choices() { return choices_of(kHashWords); }
 std::string ike_authentication_choices() { return choices_of(kAuthenticationWords); }
 std::string snat_action_choices() { return choices_of(kSnatActionWords); }
 std::string ip_protocol_choices() { return choices_of(kProtocolWords); }
+std::string stopped_traffic_choices() { return choices_of(kStoppedTrafficWords); }
 std::string dh_group_choices() { return fmt::format("{}", fmt::join(kSupportedDhGroups, ", ")); }
 
 size_t esp_key_length(Encryption encryption) {

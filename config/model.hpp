@@ -265,6 +265,11 @@ struct NatSettings {
     }
 };
 
+// What traffic between a tunnel's local-net and remote-net does while ipsec is stopped
+// (`ipsec stopped-traffic drop|forward`). With ipsec started it is always dropped when
+// no SA carries it: a tunnel's traffic never leaves in the clear by accident.
+enum class StoppedTraffic { Drop, Forward };
+
 struct Config {
     std::vector<Interface> interfaces;          // in the order written
     std::vector<Route> routes;                  // in the order written
@@ -277,6 +282,7 @@ struct Config {
     NatSettings nat;
     bool ipsec_enabled = false;                 // `ipsec start` (true) / `ipsec stop` (false)
     SourceLocation ipsec_enabled_where;
+    StoppedTraffic ipsec_stopped_traffic = StoppedTraffic::Drop;  // `ipsec stopped-traffic WORD`
 
     bool operator==(const Config&) const = default;
 
@@ -288,12 +294,14 @@ std::string_view to_string(Hash);
 std::string_view to_string(IkeAuthentication);
 std::string_view to_string(SnatAction);
 std::string_view to_string(IpProtocol);
+std::string_view to_string(StoppedTraffic);
 // 3DES AES AES-192 AES-256 AES-GCM-128 AES-GCM-256, any case
 std::optional<Encryption> parse_encryption(std::string_view);
 std::optional<Hash> parse_hash(std::string_view);              // MD5 MD5-128 SHA SHA-256 SHA-512, any case
 std::optional<IkeAuthentication> parse_ike_authentication(std::string_view);  // psk rsa-sig
 std::optional<SnatAction> parse_snat_action(std::string_view);                // exempt overload
 std::optional<IpProtocol> parse_ip_protocol(std::string_view);                // tcp udp icmp
+std::optional<StoppedTraffic> parse_stopped_traffic(std::string_view);        // drop forward
 
 // The Diffie-Hellman groups an ike-policy (DH group) or esp-policy (PFS group) may
 // name: MODP 1, 2, 5, 14..18 (RFC 2409, 3526), ECP 19..21 (RFC 5903) and
@@ -309,6 +317,7 @@ std::string hash_choices();
 std::string ike_authentication_choices();
 std::string snat_action_choices();
 std::string ip_protocol_choices();
+std::string stopped_traffic_choices();
 std::string dh_group_choices();
 
 }  // namespace mbox::config

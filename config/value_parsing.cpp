@@ -163,6 +163,10 @@ Parsed<IpProtocol> parse_protocol_word(std::string_view text) {
     return word_or_failure(parse_ip_protocol(text), "protocol", text, ip_protocol_choices());
 }
 
+Parsed<StoppedTraffic> parse_stopped_traffic_word(std::string_view text) {
+    return word_or_failure(parse_stopped_traffic(text), "stopped-traffic action", text, stopped_traffic_choices());
+}
+
 Parsed<int> parse_dh_group(std::string_view text, std::string_view what) {
     const auto number = parse_number(text, what, {0, 1000});
     if (number && is_supported_dh_group(static_cast<int>(*number))) return static_cast<int>(*number);

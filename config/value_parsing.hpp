@@ -86,6 +86,8 @@ std::optional<std::string> esp_transform_problem(Encryption, std::optional<Hash>
 Parsed<IkeAuthentication> parse_authentication_word(std::string_view text);
 Parsed<SnatAction> parse_snat_action_word(std::string_view text);
 Parsed<IpProtocol> parse_protocol_word(std::string_view text);
+// "unknown stopped-traffic action 'pass' (expected one of: drop, forward)"
+Parsed<StoppedTraffic> parse_stopped_traffic_word(std::string_view text);
 // what: "DH group" or "PFS group". "invalid DH group '3' (expected one of: 1, 2, 5, ...)"
 Parsed<int> parse_dh_group(std::string_view text, std::string_view what);
 // "invalid IKE version '3' (expected 1 or 2)"

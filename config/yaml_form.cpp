@@ -106,12 +106,17 @@ private:
                 config_.ipsec_enabled_where = where(value);
                 return set(config_.ipsec_enabled, read_bool(value));
             }
+            if (key == "stopped-traffic") {
+                return set(config_.ipsec_stopped_traffic,
+                           read_parsed(value, "stopped-traffic action", parse_stopped_traffic_word));
+            }
             if (key == "ike-policies") return for_each_entry(value, entries_by(&YamlReader::read_ike_policy));
             if (key == "esp-policies") return for_each_entry(value, entries_by(&YamlReader::read_esp_policy));
             if (key == "peers") return for_each_entry(value, entries_by(&YamlReader::read_peer));
             if (key == "manual-sas") return for_each_entry(value, entries_by(&YamlReader::read_manual_sa));
             if (key == "pki") return read_pki(value);
-            unknown_key(key, value, {"enabled", "ike-policies", "esp-policies", "pki", "peers", "manual-sas"});
+            unknown_key(key, value,
+                        {"enabled", "stopped-traffic", "ike-policies", "esp-policies", "pki", "peers", "manual-sas"});
         });
     }
 
@@ -849,6 +854,8 @@ void emit_manual_sa(YAML::Emitter& out, const ManualSa& sa, EmitOptions options)
 void emit_ipsec(YAML::Emitter& out, const Config& config, EmitOptions options) {
     out << YAML::Key << "ipsec" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "enabled" << YAML::Value << config.ipsec_enabled;
+    if (config.ipsec_stopped_traffic != StoppedTraffic::Drop)
+        out << YAML::Key << "stopped-traffic" << YAML::Value << std::string(to_string(config.ipsec_stopped_traffic));
     if (!config.ike_policies.empty()) {
         out << YAML::Key << "ike-policies" << YAML::Value << YAML::BeginMap;
         for (const auto& [id, policy] : config.ike_policies) emit_ike_policy(out, policy);

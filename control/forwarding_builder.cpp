@@ -63,7 +63,26 @@ std::unique_ptr<dataplane::NatState> build_nat_state(const config::Config& confi
     return nat_state;
 }
 
+void add_pairs(std::vector<dataplane::TunnelNetworks::Pair>& pairs, const std::vector<Ipv4Prefix>& locals,
+               const std::vector<Ipv4Prefix>& remotes) {
+    for (const auto& remote : remotes)
+        for (const auto& local : locals) pairs.push_back({local, remote});
+}
+
 }  // namespace
+
+dataplane::TunnelPolicy build_tunnel_policy(const config::Config& config) {
+    dataplane::TunnelPolicy policy;
+    policy.drop = config.ipsec_enabled ? dataplane::Drop::ipsec_no_sa : dataplane::Drop::ipsec_stopped;
+    if (!config.ipsec_enabled && config.ipsec_stopped_traffic == config::StoppedTraffic::Forward) return policy;
+    // Every configured tunnel, whether or not it can have an SA now (IKEv1 peers, `any`
+    // peers that have not called, SAs the data plane refused): none may leak.
+    std::vector<dataplane::TunnelNetworks::Pair> pairs;
+    for (const auto& sa : config.manual_sas) add_pairs(pairs, sa.local_nets, sa.remote_nets);
+    for (const auto& peer : config.peers) add_pairs(pairs, peer.local_nets, peer.remote_nets);
+    policy.networks = dataplane::TunnelNetworks(pairs);
+    return policy;
+}
 
 ForwardingBuild build_forwarding_state(const config::Config& config, const dataplane::Dataplane& dataplane) {
     ForwardingBuild out;
@@ -82,6 +101,7 @@ ForwardingBuild build_forwarding_state(const config::Config& config, const datap
         ps.primary_address = iface != nullptr && !iface->addresses.empty() ? iface->addresses.front().address.value : 0;
     }
     out.state->nat = build_nat_state(config, dataplane, *out.state);
+    out.state->tunnels = build_tunnel_policy(config);
     return out;
 }
 

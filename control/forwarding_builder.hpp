@@ -21,4 +21,9 @@ struct ForwardingBuild {
 
 ForwardingBuild build_forwarding_state(const config::Config& config, const dataplane::Dataplane& dataplane);
 
+// The networks of every manual SA and peer, which the snapshot keeps out of the clear:
+// with ipsec started their traffic without an SA is an ipsec_no_sa drop; with ipsec
+// stopped an ipsec_stopped drop, or nothing at all with `ipsec stopped-traffic forward`.
+dataplane::TunnelPolicy build_tunnel_policy(const config::Config& config);
+
 }  // namespace mbox::control

@@ -16,12 +16,16 @@ namespace mbox::control {
 
 namespace {
 
-// The loop waits on the command socket at most this long between punt-ring polls: it
-// bounds how late an ARP answer reaches the workers.
-constexpr std::chrono::milliseconds kServeSlice{1};
 constexpr std::chrono::milliseconds kTickInterval{100};
 // `show nat sessions` lists at most this many mappings (and says how many there are).
 constexpr size_t kNatSessionsShown = 10000;
+
+// How long to serve the command socket before the punt rings are polled again: what
+// the back-off asks for, but never past the next tick.
+std::chrono::milliseconds serve_time(std::chrono::microseconds backoff, Clock::duration until_tick) {
+    const Clock::duration wait = std::min<Clock::duration>(backoff, std::max(until_tick, Clock::duration::zero()));
+    return std::chrono::ceil<std::chrono::milliseconds>(wait);
+}
 
 }  // namespace
 
@@ -99,8 +103,11 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
     } else if (!config_.manual_sas.empty() || !config_.peers.empty()) {
         log_warning("ipsec is stopped: {} manual SA(s) not installed, {} peer(s) not started ('ipsec start' "
-                    "starts them)",
-                    config_.manual_sas.size(), config_.peers.size());
+                    "starts them); their traffic is {}",
+                    config_.manual_sas.size(), config_.peers.size(),
+                    config_.ipsec_stopped_traffic == config::StoppedTraffic::Forward
+                        ? "forwarded in the clear (ipsec stopped-traffic forward)"
+                        : "dropped");
     }
     if (!publish_forwarding_state()) return false;
     neighbours_->announce();
@@ -120,10 +127,11 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         }};
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
+    dataplane::IdleBackoff backoff(kIdleBackoff);
 
     while (!stop.load(std::memory_order_relaxed)) {
         const unsigned handled = dataplane_->poll_punts(punts);
-        server_->serve(handled > 0 ? std::chrono::milliseconds(0) : kServeSlice, handler);
+        server_->serve(serve_time(backoff.after_round(handled > 0), next_tick - Clock::now()), handler);
         if (const auto now = Clock::now(); now >= next_tick) {
             neighbours_->tick(now);
             ike_->tick();
@@ -190,6 +198,7 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         if (ike_->running()) return Reply{true, "ipsec is already running\n", nullptr, {}};
         for (const auto& error : sas_->install_manual(config_)) log_error("{}", error);
         config_.ipsec_enabled = true;
+        publish_forwarding_state();  // the tunnels' traffic that no SA carries yet: ipsec_no_sa
         ipsec_started_ = Clock::now();
         ike_->start();
         return Reply{true, "ipsec started\n", nullptr, {}};
@@ -199,6 +208,7 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         ike_->stop();
         sas_->remove_manual();
         config_.ipsec_enabled = false;
+        publish_forwarding_state();  // ipsec_stopped drops, or the clear with `ipsec stopped-traffic forward`
         return Reply{true, "ipsec stopped\n", nullptr, {}};
     }
     if (key == "clear ipsec peer") {
@@ -243,7 +253,10 @@ Reply Gateway::configure(const std::string& path) {
         if (config_.ipsec_enabled)
             for (const auto& error : sas_->install_manual(config_)) r.text += error + "\n";
     }
-    if (changes.forwarding || changes.nat) {
+    // The snapshot also holds the tunnels' networks and what their traffic without an SA becomes.
+    const bool tunnels_changed =
+        !changes.manual_sas.empty() || !changes.peers.empty() || changes.ipsec_enabled || changes.stopped_traffic;
+    if (changes.forwarding || changes.nat || tunnels_changed) {
         if (!publish_forwarding_state()) return Reply::failure("cannot build the forwarding table (see the log)");
     }
     if (changes.nat) neighbours_->set_proxied(translate_pools());

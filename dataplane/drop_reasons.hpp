@@ -52,6 +52,8 @@ namespace mbox::dataplane {
     X(esp_selector_mismatch, "inner addresses outside the SA's traffic selectors")          \
     X(esp_sequence_exhausted, "outbound sequence number space used up: the SA needs a rekey") \
     X(esp_no_route_to_peer, "no route to the tunnel's peer")                                \
+    X(ipsec_stopped, "traffic between a tunnel's local-net and remote-net while ipsec is stopped (never sent in the clear)") \
+    X(ipsec_no_sa, "traffic between a tunnel's local-net and remote-net that no SA carries (tunnel not up yet, down, or refused)") \
     X(esp_mtu_exceeded, "encapsulated packet over the egress MTU with DF set: ICMP fragmentation-needed sent") \
     X(esp_no_headroom, "packet buffer too small for the ESP headers or trailer")            \
     X(handoff_ring_full, "the SA's owning worker's hand-off ring was full")                 \

@@ -18,7 +18,8 @@ inline constexpr uint16_t kIkeNattPort = 4500;
 void esp_decap(WorkerContext& ctx, Burst& burst);
 
 // Transmit packets (not ones we encapsulated) whose inner source and destination
-// match an outbound policy become EspOut with their SA.
+// match an outbound policy become EspOut with their SA; those that match no SA but lie
+// between a configured tunnel's networks (the snapshot's TunnelPolicy) are dropped.
 void esp_match_outbound(WorkerContext& ctx, Burst& burst);
 
 // Packets marked EspOut become the outer ESP packet, marked Transmit towards the peer

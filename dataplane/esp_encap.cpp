@@ -219,13 +219,20 @@ Next finish(WorkerContext& ctx, Burst& burst, uint16_t i, const crypto::EspCrypt
 }  // namespace
 
 void esp_match_outbound(WorkerContext& ctx, Burst& burst) {
-    if (ctx.sas == nullptr || ctx.sas->policy_count() == 0) return;
+    const bool any_sa = ctx.sas != nullptr && ctx.sas->policy_count() > 0;
+    const TunnelPolicy& tunnels = ctx.state->tunnels;
+    if (!any_sa && tunnels.networks.empty()) return;
     for (uint16_t i = 0; i < burst.count; ++i) {
         if (burst.next[i] != Next::Transmit || burst.encapsulated[i]) continue;
         const rte_ipv4_hdr* ip = ipv4_header(burst.packets[i]);
-        if (OutboundSa* sa = ctx.sas->outbound(ipv4_src(ip), ipv4_dst(ip))) {
+        const uint32_t src = ipv4_src(ip), dst = ipv4_dst(ip);
+        if (OutboundSa* sa = any_sa ? ctx.sas->outbound(src, dst) : nullptr) {
             burst.sa[i] = sa;
             burst.next[i] = Next::EspOut;
+        } else if (tunnels.networks.covers(src, dst)) {
+            // A tunnel's traffic with no SA to carry it: never in the clear.
+            ctx.drop(tunnels.drop);
+            burst.next[i] = Next::Drop;
         }
     }
 }

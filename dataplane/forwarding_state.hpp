@@ -1,4 +1,5 @@
-// The immutable snapshot a worker forwards with: per-port facts and the route table.
+// The immutable snapshot a worker forwards with: per-port facts, the route table, the
+// source-NAT chain and the tunnels' networks.
 // The control thread builds a new one for every change, hands it to each worker over
 // its command ring, and frees the old one once every worker has handed it back.
 #pragma once
@@ -10,6 +11,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/route_table.hpp"
+#include "dataplane/tunnel_networks.hpp"
 #include "nat/snat_chain.hpp"
 
 namespace mbox::dataplane {
@@ -42,10 +44,20 @@ struct NatState {
     }
 };
 
+// What happens to a packet between a configured tunnel's networks that no SA took:
+// dropped and counted under `drop` (ipsec_no_sa while ipsec runs, ipsec_stopped while
+// it is stopped). `networks` is empty when no tunnel is configured, or while ipsec is
+// stopped with `ipsec stopped-traffic forward` (the operator lets it go in the clear).
+struct TunnelPolicy {
+    TunnelNetworks networks;
+    Drop drop = Drop::ipsec_no_sa;
+};
+
 struct ForwardingState {
     std::array<PortState, kMaxPorts> ports{};
     std::unique_ptr<RouteTable> routes;
     std::unique_ptr<NatState> nat;  // null: no firewall-snat rules
+    TunnelPolicy tunnels;
 };
 
 }  // namespace mbox::dataplane

@@ -25,10 +25,6 @@ namespace mbox::dataplane {
 
 namespace {
 
-// Idle back-off: after this many empty polls, sleep, doubling up to the cap.
-constexpr unsigned kIdlePollsBeforeSleep = 256;
-constexpr unsigned kMaxIdleSleepUs = 200;
-
 void finish_burst(WorkerContext& ctx, Burst& burst) {
     for (uint16_t i = 0; i < burst.count; ++i) {
         switch (burst.next[i]) {
@@ -161,8 +157,7 @@ unsigned apply_commands(WorkerContext& ctx) {
 int run_worker(WorkerContext& ctx) {
     ctx.tsc_hz = rte_get_tsc_hz();
     rte_mbuf* packets[kBurstSize];
-    unsigned idle_polls = 0;
-    unsigned sleep_us = 1;
+    IdleBackoff backoff(kWorkerIdleBackoff);
     uint64_t next_expiry = 0;
 
     while (!ctx.stop->load(std::memory_order_relaxed)) {
@@ -186,15 +181,10 @@ int run_worker(WorkerContext& ctx) {
         }
         tx_flush(ctx);
 
-        const uint64_t loop_end = rte_rdtsc();
-        if (work > 0) {
-            ctx.counters->busy_cycles += loop_end - loop_start;
-            idle_polls = 0;
-            sleep_us = 1;
-        } else if (++idle_polls >= kIdlePollsBeforeSleep) {
+        if (work > 0) ctx.counters->busy_cycles += rte_rdtsc() - loop_start;
+        if (const auto wait = backoff.after_round(work > 0); wait.count() > 0) {
             ++ctx.counters->idle_sleeps;
-            rte_delay_us_sleep(sleep_us);
-            sleep_us = std::min(sleep_us * 2, kMaxIdleSleepUs);
+            rte_delay_us_sleep(static_cast<unsigned>(wait.count()));
         }
     }
     // Free what is still queued and hand the snapshot back so the control thread can free it.

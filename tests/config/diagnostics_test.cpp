@@ -94,7 +94,16 @@ const BadInput kBadInputs[] = {
      "enable, no, shutdown, description)"},
     {"MissingKeyword", "bad.conf", "ipsec\n",
      "bad.conf:1: error: missing keyword after 'ipsec' (expected one of: peer, manual-sa, ike-policy, esp-policy, pki, "
-     "start, stop)"},
+     "start, stop, stopped-traffic)"},
+    {"UnknownStoppedTrafficAction", "bad.conf", "!\nipsec stopped-traffic pass\n",
+     "bad.conf:2: error: unknown stopped-traffic action 'pass' (expected one of: drop, forward)"},
+    {"MissingStoppedTrafficAction", "bad.conf", "ipsec stopped-traffic\n",
+     "bad.conf:1: error: missing stopped-traffic action after 'ipsec stopped-traffic'"},
+    {"StoppedTrafficTakesOneWord", "bad.conf", "ipsec stopped-traffic drop now\n",
+     "bad.conf:1: error: extra argument 'now' after 'ipsec stopped-traffic drop'"},
+    {"YamlUnknownStoppedTrafficAction", "bad.yaml", "ipsec:\n  stopped-traffic: yes\n",
+     "bad.yaml:2: error: unknown stopped-traffic action 'yes' (expected one of: drop, forward) "
+     "(ipsec.stopped-traffic)"},
     {"UnknownEncryption", "bad.conf", "ipsec esp-policy 10 policy AES-512 SHA\n",
      "bad.conf:1: error: unknown encryption 'AES-512' (expected one of: 3DES, AES, AES-192, AES-256, AES-GCM-128, "
      "AES-GCM-256)"},

@@ -147,6 +147,11 @@ TEST_F(Diff, IpsecStartStop) {
     EXPECT_EQ(changes(), only(&ConfigDiff::ipsec_enabled));
 }
 
+TEST_F(Diff, StoppedTrafficAction) {
+    after.ipsec_stopped_traffic = StoppedTraffic::Forward;
+    EXPECT_EQ(changes(), only(&ConfigDiff::stopped_traffic));
+}
+
 TEST_F(Diff, ManualSasByName) {
     after.manual_sas[0].replay_window = 64;          // a changed
     after.manual_sas.erase(after.manual_sas.begin() + 1);  // b removed

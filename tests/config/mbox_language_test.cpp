@@ -161,6 +161,14 @@ TEST(MboxIpsec, StartAndStopLastOneWins) {
     EXPECT_EQ(stopped.ipsec_enabled_where.line, 2);
 }
 
+TEST(MboxIpsec, StoppedTrafficIsDroppedUnlessForwardIsAsked) {
+    EXPECT_EQ(parse_mbox_clean("").ipsec_stopped_traffic, StoppedTraffic::Drop);
+    EXPECT_EQ(parse_mbox_clean("ipsec stopped-traffic forward\n").ipsec_stopped_traffic, StoppedTraffic::Forward);
+    EXPECT_EQ(parse_mbox_clean("ipsec stopped-traffic FORWARD\nipsec stopped-traffic drop\n").ipsec_stopped_traffic,
+              StoppedTraffic::Drop)
+        << "the last line wins, words in any case";
+}
+
 // ---- policies ----
 
 TEST(MboxIkePolicy, HeaderAloneGivesTheDefaults) {

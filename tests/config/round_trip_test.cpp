@@ -48,6 +48,7 @@ firewall-nat sessions 100000
 firewall-nat port-range 2000-60000
 firewall-nat timeout tcp-established 3600
 firewall-nat timeout udp 45
+ipsec stopped-traffic forward
 ipsec start
 )";
 

@@ -233,6 +233,15 @@ TEST(YamlFormErrors, BadValuesUseTheSameMessagesAsTheMboxLanguage) {
                   "t.yaml:2: error: invalid address '300.1.1.1' (expected A.B.C.D) (routes[0].nexthop)"}));
 }
 
+TEST(YamlForm, IpsecStoppedTraffic) {
+    EXPECT_EQ(parse_yaml_clean("ipsec: {enabled: false}\n").ipsec_stopped_traffic, StoppedTraffic::Drop);
+    EXPECT_EQ(parse_yaml_clean("ipsec: {stopped-traffic: forward}\n").ipsec_stopped_traffic, StoppedTraffic::Forward);
+    EXPECT_EQ(parse_yaml_clean("ipsec: {stopped-traffic: drop}\n").ipsec_stopped_traffic, StoppedTraffic::Drop);
+    EXPECT_EQ(yaml_errors("ipsec:\n  enabled: false\n  stopped-traffic: pass\n"),
+              std::vector<std::string>{"t.yaml:3: error: unknown stopped-traffic action 'pass' (expected one of: drop, "
+                                       "forward) (ipsec.stopped-traffic)"});
+}
+
 TEST(YamlFormErrors, MissingRequiredKeysDuplicatesAndSyntax) {
     EXPECT_EQ(yaml_errors("routes:\n  - {nexthop: 10.0.0.1}\n"),
               std::vector<std::string>{"t.yaml:2: error: missing key 'prefix' (routes[0])"});

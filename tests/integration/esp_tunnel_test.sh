@@ -79,6 +79,43 @@ ipsec start
 CONF
 }
 
+# ICMP from host A seen on gateway B's side of the WAN link while `ping` runs from A to
+# B: gateway A's own transmissions are visible there (not on A's side, see below).
+clear_pings_seen() {  # clear_pings_seen PCAP_NAME
+  ip netns exec "$NS_GWB" tcpdump -i wan0 -U -w "$LAB_RUN/$1" icmp and src host 10.1.0.2 >/dev/null 2>&1 &
+  local dump=$!
+  sleep 1
+  lab_in a ping -c 3 -i 0.2 -W 1 10.2.0.2 >/dev/null 2>&1
+  sleep 0.5
+  kill -INT "$dump" 2>/dev/null; wait "$dump" 2>/dev/null
+  tshark -r "$LAB_RUN/$1" 2>/dev/null | wc -l
+}
+
+# `ipsec stop` on A: the tunnel's traffic is dropped and counted (ipsec_stopped), never
+# routed in the clear; `ipsec stopped-traffic forward` (applied with `mbox configure`)
+# routes it in the clear. (B keeps its SA: A's restarted SA would begin again at
+# sequence number 1, under B's replay window, so the tunnel is not brought back.)
+stopped_tunnel() {  # stopped_tunnel LABEL
+  local label=$1 clear counters
+  "$LAB_BUILD/mbox" --socket "$LAB_RUN/gwa.sock" ipsec stop >/dev/null
+  clear=$(clear_pings_seen stopped.pcap)
+  counters=$("$LAB_BUILD/mbox" --socket "$LAB_RUN/gwa.sock" --json show dataplane counters)
+  if ((clear == 0)) && /usr/bin/python3 - "$counters" <<'PY'
+import json, sys
+c = json.loads(sys.argv[1])
+assert c["drops"]["ipsec_stopped"] >= 3, c["drops"]
+PY
+  then ok "$label: ipsec stopped on A: pings to B's network dropped as ipsec_stopped, none in the clear"
+  else not_ok "$label: ipsec stopped drops the tunnel's traffic" "in the clear: $clear" "$counters"; fi
+
+  sed 's/^ipsec start$/ipsec stopped-traffic forward\nipsec stop/' "$LAB_RUN/gwa.conf" >"$LAB_RUN/gwa-forward.conf"
+  local out
+  out=$("$LAB_BUILD/mbox" --socket "$LAB_RUN/gwa.sock" configure "$LAB_RUN/gwa-forward.conf" 2>&1)
+  clear=$(clear_pings_seen forward.pcap)
+  if ((clear >= 3)); then ok "$label: with ipsec stopped-traffic forward the pings leave in the clear ($clear seen)"
+  else not_ok "$label: ipsec stopped-traffic forward routes the tunnel's traffic in the clear" "seen: $clear" "$out"; fi
+}
+
 run_tunnel() {  # run_tunnel LABEL UDP_LINE
   local label=$1 udp=$2
   gateway_config a-to-b 198.51.100.1 198.51.100.2 10.1.0.1 10.1.0.0/24 10.2.0.0/24 \
@@ -226,6 +263,7 @@ PY
     then ok "$label: 64 flows over ${LAB_EXPECT_WORKERS} workers, one SA: all 640 arrive, handed to the owner, no replay drop"
     else not_ok "$label: one SA fed by several workers" "received $got of 640" "$counters" "$sa"; fi
   fi
+  [[ -z $udp ]] && stopped_tunnel "$label"
   lab_stop_gateway
 }
 
