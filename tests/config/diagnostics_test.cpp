@@ -358,7 +358,7 @@ const BadInput kBadInputs[] = {
      "shutdown, description)"},
     {"ControlCharacterAfterAKeyword", "bad.conf", "ipsec start\x01\n",
      "bad.conf:1: error: unknown keyword 'start\\x01' after 'ipsec' (expected one of: peer, manual-sa, ike-policy, "
-     "esp-policy, pki, start, stop)"},
+     "esp-policy, pki, start, stop, stopped-traffic)"},
     {"C1ControlInAValue", "bad.conf", "interface eth0\n mtu \xc2\x9b" "1500\n",
      "bad.conf:2: error: invalid MTU '\\xc2\\x9b1500' (expected a number 68..9600)"},
     {"ControlCharacterInValidation", "bad.conf", std::string(kBase) + "firewall-snat 5 exempt outbound e\x1bth9\n",
