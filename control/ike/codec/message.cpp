@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "control/codec/byte_io.hpp"
+
 namespace mbox::ike {
 
 namespace {
@@ -36,40 +38,8 @@ constexpr size_t kSelectorFixedLength = 8;
 constexpr size_t kMinNonceLength = 16;
 constexpr size_t kMaxNonceLength = 256;
 
-// Big-endian reads from a span. Each parser checks the bytes it needs against
-// remaining() first; take() aborts rather than reading past the end should a parser
-// ever forget (the fuzz harness turns that into a finding, never a silent overread).
-class Reader {
-public:
-    explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-
-    size_t remaining() const { return bytes_.size() - pos_; }
-    bool empty() const { return remaining() == 0; }
-
-    std::span<const uint8_t> take(size_t n) {
-        if (n > remaining()) std::abort();
-        auto part = bytes_.subspan(pos_, n);
-        pos_ += n;
-        return part;
-    }
-    void skip(size_t n) { take(n); }
-    uint8_t u8() { return take(1)[0]; }
-    uint16_t u16() {
-        auto b = take(2);
-        return static_cast<uint16_t>(b[0] << 8 | b[1]);
-    }
-    uint32_t u32() { return uint32_t{u16()} << 16 | u16(); }
-    uint64_t u64() { return uint64_t{u32()} << 32 | u32(); }
-    std::vector<uint8_t> bytes(size_t n) {
-        auto b = take(n);
-        return {b.begin(), b.end()};
-    }
-    std::vector<uint8_t> rest() { return bytes(remaining()); }
-
-private:
-    std::span<const uint8_t> bytes_;
-    size_t pos_ = 0;
-};
+using codec::Reader;
+using codec::Writer;
 
 // Names for the reasons in ParseError ("Nonce: length 12 below 16").
 std::string payload_name(uint8_t type) {
@@ -441,54 +411,8 @@ Parsed<std::vector<Payload>> parse_chain(uint8_t first, std::span<const uint8_t>
 
 // ---- serialization ----
 
-class Writer {
-public:
-    void u8(uint8_t v) { out_.push_back(v); }
-    void u16(uint16_t v) {
-        u8(static_cast<uint8_t>(v >> 8));
-        u8(static_cast<uint8_t>(v));
-    }
-    void u32(uint32_t v) {
-        u16(static_cast<uint16_t>(v >> 16));
-        u16(static_cast<uint16_t>(v));
-    }
-    void u64(uint64_t v) {
-        u32(static_cast<uint32_t>(v >> 32));
-        u32(static_cast<uint32_t>(v));
-    }
-    void zeros(size_t n) { out_.insert(out_.end(), n, 0); }
-    void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
-    size_t size() const { return out_.size(); }
-    // The 16-bit length at `at` becomes the size of everything written from `start`.
-    // The caller keeps its payloads within 65535 bytes (kMaxMessageLength).
-    void patch_length16(size_t at, size_t start) {
-        auto length = static_cast<uint16_t>(out_.size() - start);
-        out_[at] = static_cast<uint8_t>(length >> 8);
-        out_[at + 1] = static_cast<uint8_t>(length);
-    }
-    void patch_length32(size_t at) {
-        auto length = static_cast<uint32_t>(out_.size());
-        for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(length >> (24 - 8 * i));
-    }
-    std::vector<uint8_t> release() { return std::move(out_); }
-
-private:
-    std::vector<uint8_t> out_;
-};
-
-// A substructure (proposal, transform) or payload whose 16-bit length sits at offset 2.
-template <typename Body>
-void put_with_length(Writer& w, uint8_t first, uint8_t second, Body&& body) {
-    size_t start = w.size();
-    w.u8(first);
-    w.u8(second);
-    w.u16(0);
-    body();
-    w.patch_length16(start + 2, start);
-}
-
 void put_transform(Writer& w, const Transform& t, bool last) {
-    put_with_length(w, last ? kLastSubstructure : kMoreTransforms, 0, [&] {
+    w.framed(last ? kLastSubstructure : kMoreTransforms, 0, [&] {
         w.u8(static_cast<uint8_t>(t.type));
         w.u8(0);
         w.u16(t.id);
@@ -502,7 +426,7 @@ void put_transform(Writer& w, const Transform& t, bool last) {
 }
 
 void put_proposal(Writer& w, const Proposal& p, bool last) {
-    put_with_length(w, last ? kLastSubstructure : kMoreProposals, 0, [&] {
+    w.framed(last ? kLastSubstructure : kMoreProposals, 0, [&] {
         w.u8(p.number);
         w.u8(static_cast<uint8_t>(p.protocol));
         w.u8(static_cast<uint8_t>(p.spi.size()));
@@ -589,7 +513,7 @@ void put_chain(Writer& w, const std::vector<Payload>& payloads) {
         if (const auto* sk = std::get_if<EncryptedPayload>(&p)) next = sk->first_inner;
         const auto* unknown = std::get_if<UnknownPayload>(&p);
         uint8_t flags = unknown && unknown->critical ? kCriticalBit : 0;
-        put_with_length(w, static_cast<uint8_t>(next), flags,
+        w.framed(static_cast<uint8_t>(next), flags,
                         [&] { std::visit([&](const auto& body) { put_body(w, body); }, p); });
     }
 }
