@@ -198,15 +198,16 @@ CommandServer::~CommandServer() {
     }
 }
 
-void CommandServer::serve(std::chrono::milliseconds timeout, const Handler& handler) {
+void CommandServer::serve(std::chrono::milliseconds timeout, const Handler& handler, int wake_fd) {
     const auto deadline = Clock::now() + timeout;
+    bool woken = false;
     do {
-        if (!poll_once(deadline)) return;
+        if (!poll_once(deadline, wake_fd, woken)) return;
         close_expired(Clock::now());
         for (auto& client : clients_) answer_pending(*client, handler, deadline);
         std::erase_if(clients_, [](const auto& client) { return client->finished(); });
         log_drops(Clock::now());
-    } while (Clock::now() < deadline);
+    } while (!woken && Clock::now() < deadline);
 }
 
 // When the server gives up on a client. A request arriving, or a reply being written,
@@ -259,7 +260,7 @@ bool CommandServer::has_pending_work() const {
 // One poll(2) round: waits until an fd is ready, a client's timeout or the deadline (not at
 // all when requests are already waiting), then reads, writes and accepts. False on an
 // unexpected poll error.
-bool CommandServer::poll_once(Clock::time_point deadline) {
+bool CommandServer::poll_once(Clock::time_point deadline, int wake_fd, bool& woken) {
     std::vector<pollfd> fds;
     // At the client limit with no client to evict, newcomers wait in the listen backlog.
     const bool room = clients_.size() < kMaxClients || eviction_candidate() != nullptr;
@@ -273,7 +274,9 @@ bool CommandServer::poll_once(Clock::time_point deadline) {
     const auto wake = std::min(deadline, next_expiry());
     auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
     int wait = has_pending_work() ? 0 : static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
+    if (wake_fd >= 0) fds.push_back({wake_fd, POLLIN, 0});
     if (::poll(fds.data(), fds.size(), wait) < 0) return errno == EINTR;
+    if (wake_fd >= 0 && (fds.back().revents & POLLIN)) woken = true;
     for (size_t i = 0; i < clients_.size(); ++i) {
         Client& client = *clients_[i];
         short revents = fds[i + 1].revents;

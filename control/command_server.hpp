@@ -66,7 +66,9 @@ class CommandServer {
     // an exception from the handler becomes an error reply. Replies a client does not read
     // are buffered; past a cap (16 MiB) the client is dropped, so it can never block mboxd.
     // Stalled and idle clients are closed after their timeouts; drops are logged.
-    void serve(std::chrono::milliseconds timeout, const Handler& handler);
+    // `wake_fd` (when not -1) ends the wait early as soon as it is readable: the owner's
+    // other work has arrived (mboxd: a worker punted). The owner drains it.
+    void serve(std::chrono::milliseconds timeout, const Handler& handler, int wake_fd = -1);
 
     const std::string& path() const { return path_; }
     size_t client_count() const { return clients_.size(); }
@@ -78,7 +80,8 @@ class CommandServer {
 
     CommandServer(std::string path, int listen_fd, std::span<const CommandSpec> table, ClientTimeouts timeouts);
 
-    bool poll_once(Clock::time_point deadline);
+    // false on an unexpected poll error; `woken`: wake_fd became readable.
+    bool poll_once(Clock::time_point deadline, int wake_fd, bool& woken);
     void accept_clients();
     Client* eviction_candidate() const;
     void read_from(Client&);

@@ -20,12 +20,9 @@ constexpr std::chrono::milliseconds kTickInterval{100};
 // `show nat sessions` lists at most this many mappings (and says how many there are).
 constexpr size_t kNatSessionsShown = 10000;
 
-// How long to serve the command socket before the punt rings are polled again: what
-// the back-off asks for, but never past the next tick.
-std::chrono::milliseconds serve_time(std::chrono::microseconds backoff, Clock::duration until_tick) {
-    const Clock::duration wait = std::min<Clock::duration>(backoff, std::max(until_tick, Clock::duration::zero()));
-    return std::chrono::ceil<std::chrono::milliseconds>(wait);
-}
+// Without an eventfd (ControlWakeup could not make one) the loop cannot be woken by a
+// punt: it looks at the punt rings this often instead.
+constexpr std::chrono::milliseconds kUnwakeableSlice{1};
 
 }  // namespace
 
@@ -127,11 +124,23 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         }};
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
-    dataplane::IdleBackoff backoff(kIdleBackoff);
+    dataplane::ControlWakeup& wakeup = dataplane_->control_wakeup();
 
     while (!stop.load(std::memory_order_relaxed)) {
-        const unsigned handled = dataplane_->poll_punts(punts);
-        server_->serve(serve_time(backoff.after_round(handled > 0), next_tick - Clock::now()), handler);
+        if (dataplane_->poll_punts(punts) > 0) {
+            server_->serve(std::chrono::milliseconds(0), handler);
+        } else {
+            // Nothing punted: sleep until the next tick, a command, or a worker's punt
+            // (the rings are looked at once more after the sleep is announced).
+            wakeup.begin_wait();
+            const auto until_tick =
+                std::chrono::ceil<std::chrono::milliseconds>(std::max(next_tick - Clock::now(), Clock::duration::zero()));
+            const auto wait = dataplane_->punts_pending() ? std::chrono::milliseconds(0)
+                              : wakeup.fd() < 0          ? std::min(until_tick, kUnwakeableSlice)
+                                                         : until_tick;
+            server_->serve(wait, handler, wakeup.fd());
+            wakeup.end_wait();
+        }
         if (const auto now = Clock::now(); now >= next_tick) {
             neighbours_->tick(now);
             ike_->tick();

@@ -16,25 +16,11 @@
 #include "control/rib.hpp"
 #include "control/sa_manager.hpp"
 #include "dataplane/dataplane.hpp"
-#include "dataplane/idle_backoff.hpp"
 
 namespace mbox::control {
 
 class Gateway final : private NeighbourOutput {
 public:
-    // The loop's wait between two polls of the punt rings, spent serving the command
-    // socket (a command is answered at once): none after a round that handled punts,
-    // 1 ms for the next 20 quiet rounds (an exchange's next packet is likely), then
-    // doubling to 10 ms. Idle, the control thread wakes about 100 times a second
-    // instead of 1000; the first ARP or IKE packet after a quiet spell waits at most
-    // 10 ms, and a tick (ARP and IKE timers) is never late.
-    static constexpr dataplane::BackoffPolicy kIdleBackoff{.patient_rounds = 20,
-                                                           .short_wait = std::chrono::milliseconds(1),
-                                                           .first_sleep = std::chrono::milliseconds(2),
-                                                           .light_cap = std::chrono::milliseconds(10),
-                                                           .light_rounds = 0,
-                                                           .cap = std::chrono::milliseconds(10)};
-
     Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> dataplane,
             std::unique_ptr<CommandServer> server);
     ~Gateway() override;

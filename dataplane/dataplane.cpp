@@ -182,6 +182,7 @@ bool Dataplane::create_workers(std::string& error) {
         ctx.esp = w->esp.get();
         ctx.reassembly = w->reassembly.get();
         ctx.stop = &stop_;
+        ctx.wakeup = &wakeup_;
         workers_.push_back(std::move(w));
         ++index;
     }
@@ -676,6 +677,10 @@ void Dataplane::deliver_ike(const PuntHandler& handler, uint16_t port, rte_mbuf*
     }
     if (const auto d = ike_datagram(port, frame)) handler.on_ike(*d);
     else ++control_frames_dropped_;
+}
+
+bool Dataplane::punts_pending() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return !rte_ring_empty(w->ctx.punts); });
 }
 
 unsigned Dataplane::poll_punts(const PuntHandler& handler) {

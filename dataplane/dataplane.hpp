@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dataplane/control_wakeup.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/forwarding_state.hpp"
 #include "dataplane/fragment.hpp"
@@ -197,6 +198,10 @@ public:
     };
     // Drains the punt rings. Returns how many items were handled.
     unsigned poll_punts(const PuntHandler& handler);
+    // Whether any punt ring holds something (the control thread's last look before it
+    // sleeps), and what wakes that sleep when a worker punts (control_wakeup.hpp).
+    bool punts_pending() const;
+    ControlWakeup& control_wakeup() { return wakeup_; }
 
     // Control-plane frames dropped: ours that found no packet buffer to go out in, and
     // punted frames and resolve requests that arrived while the control thread waited
@@ -256,6 +261,7 @@ private:
     std::vector<std::unique_ptr<Worker>> workers_;
     std::unique_ptr<WorkerCounters[]> counters_;
     std::atomic<bool> stop_{false};
+    ControlWakeup wakeup_;
     bool launched_ = false;
     // Snapshots and SAs still held by some worker, by address.
     std::map<const void*, Retiring> outstanding_;

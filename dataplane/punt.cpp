@@ -10,7 +10,11 @@ namespace mbox::dataplane {
 
 namespace {
 
-bool enqueue(WorkerContext& ctx, Punt p) { return rte_ring_sp_enqueue_elem(ctx.punts, &p, sizeof(Punt)) == 0; }
+bool enqueue(WorkerContext& ctx, Punt p) {
+    if (rte_ring_sp_enqueue_elem(ctx.punts, &p, sizeof(Punt)) != 0) return false;
+    if (ctx.wakeup != nullptr) ctx.wakeup->notify();
+    return true;
+}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/control_wakeup.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/forwarding_state.hpp"
 #include "dataplane/neighbour_table.hpp"
@@ -72,6 +73,7 @@ struct WorkerContext {
     std::vector<uint16_t> ports;    // ports this worker polls
     rte_ring* commands = nullptr;   // control -> worker (SPSC, elements are Command)
     rte_ring* punts = nullptr;      // worker -> control (SPSC, elements are Punt)
+    ControlWakeup* wakeup = nullptr;  // rung after each punt, for a sleeping control thread
     rte_mempool* pool = nullptr;
     WorkerCounters* counters = nullptr;
     const std::atomic<bool>* stop = nullptr;

@@ -1,4 +1,4 @@
-// The idle back-off of the workers and of the control thread, walked round by round:
+// The idle back-off of the workers, walked round by round:
 // what a quiet loop waits, that it settles at its bound, and that work resets it.
 // (The policies are what mboxd runs with; CPU use is measured by hand, see
 // docs/architecture.md, never asserted on timing here.)
@@ -6,7 +6,6 @@
 
 #include <vector>
 
-#include "control/gateway.hpp"
 #include "dataplane/worker.hpp"
 
 namespace mbox::dataplane {
@@ -40,18 +39,6 @@ TEST(IdleBackoff, AWorkersFirstPacketOrCommandMakesItPollFlatOutAgain) {
     EXPECT_EQ(backoff.after_round(true), microseconds(0));
     EXPECT_EQ(idle_waits(backoff, 256), std::vector<microseconds>(256, microseconds(0)));
     EXPECT_EQ(backoff.after_round(false), microseconds(1)) << "the sleep starts small again";
-}
-
-TEST(IdleBackoff, ControlThreadServesShortSlicesAfterPuntsThenBacksOffToItsBound) {
-    IdleBackoff backoff(control::Gateway::kIdleBackoff);
-    EXPECT_EQ(backoff.after_round(true), microseconds(0)) << "punts handled: poll the rings again at once";
-    EXPECT_EQ(idle_waits(backoff, 20), std::vector<microseconds>(20, milliseconds(1))) << "1 ms slices for 20 rounds";
-    EXPECT_EQ(idle_waits(backoff, 5),
-              (std::vector<microseconds>{milliseconds(2), milliseconds(4), milliseconds(8), milliseconds(10),
-                                         milliseconds(10)}));
-    EXPECT_EQ(idle_waits(backoff, 100), std::vector<microseconds>(100, milliseconds(10))) << "settled at the bound";
-    EXPECT_EQ(backoff.after_round(true), microseconds(0)) << "the next punt resets it";
-    EXPECT_EQ(backoff.after_round(false), milliseconds(1));
 }
 
 }  // namespace
