@@ -3,15 +3,12 @@
 #include "control/ike1/engine.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include <fmt/format.h>
 
 namespace mbox::ike1 {
 
 namespace {
-
-constexpr size_t kLogEntries = 2000;
 
 constexpr std::string_view kDropNames[] = {
     "malformed",  "unsupported_version", "unknown_cookie",  "unexpected_message", "retransmission",
@@ -48,11 +45,7 @@ Engine::~Engine() {
 // ---- log and counters
 
 void Engine::note(size_t peer, std::string text) {
-    ike::LogEntry entry{std::chrono::system_clock::now(), peer < peers_.size() ? peers_[peer].name : std::string{},
-                        std::move(text)};
-    if (sink_) sink_(entry);
-    log_.push_back(std::move(entry));
-    if (log_.size() > kLogEntries) log_.pop_front();
+    log_.add(peer < peers_.size() ? peers_[peer].name : std::string{}, std::move(text));
 }
 
 void Engine::note(const Phase1Sa& sa, std::string text) {
@@ -61,7 +54,7 @@ void Engine::note(const Phase1Sa& sa, std::string text) {
 
 void Engine::drop(Drop reason, const Endpoint& from, std::string_view detail) {
     const uint64_t n = ++counters_.drops[static_cast<size_t>(reason)];
-    if (n <= 10 || n % 1000 == 0)
+    if (ike::EngineLog::worth_logging(n))
         note(SIZE_MAX, fmt::format("dropped a message from {}: {} ({}; {} so far)", from.to_string(), detail,
                                    name(reason), n));
 }
@@ -142,10 +135,8 @@ void Engine::schedule_retry(size_t peer, Clock::time_point when) {
 // ---- configuration and operator commands
 
 void Engine::configure(std::vector<ike::PeerConfig> peers) {
-    std::vector<std::optional<size_t>> kept(peers_.size());
+    const auto kept = ike::kept_peers(peers_, peers);
     for (size_t old = 0; old < peers_.size(); ++old) {
-        for (size_t i = 0; i < peers.size(); ++i)
-            if (peers[i].name == peers_[old].name && peers[i].same_settings(peers_[old])) kept[old] = i;
         if (kept[old]) continue;
         note(old, "configuration removed or changed: deleting its SAs");
         for (auto& [cookie, sa] : sas_)
@@ -162,12 +153,7 @@ void Engine::configure(std::vector<ike::PeerConfig> peers) {
         if (kept[old]) retry[*kept[old]] = retry_at_[old];
     peers_ = std::move(peers);
     retry_at_ = std::move(retry);
-    std::vector<uint16_t> groups;
-    for (const auto& peer : peers_) {
-        groups.push_back(peer.ike.dh_group);
-        if (peer.esp.pfs_group) groups.push_back(*peer.esp.pfs_group);
-    }
-    dh_pool_.set_groups(groups);
+    dh_pool_.set_groups(ike::dh_groups(peers_));
     if (!running_) return;
     for (size_t i = 0; i < peers_.size(); ++i)
         if (peers_[i].initiates() && !has_sas[i] && !retry_at_[i]) retry_at_[i] = io_.now();
@@ -223,8 +209,7 @@ bool Engine::retransmit(Phase1Sa& sa, Flight& flight, Clock::time_point now) {
     if (flight.sent > options_.timing.retransmit_tries) return false;
     transmit(sa.local, sa.remote, flight.bytes);
     ++counters_.retransmitted;
-    flight.next_send = now + std::chrono::duration_cast<Clock::duration>(
-                                 options_.timing.retransmit_base * std::pow(options_.timing.retransmit_factor, flight.sent));
+    flight.next_send = now + ike::retransmit_delay(options_.timing, flight.sent);
     ++flight.sent;
     return true;
 }
@@ -411,21 +396,7 @@ std::vector<ike::PeerStatus> Engine::status() const {
                 s.state = "connecting";
             }
             for (const auto& child : sa->children) {
-                ike::ChildStatus c;
-                c.inbound_spi = child.inbound_spi;
-                c.outbound_spi = child.outbound_spi;
-                c.algorithms = std::string(crypto::name(child.algorithms.cipher));
-                if (child.algorithms.integrity != crypto::EspIntegrity::None)
-                    c.algorithms += "/" + std::string(crypto::name(child.algorithms.integrity));
-                c.pfs = child.pfs_group ? crypto::ike_dh_group_name(*child.pfs_group) : "";
-                c.local_ts = child.local_ts;
-                c.remote_ts = child.remote_ts;
-                c.udp_encapsulated = child.udp_encapsulated;
-                c.state = "installed";
-                c.age = seconds(now - child.established);
-                c.expires_in = std::max(0.0, seconds(child.expire_at - now));
-                c.in = installer_.inbound_usage(child.inbound_spi);
-                c.out = installer_.outbound_usage(child.outbound_spi);
+                ike::ChildStatus c = ike::child_status(child, installer_, now);
                 s.rx_bytes += c.in.bytes;
                 s.tx_bytes += c.out.bytes;
                 v.children.push_back(std::move(c));

@@ -79,11 +79,11 @@ public:
     void tick();
 
     std::vector<ike::PeerStatus> status() const;
-    const std::deque<ike::LogEntry>& log() const { return log_; }
+    const std::deque<ike::LogEntry>& log() const { return log_.entries(); }
     const EngineCounters& counters() const { return counters_; }
     size_t sa_count() const { return sas_.size(); }
     const std::vector<ike::PeerConfig>& peers() const { return peers_; }
-    void set_log_sink(std::function<void(const ike::LogEntry&)> sink) { sink_ = std::move(sink); }
+    void set_log_sink(std::function<void(const ike::LogEntry&)> sink) { log_.set_sink(std::move(sink)); }
 
 private:
     // ---- engine.cpp
@@ -151,8 +151,7 @@ private:
     std::map<uint64_t, std::unique_ptr<Phase1Sa>> sas_;  // by our cookie
     bool running_ = false;
     uint64_t next_serial_ = 1;
-    std::deque<ike::LogEntry> log_;
-    std::function<void(const ike::LogEntry&)> sink_;
+    ike::EngineLog log_;
     EngineCounters counters_;
     // The datagram on_datagram is handling: what a flight answers, and what the
     // extents of a plaintext message (SAi_b) point into.

@@ -29,6 +29,8 @@ using ike::test::BasicSide;
 using ike::test::Datagram;
 using ike::test::InstalledSa;
 using ike::test::Network;
+using ike::test::log_has;
+using ike::test::log_text;
 using Side = BasicSide<Engine>;
 
 constexpr uint32_t kA = 0xc6336401;  // 198.51.100.1
@@ -53,17 +55,6 @@ PeerConfig peer_config(uint32_t local, uint32_t remote, const char* local_net, c
     p.esp_lifetime = 3600s;
     p.psk = crypto::SecretBytes(std::string_view("Letmein99"));
     return p;
-}
-
-bool log_has(const Engine& engine, std::string_view text) {
-    return std::any_of(engine.log().begin(), engine.log().end(),
-                       [&](const ike::LogEntry& e) { return e.text.find(text) != std::string::npos; });
-}
-
-std::string log_text(const Engine& engine) {
-    std::string out;
-    for (const auto& e : engine.log()) out += e.peer + ": " + e.text + "\n";
-    return out;
 }
 
 uint64_t dropped(const Engine& engine, Drop reason) { return engine.counters().drops[static_cast<size_t>(reason)]; }

@@ -6,6 +6,7 @@
 // ChildSaInstaller.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/ike/engine.hpp"
@@ -201,5 +203,19 @@ inline void FakeIo::send(const Endpoint& local, const Endpoint& remote, std::spa
 }
 
 inline Clock::time_point FakeIo::now() { return net_.now; }
+
+// Log checks for either engine.
+template <typename Engine>
+bool log_has(const Engine& engine, std::string_view text) {
+    return std::any_of(engine.log().begin(), engine.log().end(),
+                       [&](const LogEntry& e) { return e.text.find(text) != std::string::npos; });
+}
+
+template <typename Engine>
+std::string log_text(const Engine& engine) {
+    std::string out;
+    for (const auto& e : engine.log()) out += e.peer + ": " + e.text + "\n";
+    return out;
+}
 
 }  // namespace mbox::ike::test
