@@ -17,6 +17,8 @@
 
 #include <algorithm>
 
+#include "config/mbox_language.hpp"
+#include "control/ike/peer_config.hpp"
 #include "control/ike1/engine.hpp"
 #include "tests/control/ike_test_network.hpp"
 
@@ -310,6 +312,54 @@ TEST_F(Ike1Pair, MalformedAndUnknownMessagesAreCountedDrops) {
     EXPECT_EQ(dropped(b->engine, Drop::UnsupportedVersion), 1u);
     EXPECT_EQ(dropped(b->engine, Drop::UnknownCookie), 1u);
     expect_tunnels(1);  // nothing of it disturbed the tunnel
+}
+
+// The appliance's sample configuration (DESIGN.md, the manual's example tunnel) with
+// one remote network: `version 1` makes it an IKEv1 peer and only that.
+constexpr std::string_view kSample = R"(interface eth0
+ dpdk-device net_null0
+ ip address 198.51.100.1/24
+ enable
+!
+ipsec ike-policy 10 authentication psk policy 3DES MD5 2 keylife 3600 version 1
+ipsec esp-policy 10 policy AES SHA 2 keylife 3600
+!
+ipsec peer 203.0.113.2
+ local ip 198.51.100.1
+ local-net 10.1.0.0/24,10.3.0.0/24
+ remote-net 10.2.0.0/24
+ policy ike 10 esp 10
+ psk Letmein99
+!
+)";
+
+TEST_F(Ike1Pair, SampleConfigurationIsAnIkev1PeerThatComesUp) {
+    const auto parsed = config::parse_mbox(kSample, "sample.conf");
+    ASSERT_TRUE(parsed.diagnostics.empty());
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ike::ikev2_peers(parsed.config, errors).empty());  // not the IKEv2 engine's
+    auto peers = ike::ikev1_peers(parsed.config, errors);
+    EXPECT_TRUE(errors.empty());
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_EQ(peers[0].ike.cipher, crypto::IkeCipher::TripleDesCbc);
+    EXPECT_EQ(peers[0].ike.prf, crypto::IkePrf::HmacMd5);
+    EXPECT_EQ(peers[0].ike.dh_group, 2);
+    EXPECT_EQ(peers[0].esp.pfs_group, std::optional<uint16_t>(2));
+    EXPECT_EQ(peers[0].ike_lifetime, 3600s);
+    a_peer = peers[0];
+    b_peer.remote_nets = a_peer.local_nets;
+    up();
+    expect_tunnels(2);  // two local networks, one remote: two phase 2 SAs
+}
+
+TEST(Ike1PeerConfig, Md5_128AndAddresslessPeersHaveNoIkev1Form) {
+    std::string text(kSample);
+    text.replace(text.find("AES SHA 2"), 9, "AES MD5-128 2");
+    auto parsed = config::parse_mbox(text, "sample.conf");
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ike::ikev1_peers(parsed.config, errors).empty());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("MD5-128 has no IKEv1 form"), std::string::npos) << errors[0];
 }
 
 }  // namespace
