@@ -75,7 +75,7 @@ Phase1Sa& Engine::new_sa(bool initiator, size_t peer, const Endpoint& local, con
     sa->peer = peer;
     sa->local = local;
     sa->remote = remote;
-    sa->created = io_.now();
+    sa->created = sa->last_heard = io_.now();
     uint64_t cookie = 0;
     while (cookie == 0 || sas_.contains(cookie))
         io_.random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie), sizeof cookie));
@@ -140,7 +140,10 @@ void Engine::configure(std::vector<ike::PeerConfig> peers) {
         if (kept[old]) continue;
         note(old, "configuration removed or changed: deleting its SAs");
         for (auto& [cookie, sa] : sas_)
-            if (sa->peer == old) kill(*sa, "deleted by configuration", false);
+            if (sa->peer == old) {
+                if (running_) send_deletes(*sa);
+                kill(*sa, "deleted by configuration", false);
+            }
     }
     std::vector<std::optional<Clock::time_point>> retry(peers.size());
     std::vector<bool> has_sas(peers.size(), false);
@@ -167,7 +170,10 @@ void Engine::start() {
 }
 
 void Engine::stop() {
-    for (auto& [cookie, sa] : sas_) kill(*sa, "ipsec stop", false);
+    for (auto& [cookie, sa] : sas_) {
+        send_deletes(*sa);
+        kill(*sa, "ipsec stop", false);
+    }
     sas_.clear();
     std::fill(retry_at_.begin(), retry_at_.end(), std::nullopt);
     running_ = false;
@@ -178,7 +184,10 @@ bool Engine::restart_peer(std::string_view name) {
         if (peers_[i].name != name) continue;
         note(i, "restarted by the operator");
         for (auto& [cookie, sa] : sas_)
-            if (sa->peer == i) kill(*sa, "restarted by the operator", false);
+            if (sa->peer == i) {
+                send_deletes(*sa);
+                kill(*sa, "restarted by the operator", false);
+            }
         retry_at_[i].reset();
         if (running_ && peers_[i].initiates()) initiate(i);
         return true;
@@ -249,6 +258,25 @@ std::optional<Chain> Engine::open(const Message& message, Phase1Sa& sa, const cr
     return std::get<Chain>(std::move(chain));
 }
 
+std::optional<Chain> Engine::open_first(Phase1Sa& sa, const Message& message, crypto::ike1::IvChain& iv,
+                                        crypto::SecretBytes& plaintext, std::string_view what) {
+    const uint32_t id = message.header.message_id;
+    iv = crypto::ike1::IvChain(crypto::ike1::phase2_iv(sa.prf(), sa.iv.iv(), id, sa.cipher->block_size()));
+    auto chain = open(message, sa, iv, plaintext, sa.remote);
+    if (!chain) return std::nullopt;
+    const auto* hash = chain->payloads.empty() ? nullptr : std::get_if<HashPayload>(&chain->payloads.front());
+    if (hash == nullptr) {
+        drop(Drop::MissingPayload, sa.remote, fmt::format("{} without HASH first", what));
+        return std::nullopt;
+    }
+    const auto expected = crypto::ike1::message_hash(sa.prf(), sa.keys.skeyid_a, id, bytes_after(plaintext, *chain, 0));
+    if (!expected.equals(hash->data)) {
+        drop(Drop::BadHash, sa.remote, fmt::format("{}: HASH(1) does not verify", what));
+        return std::nullopt;
+    }
+    return chain;
+}
+
 void Engine::send_error(Phase1Sa& sa, uint16_t type) {
     Header h;
     h.cookie_i = sa.cookie_i;
@@ -306,7 +334,10 @@ void Engine::on_datagram(const Endpoint& local, const Endpoint& remote, std::spa
         else if (sa->state != Phase1State::Established) drop(Drop::UnexpectedMessage, remote, "quick mode before phase 1");
         else on_quick_mode(*sa, message);
         break;
-    case ExchangeType::Informational: on_notification(sa, message, remote); break;
+    case ExchangeType::Informational:
+        if (sa != nullptr && sa->state == Phase1State::Established && h.encrypted()) on_informational(*sa, message);
+        else on_notification(sa, message, remote);
+        break;
     default: drop(Drop::UnexpectedMessage, remote, fmt::format("exchange type {}", static_cast<int>(h.exchange)));
     }
     std::erase_if(sas_, [](const auto& entry) { return entry.second->state == Phase1State::Dead; });
@@ -341,7 +372,8 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
     std::erase_if(sa.quick, [&](const auto& entry) {
         return entry.second.done && now - entry.second.created > options_.timing.half_open_timeout;
     });
-    if (now >= sa.expire_at) kill(sa, "hard lifetime reached", true);
+    if (now >= sa.expire_at) return kill(sa, "hard lifetime reached", true);
+    dead_peer_detection(sa, now);
 }
 
 void Engine::tick() {

@@ -60,6 +60,9 @@ struct EngineCounters {
     std::array<uint64_t, kDropCount> drops{};
 };
 
+// RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
+const std::vector<uint8_t>& dpd_vendor_id();
+
 class Engine {
 public:
     Engine(ike::IkeIo& io, ike::ChildSaInstaller& installer, EngineOptions options = {});
@@ -108,6 +111,11 @@ private:
     // after a counted drop.
     std::optional<Chain> open(const Message& message, Phase1Sa& sa, const crypto::ike1::IvChain& iv,
                               crypto::SecretBytes& plaintext, const Endpoint& from);
+    // The first message of a quick mode or informational exchange: decrypted under the
+    // exchange's first IV (set in `iv`, RFC 2409 Appendix B), its first payload a
+    // HASH(1) over the rest that verifies (§5.5, §5.7). nullopt after a counted drop.
+    std::optional<Chain> open_first(Phase1Sa& sa, const Message& message, crypto::ike1::IvChain& iv,
+                                    crypto::SecretBytes& plaintext, std::string_view what);
     // Unencrypted notification to the peer before phase 1 is up (RFC 2408 §5: no SA to
     // protect it yet), so that it can log why.
     void send_error(Phase1Sa& sa, uint16_t type);
@@ -133,6 +141,14 @@ private:
     bool authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
                       std::span<const uint8_t> plain);
     void on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote);
+
+    // ---- exchange_informational.cpp
+    void send_informational(Phase1Sa& sa, Payload payload);
+    // DELETE for every phase 2 SA and then the ISAKMP SA (ipsec stop, reconfiguration).
+    void send_deletes(Phase1Sa& sa);
+    void send_dpd(Phase1Sa& sa, uint16_t type, uint32_t sequence);
+    void on_informational(Phase1Sa& sa, const Message& message);
+    void dead_peer_detection(Phase1Sa& sa, Clock::time_point now);
 
     // ---- exchange_quick_mode.cpp
     void start_quick_modes(Phase1Sa& sa);

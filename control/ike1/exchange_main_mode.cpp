@@ -11,6 +11,8 @@
 // HDR* is encrypted under the key from SKEYID_e with the IVs of Appendix B. With
 // pre-shared keys the responder must know the key before it sees an identity, so main
 // mode peers are found by address.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "control/ike1/engine.hpp"
@@ -43,6 +45,14 @@ std::string_view notify_name(uint16_t type) {
     return "";
 }
 
+// RFC 3706 §3: the peer answers R-U-THERE.
+bool offers_dpd(const std::vector<Payload>& payloads) {
+    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
+        const auto* vid = std::get_if<VendorIdPayload>(&p);
+        return vid != nullptr && vid->data == dpd_vendor_id();
+    });
+}
+
 }  // namespace
 
 // ---- message 1 (initiator) and 2 (responder)
@@ -58,7 +68,7 @@ void Engine::initiate(size_t peer_index) {
     h.cookie_i = sa.cookie_i;
     h.exchange = ExchangeType::IdentityProtection;
     note(sa, fmt::format("initiating main mode to {}: {}", sa.remote.to_string(), describe(offer)));
-    send_flight(sa, sa.flight, serialize_message(h, {offer}), {}, true);
+    send_flight(sa, sa.flight, serialize_message(h, {offer, VendorIdPayload{dpd_vendor_id()}}), {}, true);
 }
 
 void Engine::respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote) {
@@ -90,7 +100,9 @@ void Engine::respond_main_1(const Message& message, const Endpoint& local, const
     h.cookie_i = sa.cookie_i;
     h.cookie_r = sa.cookie_r;
     h.exchange = ExchangeType::IdentityProtection;
-    send_flight(sa, sa.flight, serialize_message(h, {sa.choice->answer}), message_bytes_, true);
+    sa.peer_dpd = offers_dpd(payloads);
+    send_flight(sa, sa.flight, serialize_message(h, {sa.choice->answer, VendorIdPayload{dpd_vendor_id()}}),
+                message_bytes_, true);
 }
 
 void Engine::on_main_mode(Phase1Sa& sa, const Message& message) {
@@ -122,6 +134,7 @@ void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
         return kill(sa, "unacceptable answer", true);
     }
     sa.cookie_r = message.header.cookie_r;
+    sa.peer_dpd = offers_dpd(message.chain.payloads);
     std::string error;
     sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
     if (!sa.dh) return kill(sa, fmt::format("no DH key pair: {}", error), true);
@@ -264,7 +277,7 @@ void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
                       {id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}});
     send_flight(sa, sa.flight, std::move(bytes), message_bytes_, false);
     sa.state = Phase1State::Established;
-    sa.established = io_.now();
+    sa.established = sa.last_heard = io_.now();
     sa.expire_at = sa.established + std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
     ++counters_.phase1_established;
     note(sa, fmt::format("established as responder with {} ({})", sa.remote_identity.to_string(),
@@ -279,7 +292,7 @@ void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
     sa.iv.advance(message.encrypted);
     sa.flight = Flight{};
     sa.state = Phase1State::Established;
-    sa.established = io_.now();
+    sa.established = sa.last_heard = io_.now();
     sa.expire_at = sa.established + std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
     ++counters_.phase1_established;
     note(sa, fmt::format("established as initiator with {} ({})", sa.remote_identity.to_string(),

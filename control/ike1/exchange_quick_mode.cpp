@@ -130,18 +130,15 @@ void Engine::on_quick_mode(Phase1Sa& sa, const Message& message) {
 void Engine::respond_quick_1(Phase1Sa& sa, const Message& message) {
     const ike::PeerConfig& peer = peers_[sa.peer];
     const uint32_t id = message.header.message_id;
-    crypto::ike1::IvChain iv(crypto::ike1::phase2_iv(sa.prf(), sa.iv.iv(), id, sa.cipher->block_size()));
+    crypto::ike1::IvChain iv;
     crypto::SecretBytes plain;
-    const auto chain = open(message, sa, iv, plain, sa.remote);
+    const auto chain = open_first(sa, message, iv, plain, "quick mode message 1");
     if (!chain) return;
     const auto& payloads = chain->payloads;
-    const auto* hash = payloads.empty() ? nullptr : std::get_if<HashPayload>(&payloads.front());
     const auto* offer = find_payload<SaPayload>(payloads);
     const auto* nonce = find_payload<NoncePayload>(payloads);
-    if (hash == nullptr || offer == nullptr || nonce == nullptr)
-        return drop(Drop::MissingPayload, sa.remote, "quick mode message 1 without HASH, SA or nonce");
-    const auto expected = crypto::ike1::message_hash(sa.prf(), sa.keys.skeyid_a, id, bytes_after(plain, *chain, 0));
-    if (!expected.equals(hash->data)) return drop(Drop::BadHash, sa.remote, "quick mode HASH(1) does not verify");
+    if (offer == nullptr || nonce == nullptr)
+        return drop(Drop::MissingPayload, sa.remote, "quick mode message 1 without SA or nonce");
 
     // IDci is the initiator's network (our remote), IDcr ours.
     const auto ids = ids_of(payloads);

@@ -86,6 +86,13 @@ struct Phase1Sa {
     Clock::time_point created{};
     Clock::time_point established{};
     Clock::time_point expire_at{};
+    // Dead-peer detection (RFC 3706).
+    bool peer_dpd = false;                  // the peer sent the DPD vendor ID
+    Clock::time_point last_heard{};         // a verified message or ESP from the peer
+    uint64_t seen_inbound_packets = 0;
+    uint32_t dpd_sequence = 0;
+    bool dpd_outstanding = false;
+    Clock::time_point dpd_sent{};
 
     uint64_t our_cookie() const { return initiator ? cookie_i : cookie_r; }
     crypto::IkePrf prf() const { return choice->offer.suite.prf; }

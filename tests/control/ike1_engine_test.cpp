@@ -314,6 +314,36 @@ TEST_F(Ike1Pair, MalformedAndUnknownMessagesAreCountedDrops) {
     expect_tunnels(1);  // nothing of it disturbed the tunnel
 }
 
+TEST_F(Ike1Pair, StopDeletesBothPhasesOnThePeer) {
+    up();
+    expect_tunnels(1);
+    a->engine.stop();
+    net.run();
+    EXPECT_TRUE(a->sas.inbound.empty() && a->sas.outbound.empty());
+    // B removed the phase 2 SA on its DELETE and the ISAKMP SA on the next.
+    EXPECT_TRUE(b->sas.inbound.empty()) << log_text(b->engine);
+    EXPECT_TRUE(b->sas.outbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "deleted by the peer"));
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+    EXPECT_EQ(b->engine.status().front().state, "down");
+}
+
+TEST_F(Ike1Pair, DeadPeerDetectionKeepsALiveTunnelAndClosesADeadOne) {
+    a_peer.dpd = 10s;
+    up();
+    expect_tunnels(1);
+    const size_t before = net.delivered.size();
+    net.advance(25s, 500ms);
+    // A asked twice (after 10 s of silence each time) and B answered each time.
+    EXPECT_EQ(net.delivered.size(), before + 4);
+    EXPECT_EQ(a->engine.status().front().state, "up");
+    // B vanishes: after 4 intervals without an answer A gives up and removes the SAs.
+    net.filter = [](const Datagram& d) { return d.from.address != kB; };
+    net.advance(60s, 500ms);
+    EXPECT_TRUE(log_has(a->engine, "dead peer detected")) << log_text(a->engine);
+    EXPECT_TRUE(a->sas.outbound.empty());
+}
+
 // The appliance's sample configuration (DESIGN.md, the manual's example tunnel) with
 // one remote network: `version 1` makes it an IKEv1 peer and only that.
 constexpr std::string_view kSample = R"(interface eth0
