@@ -60,6 +60,9 @@ struct EngineCounters {
     std::array<uint64_t, kDropCount> drops{};
 };
 
+// "NO-PROPOSAL-CHOSEN" for the error notifications the log names; "" for others.
+std::string_view notify_name(uint16_t type);
+
 // RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
 const std::vector<uint8_t>& dpd_vendor_id();
 

@@ -33,6 +33,18 @@ uint32_t read_be32(std::span<const uint8_t> b) {
 
 }  // namespace
 
+std::string_view notify_name(uint16_t type) {
+    switch (type) {
+    case notify::kNoProposalChosen: return "NO-PROPOSAL-CHOSEN";
+    case notify::kInvalidIdInformation: return "INVALID-ID-INFORMATION";
+    case notify::kAuthenticationFailed: return "AUTHENTICATION-FAILED";
+    case notify::kInvalidHashInformation: return "INVALID-HASH-INFORMATION";
+    case notify::kPayloadMalformed: return "PAYLOAD-MALFORMED";
+    case notify::kInvalidKeyInformation: return "INVALID-KEY-INFORMATION";
+    }
+    return "";
+}
+
 // RFC 3706 §3: the DPD vendor ID, version 1.0.
 const std::vector<uint8_t>& dpd_vendor_id() {
     static const std::vector<uint8_t> id{0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
@@ -89,6 +101,13 @@ void Engine::on_informational(Phase1Sa& sa, const Message& message) {
                 sa.children.erase(it);
             }
         } else if (const auto* n = std::get_if<NotificationPayload>(&payload)) {
+            // RFC 2408 §3.14.1: types below 8192 are errors.
+            if (n->type < 8192) {
+                const auto known = notify_name(n->type);
+                note(sa, fmt::format("the peer reported {}{}", known.empty() ? fmt::format("{}", n->type) : std::string(known),
+                                     n->protocol == static_cast<uint8_t>(ProtocolId::Esp) ? " for a quick mode" : ""));
+                continue;
+            }
             if (n->data.size() != 4) continue;
             const uint32_t sequence = read_be32(n->data);
             if (n->type == notify::kRUThere) {

@@ -33,18 +33,6 @@ std::vector<uint8_t> body(const Payload& payload) {
     return bytes;
 }
 
-std::string_view notify_name(uint16_t type) {
-    switch (type) {
-    case notify::kNoProposalChosen: return "NO-PROPOSAL-CHOSEN";
-    case notify::kInvalidIdInformation: return "INVALID-ID-INFORMATION";
-    case notify::kAuthenticationFailed: return "AUTHENTICATION-FAILED";
-    case notify::kInvalidHashInformation: return "INVALID-HASH-INFORMATION";
-    case notify::kPayloadMalformed: return "PAYLOAD-MALFORMED";
-    case notify::kInvalidKeyInformation: return "INVALID-KEY-INFORMATION";
-    }
-    return "";
-}
-
 // RFC 3706 §3: the peer answers R-U-THERE.
 bool offers_dpd(const std::vector<Payload>& payloads) {
     return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {

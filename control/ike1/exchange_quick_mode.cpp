@@ -71,6 +71,15 @@ std::vector<const IdPayload*> ids_of(const std::vector<Payload>& payloads) {
     return ids;
 }
 
+// Tells the peer why its quick mode went unanswered (RFC 2408 §3.14.1), protected
+// by the ISAKMP SA, so that its log can say so too.
+NotificationPayload error_notification(uint16_t type) {
+    NotificationPayload n;
+    n.protocol = static_cast<uint8_t>(ProtocolId::Esp);
+    n.type = type;
+    return n;
+}
+
 }  // namespace
 
 void Engine::start_quick_modes(Phase1Sa& sa) {
@@ -148,15 +157,16 @@ void Engine::respond_quick_1(Phase1Sa& sa, const Message& message) {
         note(sa, fmt::format("quick mode {:08x}: invalid ID information: the peer proposed {} === {}; ours are {} === {}",
                              id, local_net ? local_net->to_string() : "?", remote_net ? remote_net->to_string() : "?",
                              ike::describe_nets(peer.local_nets), ike::describe_nets(peer.remote_nets)));
-        return;
+        return send_informational(sa, error_notification(notify::kInvalidIdInformation));
     }
     const auto spi = installer_.allocate_spi();
     if (!spi) return note(sa, fmt::format("quick mode {:08x}: no inbound SPI available", id));
     auto choice = select_phase2(*offer, peer.esp, peer.esp_lifetime, *spi, false);
     if (!choice) {
         installer_.release_spi(*spi);
-        return note(sa, fmt::format("quick mode {:08x}: no proposal chosen: the peer offered {}; ours is {}", id,
-                                    describe(*offer), describe(phase2_sa(peer.esp, peer.esp_lifetime, 0, false))));
+        note(sa, fmt::format("quick mode {:08x}: no proposal chosen: the peer offered {}; ours is {}", id,
+                             describe(*offer), describe(phase2_sa(peer.esp, peer.esp_lifetime, 0, false))));
+        return send_informational(sa, error_notification(notify::kNoProposalChosen));
     }
     QuickMode qm;
     qm.message_id = id;

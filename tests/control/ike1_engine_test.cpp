@@ -222,6 +222,8 @@ TEST_F(Ike1Pair, PhaseTwoMismatchNamesBothOffers) {
     EXPECT_TRUE(log_has(b->engine, "no proposal chosen: the peer offered AES-128-CBC/HMAC-SHA1-96/MODP-1024/3600s; "
                                    "ours is AES-128-CBC/HMAC-SHA1-96/3600s"))
         << log_text(b->engine);
+    // B says so to A under the ISAKMP SA.
+    EXPECT_TRUE(log_has(a->engine, "the peer reported NO-PROPOSAL-CHOSEN for a quick mode")) << log_text(a->engine);
 }
 
 TEST_F(Ike1Pair, NetworksOutsideOurPolicyAreInvalidIdInformation) {
@@ -230,6 +232,7 @@ TEST_F(Ike1Pair, NetworksOutsideOurPolicyAreInvalidIdInformation) {
     EXPECT_TRUE(b->sas.inbound.empty());
     EXPECT_TRUE(log_has(b->engine, "invalid ID information: the peer proposed 10.2.0.0/24 === 10.1.0.0/24"))
         << log_text(b->engine);
+    EXPECT_TRUE(log_has(a->engine, "the peer reported INVALID-ID-INFORMATION")) << log_text(a->engine);
 }
 
 TEST_F(Ike1Pair, LostMessagesAreRetransmittedAndAnsweredAgain) {
