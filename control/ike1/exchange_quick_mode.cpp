@@ -306,14 +306,25 @@ bool Engine::install(Phase1Sa& sa, QuickMode& qm) {
         note(sa, fmt::format("cannot install inbound SA {:08x}: {}", child.inbound_spi, error));
         return false;
     }
+    // The same networks already have an outbound SA (both sides initiated at once, or
+    // the peer negotiated them again): the newer takes the traffic, atomically, and
+    // the older keeps its inbound SA for what is still in flight.
+    ike::ChildSa* previous = nullptr;
+    for (auto& [cookie, other] : sas_)
+        for (auto& c : other->children)
+            if (other->peer == sa.peer && other->state != Phase1State::Dead && c.outbound_active &&
+                c.local_ts == child.local_ts && c.remote_ts == child.remote_ts)
+                previous = &c;
     d.spi = outbound_spi;
-    if (!installer_.install_outbound(d, keys_for(outbound_spi), std::nullopt, error)) {
+    if (!installer_.install_outbound(d, keys_for(outbound_spi),
+                                     previous ? std::optional(previous->outbound_spi) : std::nullopt, error)) {
         installer_.remove_inbound(child.inbound_spi);
         note(sa, fmt::format("cannot install outbound SA {:08x}: {}", outbound_spi, error));
         return false;
     }
     qm.inbound_spi = 0;  // the child owns it now
     child.outbound_active = true;
+    if (previous != nullptr) previous->outbound_active = false;
     child.established = io_.now();
     child.expire_at = child.rekey_at = child.established + std::chrono::duration_cast<Clock::duration>(choice.lifetime);
     ++counters_.child_sas_installed;

@@ -317,6 +317,44 @@ TEST_F(Ike1Pair, MalformedAndUnknownMessagesAreCountedDrops) {
     expect_tunnels(1);  // nothing of it disturbed the tunnel
 }
 
+TEST_F(Ike1Pair, BothSidesInitiatingEndWithOneWorkingOutboundSaEach) {
+    b_peer.initiate = true;
+    make();  // B starts, and initiates
+    a->engine.start();
+    net.run();
+    EXPECT_EQ(a->engine.counters().phase1_established, 2u);  // one as initiator, one as responder
+    EXPECT_EQ(b->engine.counters().phase1_established, 2u);
+    // Two ISAKMP SAs, two quick modes; each side's one outbound SA is an inbound SA of
+    // the other with the same keys.
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine);
+    ASSERT_EQ(b->sas.outbound.size(), 1u) << log_text(b->engine);
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    EXPECT_GE(a->sas.replacements + b->sas.replacements, 1u);
+}
+
+TEST_F(Ike1Pair, ForgedQuickModeMessageIsDroppedAndTheRealOneStillWorks) {
+    // The first quick mode message arrives with its last ciphertext byte flipped; the
+    // responder drops it without moving any state, and the retransmission succeeds.
+    bool tampered = false;
+    net.filter = [&](const Datagram& d) {
+        if (tampered || d.from.address != kA || d.bytes[18] != static_cast<uint8_t>(ExchangeType::Quick)) return true;
+        tampered = true;
+        Datagram forged = d;
+        forged.bytes.back() ^= 0x01;
+        net.queue.push_back(forged);
+        return false;
+    };
+    up();
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_EQ(dropped(b->engine, Drop::BadHash) + dropped(b->engine, Drop::DecryptionFailed), 1u);
+    net.advance(5s);
+    expect_tunnels(1);
+}
+
 TEST_F(Ike1Pair, StopDeletesBothPhasesOnThePeer) {
     up();
     expect_tunnels(1);
