@@ -359,6 +359,7 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
                  true);
         return;
     }
+    phase2_lifetimes(sa, now);
     for (auto& [id, qm] : sa.quick) {
         if (qm.done) continue;
         if (!retransmit(sa, qm.flight, now)) {

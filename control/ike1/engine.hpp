@@ -152,6 +152,8 @@ private:
     void send_dpd(Phase1Sa& sa, uint16_t type, uint32_t sequence);
     void on_informational(Phase1Sa& sa, const Message& message);
     void dead_peer_detection(Phase1Sa& sa, Clock::time_point now);
+    // Phase 2 rekeying at the soft lifetime and deletion at the hard one.
+    void phase2_lifetimes(Phase1Sa& sa, Clock::time_point now);
 
     // ---- exchange_quick_mode.cpp
     void start_quick_modes(Phase1Sa& sa);

@@ -119,6 +119,33 @@ void Engine::on_informational(Phase1Sa& sa, const Message& message) {
     }
 }
 
+void Engine::phase2_lifetimes(Phase1Sa& sa, Clock::time_point now) {
+    // Make-before-break: at the soft lifetime (either side's, whichever comes first) a
+    // new quick mode for the same networks; its SA takes the outbound traffic when it is
+    // installed, and the old one's inbound SA drains until its hard lifetime, when it is
+    // deleted on both sides.
+    std::vector<std::pair<Ipv4Prefix, Ipv4Prefix>> rekey;
+    for (auto& child : sa.children) {
+        if (now >= child.expire_at) {
+            note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o reached its hard lifetime", child.inbound_spi,
+                                 child.outbound_spi));
+            send_informational(sa, DeletePayload{ProtocolId::Esp, {be32(child.inbound_spi)}});
+            // No successor (its rekey failed): negotiate the networks afresh.
+            if (child.outbound_active && !child.local_ts.empty() && !child.remote_ts.empty())
+                rekey.emplace_back(child.local_ts.front(), child.remote_ts.front());
+            if (child.outbound_active) installer_.remove_outbound(child.outbound_spi);
+            installer_.remove_inbound(child.inbound_spi);
+            child.inbound_spi = 0;
+        } else if (child.state == ike::ChildState::Installed && now >= child.rekey_at && !child.local_ts.empty() &&
+                   !child.remote_ts.empty()) {
+            child.state = ike::ChildState::Rekeying;
+            rekey.emplace_back(child.local_ts.front(), child.remote_ts.front());
+        }
+    }
+    std::erase_if(sa.children, [](const ike::ChildSa& c) { return c.inbound_spi == 0; });
+    for (const auto& [local, remote] : rekey) start_quick(sa, local, remote);
+}
+
 void Engine::dead_peer_detection(Phase1Sa& sa, Clock::time_point now) {
     const auto dpd = peers_[sa.peer].dpd;
     if (dpd.count() == 0 || !sa.peer_dpd) return;

@@ -324,9 +324,15 @@ bool Engine::install(Phase1Sa& sa, QuickMode& qm) {
     }
     qm.inbound_spi = 0;  // the child owns it now
     child.outbound_active = true;
-    if (previous != nullptr) previous->outbound_active = false;
+    if (previous != nullptr) {
+        previous->outbound_active = false;
+        previous->state = ike::ChildState::Replaced;  // its inbound SA drains until it expires
+    }
     child.established = io_.now();
-    child.expire_at = child.rekey_at = child.established + std::chrono::duration_cast<Clock::duration>(choice.lifetime);
+    const auto life = std::chrono::duration_cast<Clock::duration>(choice.lifetime);
+    child.expire_at = child.established + life;
+    child.rekey_at = child.established +
+                     std::chrono::duration_cast<Clock::duration>(life * (1.0 - options_.timing.rekey_margin));
     ++counters_.child_sas_installed;
     note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o installed: {} === {} ({})", child.inbound_spi, child.outbound_spi,
                          qm.local_net.to_string(), qm.remote_net.to_string(), describe(choice.answer)));

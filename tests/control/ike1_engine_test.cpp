@@ -355,6 +355,33 @@ TEST_F(Ike1Pair, ForgedQuickModeMessageIsDroppedAndTheRealOneStillWorks) {
     expect_tunnels(1);
 }
 
+TEST_F(Ike1Pair, PhaseTwoIsRekeyedBeforeItExpiresAndTheOldOneDeleted) {
+    a_peer.esp_lifetime = b_peer.esp_lifetime = 600s;
+    up();
+    expect_tunnels(1);
+    const uint32_t old_out = a->sas.outbound.begin()->first;
+    const uint32_t old_in = a->sas.inbound.begin()->first;
+    // At 90 % of 600 s both sides start a new quick mode (each at its own soft
+    // lifetime); the newest SA carries the traffic, the old inbound SAs drain.
+    net.advance(545s, 1000ms);
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine);
+    ASSERT_EQ(b->sas.outbound.size(), 1u);
+    EXPECT_NE(a->sas.outbound.begin()->first, old_out);
+    EXPECT_TRUE(a->sas.inbound.contains(old_in));  // still draining
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    // At the hard lifetime the old SAs go, on both sides; the new ones stay.
+    net.advance(60s, 1000ms);
+    EXPECT_FALSE(a->sas.inbound.contains(old_in));
+    EXPECT_FALSE(b->sas.outbound.contains(old_in));
+    EXPECT_EQ(a->sas.outbound.size(), 1u);
+    EXPECT_TRUE(b->sas.inbound.contains(a->sas.outbound.begin()->first));
+    EXPECT_EQ(a->engine.status().front().state, "up");
+}
+
 TEST_F(Ike1Pair, StopDeletesBothPhasesOnThePeer) {
     up();
     expect_tunnels(1);
