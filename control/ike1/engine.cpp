@@ -373,7 +373,18 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
     std::erase_if(sa.quick, [&](const auto& entry) {
         return entry.second.done && now - entry.second.created > options_.timing.half_open_timeout;
     });
-    if (now >= sa.expire_at) return kill(sa, "hard lifetime reached", true);
+    if (now >= sa.expire_at) {
+        // Its successor (if any) carries the phase 2 SAs by now: tell the peer this one goes.
+        send_deletes(sa);
+        return kill(sa, "hard lifetime reached", true);
+    }
+    // Phase 1 rekeying (RFC 2409 has none of its own): a new main mode before expiry;
+    // its quick modes take over the networks' outbound traffic when they are installed.
+    if (!sa.rekey_started && now >= sa.rekey_at && sa.peer < peers_.size() && peers_[sa.peer].initiates()) {
+        sa.rekey_started = true;
+        note(sa, "soft lifetime reached: a new main mode replaces this ISAKMP SA");
+        initiate(sa.peer);
+    }
     dead_peer_detection(sa, now);
 }
 

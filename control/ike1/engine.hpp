@@ -136,6 +136,7 @@ private:
     void on_main_5(Phase1Sa& sa, const Message& message);
     void on_main_6(Phase1Sa& sa, const Message& message);
     bool derive_keys(Phase1Sa& sa);
+    void set_phase1_lifetime(Phase1Sa& sa);
     // Our ID payload, and its HASH_I or HASH_R.
     IdPayload our_id(const Phase1Sa& sa) const;
     crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;

@@ -266,7 +266,7 @@ void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
     send_flight(sa, sa.flight, std::move(bytes), message_bytes_, false);
     sa.state = Phase1State::Established;
     sa.established = sa.last_heard = io_.now();
-    sa.expire_at = sa.established + std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
+    set_phase1_lifetime(sa);
     ++counters_.phase1_established;
     note(sa, fmt::format("established as responder with {} ({})", sa.remote_identity.to_string(),
                          describe(sa.choice->answer)));
@@ -281,11 +281,17 @@ void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
     sa.flight = Flight{};
     sa.state = Phase1State::Established;
     sa.established = sa.last_heard = io_.now();
-    sa.expire_at = sa.established + std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
+    set_phase1_lifetime(sa);
     ++counters_.phase1_established;
     note(sa, fmt::format("established as initiator with {} ({})", sa.remote_identity.to_string(),
                          describe(sa.choice->answer)));
     start_quick_modes(sa);
+}
+
+void Engine::set_phase1_lifetime(Phase1Sa& sa) {
+    const auto life = std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
+    sa.expire_at = sa.established + life;
+    sa.rekey_at = sa.established + std::chrono::duration_cast<Clock::duration>(life * (1.0 - options_.timing.rekey_margin));
 }
 
 // ---- notifications

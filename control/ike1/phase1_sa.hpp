@@ -86,6 +86,8 @@ struct Phase1Sa {
     Clock::time_point created{};
     Clock::time_point established{};
     Clock::time_point expire_at{};
+    Clock::time_point rekey_at{};           // a new main mode then, by an initiating peer
+    bool rekey_started = false;
     // Dead-peer detection (RFC 3706).
     bool peer_dpd = false;                  // the peer sent the DPD vendor ID
     Clock::time_point last_heard{};         // a verified message or ESP from the peer

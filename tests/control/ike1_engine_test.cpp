@@ -382,6 +382,29 @@ TEST_F(Ike1Pair, PhaseTwoIsRekeyedBeforeItExpiresAndTheOldOneDeleted) {
     EXPECT_EQ(a->engine.status().front().state, "up");
 }
 
+TEST_F(Ike1Pair, PhaseOneIsReplacedBeforeItExpiresWithoutLosingTheTunnel) {
+    a_peer.ike_lifetime = b_peer.ike_lifetime = 600s;
+    up();
+    expect_tunnels(1);
+    const uint32_t old_out = a->sas.outbound.begin()->first;
+    net.advance(545s, 1000ms);
+    // A started a new main mode at 540 s; its quick mode took over the traffic.
+    EXPECT_EQ(a->engine.counters().phase1_established, 2u) << log_text(a->engine);
+    ASSERT_EQ(a->sas.outbound.size(), 1u);
+    EXPECT_NE(a->sas.outbound.begin()->first, old_out);
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    // At 600 s the old ISAKMP SA goes on both sides, with its drained phase 2 SA.
+    net.advance(60s, 1000ms);
+    EXPECT_EQ(a->engine.sa_count(), 1u) << log_text(a->engine);
+    EXPECT_EQ(b->engine.sa_count(), 1u) << log_text(b->engine);
+    expect_tunnels(1);
+    EXPECT_EQ(a->engine.status().front().state, "up");
+}
+
 TEST_F(Ike1Pair, StopDeletesBothPhasesOnThePeer) {
     up();
     expect_tunnels(1);
