@@ -3,7 +3,6 @@
 #include "control/ike/engine.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include <fmt/format.h>
 
@@ -12,8 +11,6 @@
 namespace mbox::ike {
 
 namespace {
-
-constexpr size_t kLogEntries = 2000;
 
 constexpr std::string_view kDropNames[] = {
     "malformed",         "unsupported_version", "unknown_spi",       "unexpected_response", "invalid_message_id",
@@ -53,11 +50,7 @@ IkeEngine::~IkeEngine() {
 // ---- log and counters
 
 void IkeEngine::note(size_t peer, std::string text) {
-    LogEntry entry{std::chrono::system_clock::now(), peer < peers_.size() ? peers_[peer].name : std::string{},
-                   std::move(text)};
-    if (sink_) sink_(entry);
-    log_.push_back(std::move(entry));
-    if (log_.size() > kLogEntries) log_.pop_front();
+    log_.add(peer < peers_.size() ? peers_[peer].name : std::string{}, std::move(text));
 }
 
 void IkeEngine::note(const IkeSa& sa, std::string text) {
@@ -66,9 +59,8 @@ void IkeEngine::note(const IkeSa& sa, std::string text) {
 
 void IkeEngine::drop(IkeDrop reason, const Endpoint& from, std::string_view detail) {
     ++counters_.drops[static_cast<size_t>(reason)];
-    // Hostile floods must not flood the log: the first few of each reason, then every 1000th.
     const uint64_t n = counters_.drops[static_cast<size_t>(reason)];
-    if (n <= 10 || n % 1000 == 0)
+    if (EngineLog::worth_logging(n))
         note(SIZE_MAX, fmt::format("dropped a message from {}: {} ({}; {} so far)", from.to_string(), detail,
                                    name(reason), n));
 }
@@ -184,10 +176,8 @@ void IkeEngine::delete_peer_sas(size_t peer, bool send_delete) {
 
 void IkeEngine::configure(std::vector<PeerConfig> peers) {
     // Old peer index -> new index, for peers whose settings did not change.
-    std::vector<std::optional<size_t>> kept(peers_.size());
+    const auto kept = kept_peers(peers_, peers);
     for (size_t old = 0; old < peers_.size(); ++old) {
-        for (size_t i = 0; i < peers.size(); ++i)
-            if (peers[i].name == peers_[old].name && peers[i].same_settings(peers_[old])) kept[old] = i;
         if (!kept[old]) {
             note(old, "configuration removed or changed: deleting its SAs");
             delete_peer_sas(old, running_);
@@ -204,12 +194,7 @@ void IkeEngine::configure(std::vector<PeerConfig> peers) {
         if (kept[old]) retry[*kept[old]] = retry_at_[old];
     peers_ = std::move(peers);
     retry_at_ = std::move(retry);
-    std::vector<uint16_t> groups;
-    for (const PeerConfig& peer : peers_) {
-        groups.push_back(peer.ike.dh_group);
-        if (peer.esp.pfs_group) groups.push_back(*peer.esp.pfs_group);
-    }
-    dh_pool_.set_groups(groups);
+    dh_pool_.set_groups(dh_groups(peers_));
     if (!running_) return;
     // New and changed peers start at the next tick, paced like `ipsec start`.
     for (size_t i = 0; i < peers_.size(); ++i)
@@ -330,9 +315,7 @@ void IkeEngine::retransmit_or_give_up(IkeSa& sa, Clock::time_point now) {
     }
     transmit(p.from, p.to, p.bytes);
     ++counters_.retransmitted;
-    const auto wait = std::chrono::duration_cast<Clock::duration>(
-        options_.timing.retransmit_base * std::pow(options_.timing.retransmit_factor, p.sent));
-    p.next_send = now + wait;
+    p.next_send = now + retransmit_delay(options_.timing, p.sent);
     ++p.sent;
 }
 
@@ -596,26 +579,7 @@ std::vector<PeerStatus> IkeEngine::status() const {
                 s.state = "connecting";
             }
             for (const auto& child : sa->children) {
-                ChildStatus c;
-                c.inbound_spi = child.inbound_spi;
-                c.outbound_spi = child.outbound_spi;
-                c.algorithms = std::string(crypto::name(child.algorithms.cipher));
-                if (child.algorithms.integrity != crypto::EspIntegrity::None)
-                    c.algorithms += "/" + std::string(crypto::name(child.algorithms.integrity));
-                c.pfs = child.pfs_group ? crypto::ike_dh_group_name(*child.pfs_group) : "";
-                c.local_ts = child.local_ts;
-                c.remote_ts = child.remote_ts;
-                c.udp_encapsulated = child.udp_encapsulated;
-                c.state = child.state == ChildState::Installed  ? "installed"
-                          : child.state == ChildState::Rekeying ? "rekeying"
-                          : child.state == ChildState::Replaced ? "replaced"
-                                                                : "deleting";
-                c.age = seconds(now - child.established);
-                c.rekey_in = std::max(0.0, seconds(child.rekey_at - now));
-                c.expires_in = std::max(0.0, seconds(child.expire_at - now));
-                if (child.inbound_spi != 0) c.in = installer_.inbound_usage(child.inbound_spi);
-                if (child.outbound_spi != 0 && child.outbound_active)
-                    c.out = installer_.outbound_usage(child.outbound_spi);
+                ChildStatus c = child_status(child, installer_, now);
                 s.rx_bytes += c.in.bytes;
                 s.tx_bytes += c.out.bytes;
                 v.children.push_back(std::move(c));

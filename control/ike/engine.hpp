@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "control/ike/dh_pool.hpp"
+#include "control/ike/engine_support.hpp"
 #include "control/ike/ike_sa.hpp"
 #include "control/ike/io.hpp"
 #include "control/ike/types.hpp"
@@ -72,45 +73,6 @@ struct EngineCounters {
     std::array<uint64_t, kIkeDropCount> drops{};
 };
 
-struct LogEntry {
-    std::chrono::system_clock::time_point when;
-    std::string peer;
-    std::string text;
-};
-
-// What `show ipsec status` / `show ipsec peer` print, per peer.
-struct ChildStatus {
-    uint32_t inbound_spi = 0, outbound_spi = 0;
-    std::string algorithms;       // "AES_CBC-128/HMAC_SHA1_96"
-    std::string pfs;              // "MODP-2048" or ""
-    std::vector<Ipv4Prefix> local_ts, remote_ts;
-    bool udp_encapsulated = false;
-    std::string state;            // installed, rekeying, replaced, deleting
-    double age = 0, rekey_in = 0, expires_in = 0;  // seconds
-    SaUsage in, out;
-};
-struct IkeSaStatus {
-    uint64_t spi_i = 0, spi_r = 0;
-    bool initiator = false;
-    std::string state;
-    std::string suite;            // "AES_CBC-128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP-2048"
-    Endpoint local, remote;
-    bool natt = false, nat_local = false, nat_remote = false;
-    std::string remote_identity;
-    double age = 0, rekey_in = 0, expires_in = 0;
-    std::vector<ChildStatus> children;
-};
-struct PeerStatus {
-    std::string name;
-    std::string state;            // "up", "connecting", "down"
-    std::string version_auth;     // "IKEv2(PSK)"
-    std::string esp;              // the configured ESP suite
-    std::vector<Ipv4Prefix> local_nets, remote_nets;
-    uint64_t tx_bytes = 0, rx_bytes = 0;
-    double uptime = 0;            // seconds since the current IKE SA was established
-    std::vector<IkeSaStatus> ike_sas;
-};
-
 class IkeEngine {
 public:
     IkeEngine(IkeIo& io, ChildSaInstaller& installer, EngineOptions options = {});
@@ -137,14 +99,14 @@ public:
     void tick();
 
     std::vector<PeerStatus> status() const;
-    const std::deque<LogEntry>& log() const { return log_; }
+    const std::deque<LogEntry>& log() const { return log_.entries(); }
     const EngineCounters& counters() const { return counters_; }
     size_t ike_sa_count() const { return sas_.size(); }
     size_t half_open_count() const;
     size_t initiating_count() const;  // ours, not yet established
     const std::vector<PeerConfig>& peers() const { return peers_; }
     // Every log line also goes here (mboxd: its log on stderr).
-    void set_log_sink(std::function<void(const LogEntry&)> sink) { sink_ = std::move(sink); }
+    void set_log_sink(std::function<void(const LogEntry&)> sink) { log_.set_sink(std::move(sink)); }
 
 private:
     // ---- engine.cpp: dispatch, sending, timers, bookkeeping
@@ -246,8 +208,7 @@ private:
     bool peers_waiting_ = false;  // paced peers wait to be initiated: check after each datagram
     uint64_t next_serial_ = 1;
     std::array<uint8_t, 32> cookie_secret_{};
-    std::deque<LogEntry> log_;
-    std::function<void(const LogEntry&)> sink_;
+    EngineLog log_;
     EngineCounters counters_;
     DhPool dh_pool_{options_.dh_pool_depth, counters_.dh};
 };

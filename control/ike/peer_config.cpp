@@ -163,9 +163,9 @@ Credentials load_pki(const config::Pki& pki) {
     return c;
 }
 
-}  // namespace
-
-std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors) {
+// The peers whose ike-policy says `version`: one function for both engines, since
+// everything but the version checks is the same.
+std::vector<PeerConfig> peers_of_version(const config::Config& config, int version, std::vector<std::string>& errors) {
     std::vector<PeerConfig> out;
     std::optional<Credentials> pki;
     for (const auto& peer : config.peers) {
@@ -182,12 +182,23 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
                                          *peer.ike_policy, *peer.esp_policy));
             continue;
         }
-        if (ike->second.version != 2) continue;  // IKEv1: not this engine's
+        if (ike->second.version != version) continue;  // the other engine's
         const auto ike_algorithms = ike_suite(ike->second);
         const auto esp_algorithms = esp_suite(esp->second);
         const auto local = local_address_for(config, peer);
         if (!ike_algorithms || !esp_algorithms || !local) {
             errors.push_back(fmt::format("peer {}: unsupported algorithms or no local address", name));
+            continue;
+        }
+        // IKEv1 (RFC 2407 §4.5) has no HMAC-MD5-128 for ESP, and main mode with a
+        // pre-shared key finds its peer by address (aggressive mode, for `any`, is to come).
+        if (version == 1 && esp_algorithms->algorithms.integrity == crypto::EspIntegrity::HmacMd5_128) {
+            errors.push_back(fmt::format("peer {}: esp-policy {}: MD5-128 has no IKEv1 form", name, esp->first));
+            continue;
+        }
+        if (version == 1 && !peer.address) {
+            errors.push_back(fmt::format("peer {}: IKEv1 needs the peer's address (aggressive mode is not supported yet)",
+                                         name));
             continue;
         }
         const bool rsa = ike->second.authentication == config::IkeAuthentication::RsaSig;
@@ -233,6 +244,16 @@ std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<st
         out.push_back(std::move(p));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors) {
+    return peers_of_version(config, 2, errors);
+}
+
+std::vector<PeerConfig> ikev1_peers(const config::Config& config, std::vector<std::string>& errors) {
+    return peers_of_version(config, 1, errors);
 }
 
 }  // namespace mbox::ike

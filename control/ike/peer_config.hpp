@@ -17,5 +17,8 @@ std::optional<EspSuite> esp_suite(const config::EspPolicy& policy);
 // named in `errors`, as are peers whose policies are missing). Validation has already
 // refused what it can; a model built elsewhere gets messages, not a crash.
 std::vector<PeerConfig> ikev2_peers(const config::Config& config, std::vector<std::string>& errors);
+// The IKEv1 peers (ike-policy `version 1`), for control/ike1's engine. Their ESP policy
+// must have an IKEv1 form (not MD5-128) and the peer an address.
+std::vector<PeerConfig> ikev1_peers(const config::Config& config, std::vector<std::string>& errors);
 
 }  // namespace mbox::ike

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "config/ipv4.hpp"
@@ -35,5 +36,8 @@ std::optional<std::vector<AddressRange>> inside(const std::vector<TrafficSelecto
 std::vector<TrafficSelector> selectors_for(const std::vector<AddressRange>& ranges);
 // The smallest list of prefixes covering exactly these ranges.
 std::vector<Ipv4Prefix> to_prefixes(const std::vector<AddressRange>& ranges);
+
+// "10.1.0.0/24,10.3.0.0/24" ("none" for an empty list), for log lines; IKEv1 too.
+std::string describe_nets(const std::vector<Ipv4Prefix>& nets);
 
 }  // namespace mbox::ike

@@ -36,17 +36,6 @@ PeerConfig peer_config(uint32_t local, uint32_t remote, const char* local_net, c
     return p;
 }
 
-bool log_has(const IkeEngine& engine, std::string_view text) {
-    return std::any_of(engine.log().begin(), engine.log().end(),
-                       [&](const LogEntry& e) { return e.text.find(text) != std::string::npos; });
-}
-
-std::string log_text(const IkeEngine& engine) {
-    std::string out;
-    for (const auto& e : engine.log()) out += e.peer + ": " + e.text + "\n";
-    return out;
-}
-
 struct Pair : ::testing::Test {
     Network net;
     EngineOptions options;

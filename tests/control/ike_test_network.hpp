@@ -1,8 +1,12 @@
 // Two (or more) IKE engines in one process: a fake network that queues datagrams, a
 // clock moved by hand, replayable randomness, and a fake SA installer that records
-// what each side installed so that tests can compare keys across the tunnel.
+// what each side installed so that tests can compare keys across the tunnel. The
+// engine is a parameter (Network::add<Engine>): the IKEv2 engine by default, the IKEv1
+// engine (control/ike1/engine.hpp) for its tests; both take the same IkeIo and
+// ChildSaInstaller.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -10,7 +14,9 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/ike/engine.hpp"
@@ -98,14 +104,30 @@ private:
     uint32_t next_spi_;
 };
 
-struct Side {
-    Side(Network& net, uint32_t address, uint64_t seed, uint32_t first_spi, EngineOptions options)
-        : address(address), io(net, seed), sas(first_spi), engine(io, sas, options) {}
+// One host on the network, whatever engine it runs.
+struct Node {
+    virtual ~Node() = default;
+    virtual uint32_t host() const = 0;
+    virtual void deliver(const Endpoint& to, const Endpoint& from, std::span<const uint8_t> bytes) = 0;
+    virtual void tick() = 0;
+};
+
+template <typename Engine>
+struct BasicSide final : Node {
+    template <typename... Options>
+    BasicSide(Network& net, uint32_t address, uint64_t seed, uint32_t first_spi, Options&&... options)
+        : address(address), io(net, seed), sas(first_spi), engine(io, sas, std::forward<Options>(options)...) {}
+    uint32_t host() const override { return address; }
+    void deliver(const Endpoint& to, const Endpoint& from, std::span<const uint8_t> bytes) override {
+        engine.on_datagram(to, from, bytes);
+    }
+    void tick() override { engine.tick(); }
     uint32_t address;
     FakeIo io;
     FakeInstaller sas;
-    IkeEngine engine;
+    Engine engine;
 };
+using Side = BasicSide<IkeEngine>;
 
 // Delivers datagrams between sides by destination address. A NAT can be put in front of
 // a side: its packets leave with `public_address` and a mapped port, and answers to
@@ -119,9 +141,13 @@ public:
     std::function<bool(const Datagram&)> filter;
     unsigned dropped = 0;
 
-    Side& add(uint32_t address, uint64_t seed, uint32_t first_spi, EngineOptions options = {}) {
-        sides_.push_back(std::make_unique<Side>(*this, address, seed, first_spi, options));
-        return *sides_.back();
+    // `options`: the engine's options, or none for its defaults.
+    template <typename Engine = IkeEngine, typename... Options>
+    BasicSide<Engine>& add(uint32_t address, uint64_t seed, uint32_t first_spi, Options&&... options) {
+        auto side = std::make_unique<BasicSide<Engine>>(*this, address, seed, first_spi, std::forward<Options>(options)...);
+        BasicSide<Engine>& ref = *side;
+        sides_.push_back(std::move(side));
+        return ref;
     }
     void nat(uint32_t inside, uint32_t public_address) { nats_[inside] = public_address; }
 
@@ -149,9 +175,9 @@ public:
             for (const auto& [key, port] : mappings_)
                 if (nats_.at(key.first) == to.address && port == to.port) to = Endpoint{key.first, key.second};
             for (auto& side : sides_) {
-                if (side->address != to.address) continue;
+                if (side->host() != to.address) continue;
                 delivered.push_back(d);
-                side->engine.on_datagram(to, d.from, d.bytes);
+                side->deliver(to, d.from, d.bytes);
             }
         }
         return n;
@@ -161,13 +187,13 @@ public:
     void advance(std::chrono::milliseconds total, std::chrono::milliseconds step = std::chrono::milliseconds(100)) {
         for (auto t = std::chrono::milliseconds(0); t < total; t += step) {
             now += step;
-            for (auto& side : sides_) side->engine.tick();
+            for (auto& side : sides_) side->tick();
             run();
         }
     }
 
 private:
-    std::vector<std::unique_ptr<Side>> sides_;
+    std::vector<std::unique_ptr<Node>> sides_;
     std::map<uint32_t, uint32_t> nats_;
     std::map<std::pair<uint32_t, uint16_t>, uint16_t> mappings_;
 };
@@ -177,5 +203,19 @@ inline void FakeIo::send(const Endpoint& local, const Endpoint& remote, std::spa
 }
 
 inline Clock::time_point FakeIo::now() { return net_.now; }
+
+// Log checks for either engine.
+template <typename Engine>
+bool log_has(const Engine& engine, std::string_view text) {
+    return std::any_of(engine.log().begin(), engine.log().end(),
+                       [&](const LogEntry& e) { return e.text.find(text) != std::string::npos; });
+}
+
+template <typename Engine>
+std::string log_text(const Engine& engine) {
+    std::string out;
+    for (const auto& e : engine.log()) out += e.peer + ": " + e.text + "\n";
+    return out;
+}
 
 }  // namespace mbox::ike::test

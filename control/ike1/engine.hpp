@@ -1,0 +1,184 @@
+// The IKEv1 engine (RFC 2409) on the control thread, beside the IKEv2 one and with the
+// same shape: peers from the configuration (version-1 ike-policies), ISAKMP SAs by
+// cookie, main mode with pre-shared keys (exchange_main_mode.cpp), quick mode with one
+// phase 2 per local-net x remote-net pair as strongSwan makes them
+// (exchange_quick_mode.cpp), retransmission, and the log that says why a tunnel is not
+// up. Its only ways out are the IKEv2 engine's IkeIo and ChildSaInstaller, so mboxd can
+// run both engines side by side and hand each datagram to one by the ISAKMP major
+// version (0x10 here, 0x20 for IKEv2).
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/ike/dh_pool.hpp"
+#include "control/ike/engine.hpp"
+#include "control/ike/io.hpp"
+#include "control/ike1/codec/message.hpp"
+#include "control/ike1/phase1_sa.hpp"
+
+namespace mbox::ike1 {
+
+struct EngineOptions {
+    ike::Timing timing;
+    size_t max_sas = 20000;      // ISAKMP SAs, any state
+    size_t dh_pool_depth = 16;   // as ike::EngineOptions
+    std::chrono::microseconds dh_pool_budget{5000};
+};
+
+// Messages the engine did not act on, by reason.
+enum class Drop : uint8_t {
+    Malformed,           // header or payload chain does not parse
+    UnsupportedVersion,  // not ISAKMP 1.0
+    UnknownCookie,       // no ISAKMP SA with these cookies
+    UnexpectedMessage,   // not what the exchange's state expects
+    Retransmission,      // a message we already answered: our answer is sent again
+    DecryptionFailed,    // not whole blocks, or no payload chain inside
+    BadHash,             // a HASH payload that does not verify
+    MissingPayload,      // a required payload is absent
+    UnknownPeer,         // main mode from an address no peer is configured for
+    Count
+};
+inline constexpr size_t kDropCount = static_cast<size_t>(Drop::Count);
+std::string_view name(Drop drop);
+
+struct EngineCounters {
+    uint64_t received = 0;
+    uint64_t sent = 0;
+    uint64_t retransmitted = 0;
+    uint64_t phase1_established = 0;
+    uint64_t child_sas_installed = 0;
+    ike::DhPoolCounters dh;
+    std::array<uint64_t, kDropCount> drops{};
+};
+
+// "NO-PROPOSAL-CHOSEN" for the error notifications the log names; "" for others.
+std::string_view notify_name(uint16_t type);
+
+// RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
+const std::vector<uint8_t>& dpd_vendor_id();
+
+class Engine {
+public:
+    Engine(ike::IkeIo& io, ike::ChildSaInstaller& installer, EngineOptions options = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // As ike::IkeEngine: a peer whose settings did not change keeps its SAs.
+    void configure(std::vector<ike::PeerConfig> peers);
+    void start();
+    void stop();
+    bool running() const { return running_; }
+    bool restart_peer(std::string_view name);
+
+    // A datagram for us on UDP 500 (or 4500 without the non-ESP marker).
+    void on_datagram(const Endpoint& local, const Endpoint& remote, std::span<const uint8_t> message);
+    void tick();
+
+    std::vector<ike::PeerStatus> status() const;
+    const std::deque<ike::LogEntry>& log() const { return log_.entries(); }
+    const EngineCounters& counters() const { return counters_; }
+    size_t sa_count() const { return sas_.size(); }
+    const std::vector<ike::PeerConfig>& peers() const { return peers_; }
+    void set_log_sink(std::function<void(const ike::LogEntry&)> sink) { log_.set_sink(std::move(sink)); }
+
+private:
+    // ---- engine.cpp
+    void note(size_t peer, std::string text);
+    void note(const Phase1Sa& sa, std::string text);
+    void drop(Drop reason, const Endpoint& from, std::string_view detail);
+    Phase1Sa& new_sa(bool initiator, size_t peer, const Endpoint& local, const Endpoint& remote);
+    Phase1Sa* find_sa(const Header& h, const Endpoint& remote);
+    std::optional<size_t> peer_for_address(uint32_t address) const;
+    std::vector<uint8_t> random_bytes(size_t n);
+    void transmit(const Endpoint& from, const Endpoint& to, std::span<const uint8_t> bytes);
+    // Sends `bytes` as the exchange's flight: answering `answered` (empty for the first
+    // message), retransmitted on the timer when `awaiting` an answer.
+    void send_flight(Phase1Sa& sa, Flight& flight, std::vector<uint8_t> bytes, std::span<const uint8_t> answered,
+                     bool awaiting);
+    // false: the flight gave up.
+    bool retransmit(Phase1Sa& sa, Flight& flight, Clock::time_point now);
+    // A message of the exchange, encrypted under `iv` (which then moves on).
+    std::vector<uint8_t> seal(Phase1Sa& sa, ExchangeType exchange, uint32_t message_id, crypto::ike1::IvChain& iv,
+                              const std::vector<Payload>& payloads);
+    // The payloads of an encrypted message under `iv` (which does not move); nullopt
+    // after a counted drop.
+    std::optional<Chain> open(const Message& message, Phase1Sa& sa, const crypto::ike1::IvChain& iv,
+                              crypto::SecretBytes& plaintext, const Endpoint& from);
+    // The first message of a quick mode or informational exchange: decrypted under the
+    // exchange's first IV (set in `iv`, RFC 2409 Appendix B), its first payload a
+    // HASH(1) over the rest that verifies (§5.5, §5.7). nullopt after a counted drop.
+    std::optional<Chain> open_first(Phase1Sa& sa, const Message& message, crypto::ike1::IvChain& iv,
+                                    crypto::SecretBytes& plaintext, std::string_view what);
+    // Unencrypted notification to the peer before phase 1 is up (RFC 2408 §5: no SA to
+    // protect it yet), so that it can log why.
+    void send_error(Phase1Sa& sa, uint16_t type);
+    void kill(Phase1Sa& sa, std::string_view why, bool retry);
+    void remove_children(Phase1Sa& sa);
+    void schedule_retry(size_t peer, Clock::time_point when);
+    void timers(Phase1Sa& sa, Clock::time_point now);
+
+    // ---- exchange_main_mode.cpp
+    void initiate(size_t peer);
+    void respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote);
+    void on_main_mode(Phase1Sa& sa, const Message& message);
+    void on_main_2(Phase1Sa& sa, const Message& message);
+    void on_key_exchange(Phase1Sa& sa, const Message& message);
+    void on_main_5(Phase1Sa& sa, const Message& message);
+    void on_main_6(Phase1Sa& sa, const Message& message);
+    bool derive_keys(Phase1Sa& sa);
+    void set_phase1_lifetime(Phase1Sa& sa);
+    // Our ID payload, and its HASH_I or HASH_R.
+    IdPayload our_id(const Phase1Sa& sa) const;
+    crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;
+    // The peer's ID and HASH in message 5 or 6; false (logged, with the notification
+    // sent to the peer as responder) when they do not authenticate it.
+    bool authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
+                      std::span<const uint8_t> plain);
+    void on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote);
+
+    // ---- exchange_informational.cpp
+    void send_informational(Phase1Sa& sa, Payload payload);
+    // DELETE for every phase 2 SA and then the ISAKMP SA (ipsec stop, reconfiguration).
+    void send_deletes(Phase1Sa& sa);
+    void send_dpd(Phase1Sa& sa, uint16_t type, uint32_t sequence);
+    void on_informational(Phase1Sa& sa, const Message& message);
+    void dead_peer_detection(Phase1Sa& sa, Clock::time_point now);
+    // Phase 2 rekeying at the soft lifetime and deletion at the hard one.
+    void phase2_lifetimes(Phase1Sa& sa, Clock::time_point now);
+
+    // ---- exchange_quick_mode.cpp
+    void start_quick_modes(Phase1Sa& sa);
+    void start_quick(Phase1Sa& sa, const Ipv4Prefix& local_net, const Ipv4Prefix& remote_net);
+    void on_quick_mode(Phase1Sa& sa, const Message& message);
+    void respond_quick_1(Phase1Sa& sa, const Message& message);
+    void on_quick_2(Phase1Sa& sa, QuickMode& qm, const Message& message);
+    void on_quick_3(Phase1Sa& sa, QuickMode& qm, const Message& message);
+    bool install(Phase1Sa& sa, QuickMode& qm);
+
+    ike::IkeIo& io_;
+    ike::ChildSaInstaller& installer_;
+    EngineOptions options_;
+    std::vector<ike::PeerConfig> peers_;
+    std::vector<std::optional<Clock::time_point>> retry_at_;
+    std::map<uint64_t, std::unique_ptr<Phase1Sa>> sas_;  // by our cookie
+    bool running_ = false;
+    uint64_t next_serial_ = 1;
+    ike::EngineLog log_;
+    EngineCounters counters_;
+    // The datagram on_datagram is handling: what a flight answers, and what the
+    // extents of a plaintext message (SAi_b) point into.
+    std::vector<uint8_t> message_bytes_;
+    ike::DhPool dh_pool_{options_.dh_pool_depth, counters_.dh};
+};
+
+}  // namespace mbox::ike1

@@ -1,0 +1,319 @@
+// Main mode with pre-shared keys (RFC 2409 §5.4), both roles:
+//
+//   Initiator                          Responder
+//   1  HDR, SA                    -->
+//                                 <--  2  HDR, SA
+//   3  HDR, KE, Ni                -->
+//                                 <--  4  HDR, KE, Nr
+//   5  HDR*, IDii, HASH_I         -->
+//                                 <--  6  HDR*, IDir, HASH_R
+//
+// HDR* is encrypted under the key from SKEYID_e with the IVs of Appendix B. With
+// pre-shared keys the responder must know the key before it sees an identity, so main
+// mode peers are found by address.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "control/ike1/engine.hpp"
+
+namespace mbox::ike1 {
+
+namespace {
+
+constexpr size_t kNonceLength = 32;
+
+uint16_t auth_method(const ike::PeerConfig& peer) {
+    return peer.auth == ike::AuthKind::Psk ? phase1::kPreSharedKey : phase1::kRsaSignatures;
+}
+
+std::vector<uint8_t> body(const Payload& payload) {
+    auto bytes = serialize_payloads({payload});
+    bytes.erase(bytes.begin(), bytes.begin() + kGenericPayloadHeaderLength);
+    return bytes;
+}
+
+// RFC 3706 §3: the peer answers R-U-THERE.
+bool offers_dpd(const std::vector<Payload>& payloads) {
+    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
+        const auto* vid = std::get_if<VendorIdPayload>(&p);
+        return vid != nullptr && vid->data == dpd_vendor_id();
+    });
+}
+
+}  // namespace
+
+// ---- message 1 (initiator) and 2 (responder)
+
+void Engine::initiate(size_t peer_index) {
+    const ike::PeerConfig& peer = peers_[peer_index];
+    if (sas_.size() >= options_.max_sas) return note(peer_index, "not initiated: ISAKMP SA limit reached");
+    Phase1Sa& sa = new_sa(true, peer_index, Endpoint{peer.local_address, ike::kIkePort},
+                          Endpoint{*peer.address, ike::kIkePort});
+    const SaPayload offer = phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer));
+    sa.sai_b = body(offer);
+    Header h;
+    h.cookie_i = sa.cookie_i;
+    h.exchange = ExchangeType::IdentityProtection;
+    note(sa, fmt::format("initiating main mode to {}: {}", sa.remote.to_string(), describe(offer)));
+    send_flight(sa, sa.flight, serialize_message(h, {offer, VendorIdPayload{dpd_vendor_id()}}), {}, true);
+}
+
+void Engine::respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote) {
+    const auto peer_index = peer_for_address(remote.address);
+    if (!peer_index) return drop(Drop::UnknownPeer, remote, "main mode from an address with no IKEv1 peer");
+    if (sas_.size() >= options_.max_sas) return drop(Drop::UnknownPeer, remote, "ISAKMP SA limit reached");
+    const auto& payloads = message.chain.payloads;
+    const auto* offer = find_payload<SaPayload>(payloads);
+    if (offer == nullptr) return drop(Drop::MissingPayload, remote, "main mode message 1 without SA");
+    const ike::PeerConfig& peer = peers_[*peer_index];
+    Phase1Sa& sa = new_sa(false, *peer_index, local, remote);
+    sa.cookie_i = message.header.cookie_i;
+    for (size_t i = 0; i < payloads.size(); ++i)
+        if (std::holds_alternative<SaPayload>(payloads[i])) {
+            const auto b = body_of(std::span<const uint8_t>(message_bytes_), message.chain, i);
+            sa.sai_b.assign(b.begin(), b.end());
+            break;
+        }
+    sa.choice = select_phase1(*offer, peer.ike, peer.ike_lifetime, auth_method(peer));
+    if (!sa.choice) {
+        note(sa, fmt::format("no proposal chosen: the peer offered {}; ours is {}", describe(*offer),
+                             describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
+        send_error(sa, notify::kNoProposalChosen);
+        return kill(sa, "no proposal chosen", false);
+    }
+    note(sa, fmt::format("main mode from {}: chose {}; {}", remote.to_string(), describe(sa.choice->answer),
+                         sa.choice->lifetime_note));
+    Header h;
+    h.cookie_i = sa.cookie_i;
+    h.cookie_r = sa.cookie_r;
+    h.exchange = ExchangeType::IdentityProtection;
+    sa.peer_dpd = offers_dpd(payloads);
+    send_flight(sa, sa.flight, serialize_message(h, {sa.choice->answer, VendorIdPayload{dpd_vendor_id()}}),
+                message_bytes_, true);
+}
+
+void Engine::on_main_mode(Phase1Sa& sa, const Message& message) {
+    switch (sa.state) {
+    case Phase1State::Sent1: return on_main_2(sa, message);
+    case Phase1State::Sent2:
+    case Phase1State::Sent3: return on_key_exchange(sa, message);
+    case Phase1State::Sent4: return on_main_5(sa, message);
+    case Phase1State::Sent5: return on_main_6(sa, message);
+    case Phase1State::Established:
+    case Phase1State::Dead: break;
+    }
+    drop(Drop::UnexpectedMessage, sa.remote, fmt::format("main mode message in state {}", to_string(sa.state)));
+}
+
+// ---- message 2 (initiator) and 3 (initiator sends; responder answers with 4)
+
+void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    if (message.header.encrypted() || message.header.cookie_r == 0)
+        return drop(Drop::UnexpectedMessage, sa.remote, "main mode message 2 encrypted or without CKY-R");
+    const auto* answer = find_payload<SaPayload>(message.chain.payloads);
+    if (answer == nullptr) return drop(Drop::MissingPayload, sa.remote, "main mode message 2 without SA");
+    std::string why;
+    sa.choice = accept_phase1(*answer, peer.ike, peer.ike_lifetime, auth_method(peer), why);
+    if (!sa.choice) {
+        note(sa, fmt::format("no proposal chosen: the peer answered {} ({}); we offered {}", describe(*answer), why,
+                             describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
+        return kill(sa, "unacceptable answer", true);
+    }
+    sa.cookie_r = message.header.cookie_r;
+    sa.peer_dpd = offers_dpd(message.chain.payloads);
+    std::string error;
+    sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
+    if (!sa.dh) return kill(sa, fmt::format("no DH key pair: {}", error), true);
+    sa.g_xi = sa.dh->public_value();
+    sa.nonce_i = random_bytes(kNonceLength);
+    Header h;
+    h.cookie_i = sa.cookie_i;
+    h.cookie_r = sa.cookie_r;
+    h.exchange = ExchangeType::IdentityProtection;
+    sa.state = Phase1State::Sent3;
+    send_flight(sa, sa.flight,
+                serialize_message(h, {KePayload{sa.g_xi}, NoncePayload{sa.nonce_i}}), message_bytes_, true);
+}
+
+void Engine::on_key_exchange(Phase1Sa& sa, const Message& message) {
+    if (message.header.encrypted())
+        return drop(Drop::UnexpectedMessage, sa.remote, "main mode key exchange encrypted");
+    const auto* ke = find_payload<KePayload>(message.chain.payloads);
+    const auto* nonce = find_payload<NoncePayload>(message.chain.payloads);
+    if (ke == nullptr || nonce == nullptr) return drop(Drop::MissingPayload, sa.remote, "main mode without KE or nonce");
+    std::string error;
+    if (!sa.initiator) {
+        sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
+        if (!sa.dh) return kill(sa, fmt::format("no DH key pair: {}", error), false);
+        sa.g_xi = ke->data;
+        sa.g_xr = sa.dh->public_value();
+        sa.nonce_i = nonce->data;
+        sa.nonce_r = random_bytes(kNonceLength);
+    } else {
+        sa.g_xr = ke->data;
+        sa.nonce_r = nonce->data;
+    }
+    auto shared = sa.dh->shared_secret(ke->data, error);
+    if (!shared) {
+        note(sa, fmt::format("the peer's KE is unusable: {}", error));
+        send_error(sa, notify::kInvalidKeyInformation);
+        return kill(sa, "invalid key information", sa.initiator);
+    }
+    sa.shared = std::move(*shared);
+    sa.dh.reset();
+    if (!derive_keys(sa)) return;
+    Header h;
+    h.cookie_i = sa.cookie_i;
+    h.cookie_r = sa.cookie_r;
+    h.exchange = ExchangeType::IdentityProtection;
+    if (!sa.initiator) {
+        sa.state = Phase1State::Sent4;
+        return send_flight(sa, sa.flight,
+                           serialize_message(h, {KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}}), message_bytes_,
+                           true);
+    }
+    // Message 5: our identity and HASH_I, the first encrypted message.
+    const IdPayload id = our_id(sa);
+    const auto hash = auth_hash(sa, true, body(id));
+    sa.state = Phase1State::Sent5;
+    auto bytes = seal(sa, ExchangeType::IdentityProtection, 0, sa.iv,
+                      {id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}});
+    send_flight(sa, sa.flight, std::move(bytes), message_bytes_, true);
+}
+
+bool Engine::derive_keys(Phase1Sa& sa) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    const auto prf = sa.prf();
+    const auto cipher = sa.choice->offer.suite.cipher;
+    sa.keys = crypto::ike1::derive_phase1_keys(prf, crypto::ike1::skeyid_psk(prf, peer.psk, sa.nonce_i, sa.nonce_r),
+                                               sa.shared, sa.cookie_i, sa.cookie_r);
+    const auto key = crypto::ike1::encryption_key(prf, sa.keys.skeyid_e, crypto::key_length(cipher));
+    std::string error;
+    sa.cipher = crypto::ike1::MessageCipher::create(cipher, key, error);
+    if (!sa.cipher) {
+        kill(sa, fmt::format("cannot set up the message cipher: {}", error), sa.initiator);
+        return false;
+    }
+    sa.iv = crypto::ike1::IvChain(crypto::ike1::phase1_iv(prf, sa.g_xi, sa.g_xr, crypto::block_length(cipher)));
+    return true;
+}
+
+IdPayload Engine::our_id(const Phase1Sa& sa) const {
+    const ike::Identity& id = peers_[sa.peer].local_id;
+    // The IKEv2 ID types we configure (IPv4 address, FQDN, RFC 822, DN, key ID) have
+    // the same numbers in the IPsec DOI (RFC 2407 §4.6.2.1).
+    return IdPayload{static_cast<IdType>(id.type), 0, 0, id.data};
+}
+
+crypto::SecretBytes Engine::auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const {
+    const auto skeyid = sa.keys.skeyid.span();
+    return of_initiator
+               ? crypto::ike1::hash_i(sa.prf(), skeyid, sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b, id_body)
+               : crypto::ike1::hash_r(sa.prf(), skeyid, sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b, id_body);
+}
+
+// ---- messages 5 and 6
+
+bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
+                          std::span<const uint8_t> plain) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    const auto* id = find_payload<IdPayload>(payloads);
+    const auto* hash = find_payload<HashPayload>(payloads);
+    if (id == nullptr || hash == nullptr) {
+        drop(Drop::MissingPayload, sa.remote, "main mode authentication without ID or HASH");
+        return false;
+    }
+    size_t id_index = 0;
+    while (!std::holds_alternative<IdPayload>(chain.payloads[id_index])) ++id_index;
+    const auto expected = auth_hash(sa, !sa.initiator, body_of(plain, chain, id_index));
+    if (!expected.equals(hash->data)) {
+        ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
+        note(sa, fmt::format("authentication failure: the peer's HASH_{} does not verify (pre-shared keys differ)",
+                             sa.initiator ? 'R' : 'I'));
+        if (!sa.initiator) send_error(sa, notify::kAuthenticationFailed);
+        kill(sa, "authentication failure", sa.initiator);
+        return false;
+    }
+    const ike::Identity presented{static_cast<ike::IdType>(id->type), id->data};
+    const ike::Identity wanted = peer.remote_id ? *peer.remote_id : ike::Identity::ipv4(sa.remote.address);
+    if (!presented.matches(wanted)) {
+        note(sa, fmt::format("invalid ID information: the peer is {}, we expect {}", presented.to_string(),
+                             wanted.to_string()));
+        if (!sa.initiator) send_error(sa, notify::kInvalidIdInformation);
+        kill(sa, "invalid ID information", sa.initiator);
+        return false;
+    }
+    sa.remote_identity = presented;
+    return true;
+}
+
+void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
+    crypto::SecretBytes plain;
+    auto chain = open(message, sa, sa.iv, plain, sa.remote);
+    if (!chain) {
+        note(sa, "authentication failure: message 5 does not decrypt (pre-shared keys differ)");
+        send_error(sa, notify::kAuthenticationFailed);
+        return kill(sa, "authentication failure", false);
+    }
+    if (!authenticate(sa, chain->payloads, *chain, plain)) return;
+    sa.iv.advance(message.encrypted);
+    const IdPayload id = our_id(sa);
+    const auto hash = auth_hash(sa, false, body(id));
+    auto bytes = seal(sa, ExchangeType::IdentityProtection, 0, sa.iv,
+                      {id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}});
+    send_flight(sa, sa.flight, std::move(bytes), message_bytes_, false);
+    sa.state = Phase1State::Established;
+    sa.established = sa.last_heard = io_.now();
+    set_phase1_lifetime(sa);
+    ++counters_.phase1_established;
+    note(sa, fmt::format("established as responder with {} ({})", sa.remote_identity.to_string(),
+                         describe(sa.choice->answer)));
+}
+
+void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
+    crypto::SecretBytes plain;
+    auto chain = open(message, sa, sa.iv, plain, sa.remote);
+    if (!chain) return;  // counted; a forged message 6 must not end the exchange
+    if (!authenticate(sa, chain->payloads, *chain, plain)) return;
+    sa.iv.advance(message.encrypted);
+    sa.flight = Flight{};
+    sa.state = Phase1State::Established;
+    sa.established = sa.last_heard = io_.now();
+    set_phase1_lifetime(sa);
+    ++counters_.phase1_established;
+    note(sa, fmt::format("established as initiator with {} ({})", sa.remote_identity.to_string(),
+                         describe(sa.choice->answer)));
+    start_quick_modes(sa);
+}
+
+void Engine::set_phase1_lifetime(Phase1Sa& sa) {
+    const auto life = std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
+    sa.expire_at = sa.established + life;
+    sa.rekey_at = sa.established + std::chrono::duration_cast<Clock::duration>(life * (1.0 - options_.timing.rekey_margin));
+}
+
+// ---- notifications
+
+void Engine::on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote) {
+    if (message.header.encrypted()) {
+        // DELETE and DPD (protected by HASH) are the next slice's.
+        return drop(Drop::UnexpectedMessage, remote, "encrypted informational exchange (not handled yet)");
+    }
+    const auto* n = find_payload<NotificationPayload>(message.chain.payloads);
+    if (n == nullptr) return drop(Drop::MissingPayload, remote, "informational exchange without a notification");
+    if (sa == nullptr || sa->state == Phase1State::Established)
+        return drop(Drop::UnknownCookie, remote, fmt::format("unprotected notification {}", n->type));
+    // Unprotected, so anyone could have sent it: it is logged and remembered for the
+    // give-up line, but the exchange runs on until its retransmissions end.
+    const std::string_view known = notify_name(n->type);
+    sa->failure = fmt::format("the peer reported {}", known.empty() ? fmt::format("{}", n->type) : std::string(known));
+    const char* meaning = n->type == notify::kAuthenticationFailed || n->type == notify::kInvalidHashInformation
+                              ? ": authentication failure (pre-shared keys differ?)"
+                          : n->type == notify::kNoProposalChosen ? ": no proposal chosen"
+                                                                 : "";
+    note(*sa, fmt::format("{} (unauthenticated notification){}", sa->failure, meaning));
+}
+
+}  // namespace mbox::ike1

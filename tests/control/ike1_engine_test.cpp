@@ -1,0 +1,487 @@
+// IKEv1 main mode (PSK) and quick mode between two engines in one process (RFC
+// 2409 §5.4, §5.5), over the IKEv2 tests' fake network, clock and SA installer: each
+// test states what both sides hold afterwards (SAs whose keys match across the
+// tunnel, counters, log lines that name the mismatch).
+//
+//   A (198.51.100.1, initiator)                B (203.0.113.2, responder)
+//   MM1 SA                           -->
+//                                    <--       MM2 SA
+//   MM3 KE, Ni                       -->
+//                                    <--       MM4 KE, Nr
+//   MM5* IDii, HASH_I                -->
+//                                    <--       MM6* IDir, HASH_R
+//   QM1* HASH(1), SA, Ni, [KE], IDci, IDcr -->  (one per local-net x remote-net)
+//                                    <--       QM2* HASH(2), SA, Nr, [KE], IDci, IDcr
+//   QM3* HASH(3)                     -->
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "config/mbox_language.hpp"
+#include "control/ike/peer_config.hpp"
+#include "control/ike1/engine.hpp"
+#include "tests/control/ike_test_network.hpp"
+
+namespace mbox::ike1 {
+namespace {
+
+using namespace std::chrono_literals;
+using ike::PeerConfig;
+using ike::test::BasicSide;
+using ike::test::Datagram;
+using ike::test::InstalledSa;
+using ike::test::Network;
+using ike::test::log_has;
+using ike::test::log_text;
+using Side = BasicSide<Engine>;
+
+constexpr uint32_t kA = 0xc6336401;  // 198.51.100.1
+constexpr uint32_t kB = 0xcb007102;  // 203.0.113.2
+
+Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+
+// The appliance's sample: ike-policy 3DES MD5 2 keylife 3600 version 1, esp-policy
+// AES SHA 2 keylife 3600.
+PeerConfig peer_config(uint32_t local, uint32_t remote, const char* local_net, const char* remote_net) {
+    PeerConfig p;
+    p.name = Ipv4Address{remote}.to_string();
+    p.address = remote;
+    p.local_address = local;
+    p.local_id = ike::Identity::ipv4(local);
+    p.local_nets = {prefix(local_net)};
+    p.remote_nets = {prefix(remote_net)};
+    p.ike = ike::IkeSuite{crypto::IkeCipher::TripleDesCbc, crypto::IkeIntegrity::HmacMd5_96, crypto::IkePrf::HmacMd5, 2};
+    p.esp.algorithms = {crypto::EspCipher::Aes128Cbc, crypto::EspIntegrity::HmacSha1_96};
+    p.esp.pfs_group = 2;
+    p.ike_lifetime = 3600s;
+    p.esp_lifetime = 3600s;
+    p.psk = crypto::SecretBytes(std::string_view("Letmein99"));
+    return p;
+}
+
+uint64_t dropped(const Engine& engine, Drop reason) { return engine.counters().drops[static_cast<size_t>(reason)]; }
+
+struct Ike1Pair : ::testing::Test {
+    Network net;
+    EngineOptions options;
+    Side* a = nullptr;
+    Side* b = nullptr;
+    PeerConfig a_peer = peer_config(kA, kB, "10.1.0.0/24", "10.2.0.0/24");
+    PeerConfig b_peer = responder(peer_config(kB, kA, "10.2.0.0/24", "10.1.0.0/24"));
+
+    static PeerConfig responder(PeerConfig p) {
+        p.initiate = false;
+        return p;
+    }
+    void make() {
+        a = &net.add<Engine>(kA, 1, 0x1000, options);
+        b = &net.add<Engine>(kB, 2, 0x2000, options);
+        a->engine.configure({a_peer});
+        b->engine.configure({b_peer});
+        b->engine.start();
+    }
+    void up() {
+        make();
+        a->engine.start();
+        net.run();
+    }
+    // Every outbound SA of one side is an inbound SA of the other with the same keys,
+    // algorithms and mirrored selectors.
+    void expect_tunnels(size_t n) {
+        ASSERT_EQ(a->sas.outbound.size(), n) << log_text(a->engine) << log_text(b->engine);
+        ASSERT_EQ(b->sas.outbound.size(), n) << log_text(b->engine);
+        ASSERT_EQ(a->sas.inbound.size(), n);
+        ASSERT_EQ(b->sas.inbound.size(), n);
+        for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}})
+            for (const auto& [spi, out] : from->sas.outbound) {
+                ASSERT_TRUE(to->sas.inbound.contains(spi)) << std::hex << spi;
+                const InstalledSa& in = to->sas.inbound.at(spi);
+                EXPECT_EQ(out.encryption, in.encryption);
+                EXPECT_EQ(out.integrity, in.integrity);
+                EXPECT_EQ(out.description.algorithms, in.description.algorithms);
+                EXPECT_EQ(out.encryption.size(), crypto::info(out.description.algorithms.cipher).key_material_len());
+                EXPECT_EQ(out.integrity.size(), crypto::info(out.description.algorithms.integrity).key_len);
+                EXPECT_EQ(out.description.local_nets, in.description.remote_nets);
+                EXPECT_EQ(out.description.remote_nets, in.description.local_nets);
+                EXPECT_EQ(out.description.peer_address, in.description.local_address);
+            }
+        // The two directions have different keys (KEYMAT is keyed by each SPI).
+        const auto& a_out = a->sas.outbound.begin()->second;
+        const auto& a_in = a->sas.inbound.begin()->second;
+        EXPECT_NE(a_out.encryption, a_in.encryption);
+    }
+};
+
+TEST_F(Ike1Pair, SamplePolicyTunnelComesUpWithMatchingKeysAndSelectors) {
+    up();
+    expect_tunnels(1);
+    EXPECT_EQ(net.delivered.size(), 9u);  // main mode 6 + quick mode 3, nothing retransmitted
+    const auto& out = a->sas.outbound.begin()->second.description;
+    EXPECT_EQ(out.local_nets, std::vector<Ipv4Prefix>{prefix("10.1.0.0/24")});
+    EXPECT_EQ(out.remote_nets, std::vector<Ipv4Prefix>{prefix("10.2.0.0/24")});
+    EXPECT_EQ(out.algorithms, (crypto::EspAlgorithms{crypto::EspCipher::Aes128Cbc, crypto::EspIntegrity::HmacSha1_96}));
+    EXPECT_EQ(out.peer_address, kB);
+    EXPECT_EQ(out.udp_local_port, 0);
+    // SPIs: each side's inbound SPI comes from its own installer.
+    EXPECT_GE(a->sas.inbound.begin()->first, 0x1000u);
+    EXPECT_LT(a->sas.inbound.begin()->first, 0x2000u);
+    EXPECT_GE(b->sas.inbound.begin()->first, 0x2000u);
+    for (Side* s : {a, b}) {
+        EXPECT_EQ(s->engine.counters().phase1_established, 1u);
+        EXPECT_EQ(s->engine.counters().child_sas_installed, 1u);
+        const auto status = s->engine.status().front();
+        EXPECT_EQ(status.state, "up");
+        EXPECT_EQ(status.version_auth, "IKEv1(PSK)");
+        ASSERT_EQ(status.ike_sas.size(), 1u);
+        EXPECT_EQ(status.ike_sas[0].suite, "3DES_CBC/MD5/MODP-1024/PSK/3600s");
+        ASSERT_EQ(status.ike_sas[0].children.size(), 1u);
+        EXPECT_EQ(status.ike_sas[0].children[0].pfs, "MODP-1024");
+    }
+    EXPECT_EQ(b->engine.status().front().ike_sas[0].remote_identity, "198.51.100.1");
+    EXPECT_EQ(a->engine.status().front().ike_sas[0].remote_identity, "203.0.113.2");
+    EXPECT_TRUE(log_has(b->engine, "established as responder"));
+    EXPECT_TRUE(log_has(a->engine, "phase 2"));
+}
+
+TEST_F(Ike1Pair, EveryCipherAndHashWordNegotiatesInBothPhases) {
+    const crypto::IkeCipher ike_ciphers[] = {crypto::IkeCipher::TripleDesCbc, crypto::IkeCipher::Aes128Cbc,
+                                             crypto::IkeCipher::Aes192Cbc, crypto::IkeCipher::Aes256Cbc};
+    const std::pair<crypto::IkeIntegrity, crypto::IkePrf> hashes[] = {
+        {crypto::IkeIntegrity::HmacMd5_96, crypto::IkePrf::HmacMd5},
+        {crypto::IkeIntegrity::HmacSha1_96, crypto::IkePrf::HmacSha1},
+        {crypto::IkeIntegrity::HmacSha256_128, crypto::IkePrf::HmacSha256},
+        {crypto::IkeIntegrity::HmacSha512_256, crypto::IkePrf::HmacSha512}};
+    const crypto::EspAlgorithms esps[] = {
+        {crypto::EspCipher::TripleDesCbc, crypto::EspIntegrity::HmacMd5_96},
+        {crypto::EspCipher::Aes128Cbc, crypto::EspIntegrity::HmacSha1_96},
+        {crypto::EspCipher::Aes192Cbc, crypto::EspIntegrity::HmacSha256_128},
+        {crypto::EspCipher::Aes256Cbc, crypto::EspIntegrity::HmacSha512_256},
+        {crypto::EspCipher::Aes128Gcm16, crypto::EspIntegrity::None},
+        {crypto::EspCipher::Aes256Gcm16, crypto::EspIntegrity::None}};
+    uint64_t seed = 10;
+    for (size_t i = 0; i < 6; ++i) {
+        Network n;
+        PeerConfig pa = a_peer, pb = b_peer;
+        for (PeerConfig* p : {&pa, &pb}) {
+            p->ike.cipher = ike_ciphers[i % 4];
+            p->ike.integrity = hashes[i % 4].first;
+            p->ike.prf = hashes[i % 4].second;
+            p->ike.dh_group = i % 2 == 0 ? 14 : 19;
+            p->esp.algorithms = esps[i];
+            p->esp.pfs_group = i % 2 == 0 ? std::nullopt : std::optional<uint16_t>(14);
+        }
+        Side& sa = n.add<Engine>(kA, ++seed, 0x1000);
+        Side& sb = n.add<Engine>(kB, ++seed, 0x2000);
+        sa.engine.configure({pa});
+        sb.engine.configure({pb});
+        sb.engine.start();
+        sa.engine.start();
+        n.run();
+        ASSERT_EQ(sa.sas.outbound.size(), 1u) << i << "\n" << log_text(sa.engine) << log_text(sb.engine);
+        const auto& [spi, out] = *sa.sas.outbound.begin();
+        ASSERT_TRUE(sb.sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, sb.sas.inbound.at(spi).encryption) << i;
+        EXPECT_EQ(out.integrity, sb.sas.inbound.at(spi).integrity) << i;
+        EXPECT_EQ(out.description.algorithms, esps[i]);
+    }
+}
+
+TEST_F(Ike1Pair, WrongPskIsAnAuthenticationFailureOnBothSides) {
+    b_peer.psk = crypto::SecretBytes(std::string_view("Letmein98"));
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "authentication failure")) << log_text(b->engine);
+    EXPECT_TRUE(log_has(a->engine, "the peer reported AUTHENTICATION-FAILED")) << log_text(a->engine);
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+    // The initiator does not believe an unprotected notification: it gives up only
+    // when its retransmissions run out, and says why.
+    net.advance(60s, 500ms);
+    EXPECT_TRUE(log_has(a->engine, "closed: main mode not complete after 30 s (the peer reported "
+                                   "AUTHENTICATION-FAILED)"))
+        << log_text(a->engine);
+    EXPECT_EQ(a->engine.counters().phase1_established, 0u);
+}
+
+TEST_F(Ike1Pair, ProposalMismatchNamesBothOffers) {
+    b_peer.ike.dh_group = 14;
+    b_peer.ike.cipher = crypto::IkeCipher::Aes256Cbc;
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "no proposal chosen: the peer offered 3DES_CBC/MD5/MODP-1024/PSK/3600s; ours is "
+                                   "AES_CBC-256/MD5/MODP-2048/PSK/3600s"))
+        << log_text(b->engine);
+    EXPECT_TRUE(log_has(a->engine, "NO-PROPOSAL-CHOSEN")) << log_text(a->engine);
+}
+
+TEST_F(Ike1Pair, PhaseTwoMismatchNamesBothOffers) {
+    b_peer.esp.pfs_group = std::nullopt;
+    up();
+    EXPECT_EQ(a->engine.counters().phase1_established, 1u);
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "no proposal chosen: the peer offered AES-128-CBC/HMAC-SHA1-96/MODP-1024/3600s; "
+                                   "ours is AES-128-CBC/HMAC-SHA1-96/3600s"))
+        << log_text(b->engine);
+    // B says so to A under the ISAKMP SA.
+    EXPECT_TRUE(log_has(a->engine, "the peer reported NO-PROPOSAL-CHOSEN for a quick mode")) << log_text(a->engine);
+}
+
+TEST_F(Ike1Pair, NetworksOutsideOurPolicyAreInvalidIdInformation) {
+    b_peer.remote_nets = {prefix("10.9.0.0/24")};
+    up();
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "invalid ID information: the peer proposed 10.2.0.0/24 === 10.1.0.0/24"))
+        << log_text(b->engine);
+    EXPECT_TRUE(log_has(a->engine, "the peer reported INVALID-ID-INFORMATION")) << log_text(a->engine);
+}
+
+TEST_F(Ike1Pair, LostMessagesAreRetransmittedAndAnsweredAgain) {
+    // Lose the responder's message 4 once, and the responder's quick mode message 2 once.
+    int mm4 = 0, qm2 = 0;
+    unsigned from_b = 0;
+    net.filter = [&](const Datagram& d) {
+        if (d.from.address != kB) return true;
+        ++from_b;
+        if (from_b == 2 && mm4++ == 0) return false;
+        if (from_b == 5 && qm2++ == 0) return false;
+        return true;
+    };
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    net.advance(10s);
+    expect_tunnels(1);
+    EXPECT_EQ(net.dropped, 2u);
+    EXPECT_GE(a->engine.counters().retransmitted, 2u);
+    // The responder saw messages 3 and QM1 again and answered each with what it had sent.
+    EXPECT_EQ(dropped(b->engine, Drop::Retransmission), 2u);
+    EXPECT_EQ(b->engine.counters().phase1_established, 1u);
+    EXPECT_EQ(b->engine.counters().child_sas_installed, 1u);
+}
+
+TEST_F(Ike1Pair, LostLastMessagesAreRecoveredByTheOtherSide) {
+    // Lose main mode message 6 and quick mode message 3 once each: the initiator repeats
+    // message 5; the responder repeats QM2 until QM3 arrives.
+    unsigned mm6 = 0, qm3 = 0, from_a = 0, from_b = 0;
+    net.filter = [&](const Datagram& d) {
+        if (d.from.address == kB && ++from_b == 3 && mm6++ == 0) return false;
+        if (d.from.address == kA && ++from_a == 5 && qm3++ == 0) return false;
+        return true;
+    };
+    up();
+    net.advance(10s);
+    expect_tunnels(1);
+    EXPECT_EQ(net.dropped, 2u);
+}
+
+TEST_F(Ike1Pair, GivesUpWhenThePeerNeverAnswers) {
+    options.timing.retransmit_tries = 3;
+    make();
+    b->engine.stop();
+    a->engine.start();
+    net.advance(25s, 500ms);  // 2 + 3.6 + 6.5 + 11.7 s; the retry comes 30 s later
+    EXPECT_TRUE(log_has(a->engine, "no answer after 4 transmissions in MM_SA sent")) << log_text(a->engine);
+    EXPECT_EQ(a->engine.counters().retransmitted, 3u);
+    EXPECT_GE(dropped(b->engine, Drop::UnknownPeer), 4u);
+}
+
+TEST_F(Ike1Pair, TwoLocalNetworksMakeTwoPhaseTwoSas) {
+    a_peer.local_nets = {prefix("10.1.0.0/24"), prefix("10.3.0.0/24")};
+    b_peer.remote_nets = a_peer.local_nets;
+    up();
+    expect_tunnels(2);
+    std::vector<std::vector<Ipv4Prefix>> locals;
+    for (const auto& [spi, out] : a->sas.outbound) locals.push_back(out.description.local_nets);
+    std::sort(locals.begin(), locals.end());
+    EXPECT_EQ(locals, (std::vector<std::vector<Ipv4Prefix>>{{prefix("10.1.0.0/24")}, {prefix("10.3.0.0/24")}}));
+    EXPECT_EQ(a->engine.counters().phase1_established, 1u);  // one ISAKMP SA for both
+    EXPECT_EQ(b->engine.status().front().ike_sas[0].children.size(), 2u);
+}
+
+TEST_F(Ike1Pair, MalformedAndUnknownMessagesAreCountedDrops) {
+    up();
+    const auto before = b->engine.counters().drops;
+    b->engine.on_datagram({kB, 500}, {kA, 500}, std::vector<uint8_t>(10, 0));
+    std::vector<uint8_t> v2(28, 0);
+    v2[17] = 0x20;  // IKEv2
+    b->engine.on_datagram({kB, 500}, {kA, 500}, v2);
+    std::vector<uint8_t> unknown(28, 0);
+    unknown[0] = 1;
+    unknown[8] = 2;  // a CKY-R nobody has
+    unknown[17] = 0x10;
+    unknown[18] = 32;
+    unknown[27] = 28;
+    b->engine.on_datagram({kB, 500}, {kA, 500}, unknown);
+    EXPECT_EQ(dropped(b->engine, Drop::Malformed), before[static_cast<size_t>(Drop::Malformed)] + 1);
+    EXPECT_EQ(dropped(b->engine, Drop::UnsupportedVersion), 1u);
+    EXPECT_EQ(dropped(b->engine, Drop::UnknownCookie), 1u);
+    expect_tunnels(1);  // nothing of it disturbed the tunnel
+}
+
+TEST_F(Ike1Pair, BothSidesInitiatingEndWithOneWorkingOutboundSaEach) {
+    b_peer.initiate = true;
+    make();  // B starts, and initiates
+    a->engine.start();
+    net.run();
+    EXPECT_EQ(a->engine.counters().phase1_established, 2u);  // one as initiator, one as responder
+    EXPECT_EQ(b->engine.counters().phase1_established, 2u);
+    // Two ISAKMP SAs, two quick modes; each side's one outbound SA is an inbound SA of
+    // the other with the same keys.
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine);
+    ASSERT_EQ(b->sas.outbound.size(), 1u) << log_text(b->engine);
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    EXPECT_GE(a->sas.replacements + b->sas.replacements, 1u);
+}
+
+TEST_F(Ike1Pair, ForgedQuickModeMessageIsDroppedAndTheRealOneStillWorks) {
+    // The first quick mode message arrives with its last ciphertext byte flipped; the
+    // responder drops it without moving any state, and the retransmission succeeds.
+    bool tampered = false;
+    net.filter = [&](const Datagram& d) {
+        if (tampered || d.from.address != kA || d.bytes[18] != static_cast<uint8_t>(ExchangeType::Quick)) return true;
+        tampered = true;
+        Datagram forged = d;
+        forged.bytes.back() ^= 0x01;
+        net.queue.push_back(forged);
+        return false;
+    };
+    up();
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_EQ(dropped(b->engine, Drop::BadHash) + dropped(b->engine, Drop::DecryptionFailed), 1u);
+    net.advance(5s);
+    expect_tunnels(1);
+}
+
+TEST_F(Ike1Pair, PhaseTwoIsRekeyedBeforeItExpiresAndTheOldOneDeleted) {
+    a_peer.esp_lifetime = b_peer.esp_lifetime = 600s;
+    up();
+    expect_tunnels(1);
+    const uint32_t old_out = a->sas.outbound.begin()->first;
+    const uint32_t old_in = a->sas.inbound.begin()->first;
+    // At 90 % of 600 s both sides start a new quick mode (each at its own soft
+    // lifetime); the newest SA carries the traffic, the old inbound SAs drain.
+    net.advance(545s, 1000ms);
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine);
+    ASSERT_EQ(b->sas.outbound.size(), 1u);
+    EXPECT_NE(a->sas.outbound.begin()->first, old_out);
+    EXPECT_TRUE(a->sas.inbound.contains(old_in));  // still draining
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    // At the hard lifetime the old SAs go, on both sides; the new ones stay.
+    net.advance(60s, 1000ms);
+    EXPECT_FALSE(a->sas.inbound.contains(old_in));
+    EXPECT_FALSE(b->sas.outbound.contains(old_in));
+    EXPECT_EQ(a->sas.outbound.size(), 1u);
+    EXPECT_TRUE(b->sas.inbound.contains(a->sas.outbound.begin()->first));
+    EXPECT_EQ(a->engine.status().front().state, "up");
+}
+
+TEST_F(Ike1Pair, PhaseOneIsReplacedBeforeItExpiresWithoutLosingTheTunnel) {
+    a_peer.ike_lifetime = b_peer.ike_lifetime = 600s;
+    up();
+    expect_tunnels(1);
+    const uint32_t old_out = a->sas.outbound.begin()->first;
+    net.advance(545s, 1000ms);
+    // A started a new main mode at 540 s; its quick mode took over the traffic.
+    EXPECT_EQ(a->engine.counters().phase1_established, 2u) << log_text(a->engine);
+    ASSERT_EQ(a->sas.outbound.size(), 1u);
+    EXPECT_NE(a->sas.outbound.begin()->first, old_out);
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        const auto& [spi, out] = *from->sas.outbound.begin();
+        ASSERT_TRUE(to->sas.inbound.contains(spi));
+        EXPECT_EQ(out.encryption, to->sas.inbound.at(spi).encryption);
+    }
+    // At 600 s the old ISAKMP SA goes on both sides, with its drained phase 2 SA.
+    net.advance(60s, 1000ms);
+    EXPECT_EQ(a->engine.sa_count(), 1u) << log_text(a->engine);
+    EXPECT_EQ(b->engine.sa_count(), 1u) << log_text(b->engine);
+    expect_tunnels(1);
+    EXPECT_EQ(a->engine.status().front().state, "up");
+}
+
+TEST_F(Ike1Pair, StopDeletesBothPhasesOnThePeer) {
+    up();
+    expect_tunnels(1);
+    a->engine.stop();
+    net.run();
+    EXPECT_TRUE(a->sas.inbound.empty() && a->sas.outbound.empty());
+    // B removed the phase 2 SA on its DELETE and the ISAKMP SA on the next.
+    EXPECT_TRUE(b->sas.inbound.empty()) << log_text(b->engine);
+    EXPECT_TRUE(b->sas.outbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "deleted by the peer"));
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+    EXPECT_EQ(b->engine.status().front().state, "down");
+}
+
+TEST_F(Ike1Pair, DeadPeerDetectionKeepsALiveTunnelAndClosesADeadOne) {
+    a_peer.dpd = 10s;
+    up();
+    expect_tunnels(1);
+    const size_t before = net.delivered.size();
+    net.advance(25s, 500ms);
+    // A asked twice (after 10 s of silence each time) and B answered each time.
+    EXPECT_EQ(net.delivered.size(), before + 4);
+    EXPECT_EQ(a->engine.status().front().state, "up");
+    // B vanishes: after 4 intervals without an answer A gives up and removes the SAs.
+    net.filter = [](const Datagram& d) { return d.from.address != kB; };
+    net.advance(60s, 500ms);
+    EXPECT_TRUE(log_has(a->engine, "dead peer detected")) << log_text(a->engine);
+    EXPECT_TRUE(a->sas.outbound.empty());
+}
+
+// The appliance's sample configuration (DESIGN.md, the manual's example tunnel) with
+// one remote network: `version 1` makes it an IKEv1 peer and only that.
+constexpr std::string_view kSample = R"(interface eth0
+ dpdk-device net_null0
+ ip address 198.51.100.1/24
+ enable
+!
+ipsec ike-policy 10 authentication psk policy 3DES MD5 2 keylife 3600 version 1
+ipsec esp-policy 10 policy AES SHA 2 keylife 3600
+!
+ipsec peer 203.0.113.2
+ local ip 198.51.100.1
+ local-net 10.1.0.0/24,10.3.0.0/24
+ remote-net 10.2.0.0/24
+ policy ike 10 esp 10
+ psk Letmein99
+!
+)";
+
+TEST_F(Ike1Pair, SampleConfigurationIsAnIkev1PeerThatComesUp) {
+    const auto parsed = config::parse_mbox(kSample, "sample.conf");
+    ASSERT_TRUE(parsed.diagnostics.empty());
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ike::ikev2_peers(parsed.config, errors).empty());  // not the IKEv2 engine's
+    auto peers = ike::ikev1_peers(parsed.config, errors);
+    EXPECT_TRUE(errors.empty());
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_EQ(peers[0].ike.cipher, crypto::IkeCipher::TripleDesCbc);
+    EXPECT_EQ(peers[0].ike.prf, crypto::IkePrf::HmacMd5);
+    EXPECT_EQ(peers[0].ike.dh_group, 2);
+    EXPECT_EQ(peers[0].esp.pfs_group, std::optional<uint16_t>(2));
+    EXPECT_EQ(peers[0].ike_lifetime, 3600s);
+    a_peer = peers[0];
+    b_peer.remote_nets = a_peer.local_nets;
+    up();
+    expect_tunnels(2);  // two local networks, one remote: two phase 2 SAs
+}
+
+TEST(Ike1PeerConfig, Md5_128AndAddresslessPeersHaveNoIkev1Form) {
+    std::string text(kSample);
+    text.replace(text.find("AES SHA 2"), 9, "AES MD5-128 2");
+    auto parsed = config::parse_mbox(text, "sample.conf");
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ike::ikev1_peers(parsed.config, errors).empty());
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("MD5-128 has no IKEv1 form"), std::string::npos) << errors[0];
+}
+
+}  // namespace
+}  // namespace mbox::ike1
