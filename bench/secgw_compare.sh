@@ -2,7 +2,7 @@
 # mboxd against DPDK 22.11's examples/ipsec-secgw on the same input, side by side (issue 10).
 #
 #   bench/secgw_compare.sh [-d SECONDS] [-w WARMUP] [-r ROUNDS] [-s "64 1420"]
-#                          [-c "enc-gcm enc-cbc dec-gcm dec-cbc fwd"] [-b BUILD_DIR] [-C] [-k]
+#                          [-c "enc-gcm enc-cbc dec-gcm dec-cbc fwd"] [-b BUILD_DIR] [-C] [-N] [-k]
 #
 # Run as root from the repository, after building mboxd and mbox (`ninja -C build mboxd mbox`).
 # Both gateways get, in turn and one at a time, the same arrangement:
@@ -27,21 +27,25 @@
 # apart, after -w seconds of warm-up. dpdk-proc-info cannot attach: it is a secondary
 # process, and these --no-huge primaries share no memory with one.
 #
-# -C skips the crypto ceiling (build/bench/mbox-bench-crypto, encrypt only, same core
-# type, measured once before the gateways). -k keeps the temporary directory (configs,
-# pcaps, logs). ipsec-secgw's source is fetched and built once into BUILD_DIR/secgw/.
+# Before metering, each case's output is checked once (first size, -N skips it): each
+# gateway is given the input once and writes what it sends to a pcap, which scapy checks
+# (ESP with the outbound SPI that decrypts to the right inner packet; cleartext UDP of the
+# right size and addresses). -C skips the crypto ceiling (build/bench/mbox-bench-crypto,
+# encrypt only, measured once before the gateways). -k keeps the temporary directory
+# (configs, pcaps, logs). ipsec-secgw's source is fetched and built once into
+# BUILD_DIR/secgw/.
 set -euo pipefail
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 duration=5 warmup=2 rounds=1 sizes="64 1420" cases="enc-gcm enc-cbc dec-gcm dec-cbc fwd"
-build=$root/build ceiling=1 keep=0
-while getopts "d:w:r:s:c:b:Ckh" opt; do
+build=$root/build ceiling=1 keep=0 check=1
+while getopts "d:w:r:s:c:b:CNkh" opt; do
   case $opt in
     d) duration=$OPTARG ;; w) warmup=$OPTARG ;; r) rounds=$OPTARG ;; s) sizes=$OPTARG ;;
-    c) cases=$OPTARG ;; b) build=$(cd "$OPTARG" && pwd) ;; C) ceiling=0 ;; k) keep=1 ;;
+    c) cases=$OPTARG ;; b) build=$(cd "$OPTARG" && pwd) ;; C) ceiling=0 ;; N) check=0 ;; k) keep=1 ;;
     h) usage 0 ;; *) usage ;;
   esac
 done
@@ -90,7 +94,7 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "secgw_compare: interrupted, stopping" >&2; exit 130' INT TERM
 
 # ---- ipsec-secgw from Debian's DPDK 22.11 source -----------------------------------------
 cache=$build/secgw
@@ -145,23 +149,21 @@ for s in $sizes; do
   if [[ " $cases " == *" dec-cbc "* ]]; then gen esp "$s" cbc 0x1001 $cbc_in $sha_in "$run/esp-cbc-$s.pcap"; fi
 done
 
-mbox_config() {  # CASE INPUT_PCAP
-  local dir=${1%%-*} alg=${1#*-} in_if out_if
+mbox_config() {  # CASE IN_DEVICE OUT_DEVICE
+  local in_if out_if
   # The input interface comes first: it is port 0 (MAC 02:70:63:61:70:00, the frames' destination).
-  if [[ $dir == dec ]]; then
-    in_if="eth0|198.51.100.1/24" out_if="eth1|10.1.0.1/24|$run/arp-lan.pcap"
+  if [[ $1 == dec-* ]]; then
+    in_if="eth0 198.51.100.1/24" out_if="eth1 10.1.0.1/24"
   else
-    in_if="eth1|10.1.0.1/24" out_if="eth0|198.51.100.1/24|$run/arp-wan.pcap"
+    in_if="eth1 10.1.0.1/24" out_if="eth0 198.51.100.1/24"
   fi
-  IFS='|' read -r n a <<<"$in_if"
-  printf 'interface %s\n dpdk-device net_pcap0,rx_pcap=%s,infinite_rx=1\n ip address %s\n enable\n!\n' "$n" "$2" "$a"
-  IFS='|' read -r n a p <<<"$out_if"
-  printf 'interface %s\n dpdk-device net_pcap1,rx_pcap=%s\n ip address %s\n enable\n!\n' "$n" "$p" "$a"
+  printf 'interface %s\n dpdk-device %s\n ip address %s\n enable\n!\n' "${in_if% *}" "$2" "${in_if#* }"
+  printf 'interface %s\n dpdk-device %s\n ip address %s\n enable\n!\n' "${out_if% *}" "$3" "${out_if#* }"
   echo "ip route 10.2.0.0/16 nexthop 198.51.100.2"
   echo "!"
   [[ $1 == fwd ]] && return
   local esp inb outb
-  if [[ $alg == gcm ]]; then
+  if [[ ${1#*-} == gcm ]]; then
     esp=AES-GCM-128 inb="enc-key 0x$gcm_in" outb="enc-key 0x$gcm_out"
   else
     esp="AES SHA" inb="enc-key 0x$cbc_in auth-key 0x$sha_in" outb="enc-key 0x$cbc_out auth-key 0x$sha_out"
@@ -207,8 +209,14 @@ rt ipv4 dst 10.1.0.0/24 port 1
 CONF
 }
 
-input_pcap() {  # CASE SIZE
-  case $1 in dec-*) echo "$run/esp-${1#*-}-$2.pcap" ;; *) echo "$run/clear-$2.pcap" ;; esac
+devices() {  # CASE SIZE [TX_PCAP]: the input and output ports into $in_dev and $out_dev
+  case $1 in
+    dec-*) in_dev="net_pcap0,rx_pcap=$run/esp-${1#*-}-$2.pcap" out_dev="net_pcap1,rx_pcap=$run/arp-lan.pcap" ;;
+    *) in_dev="net_pcap0,rx_pcap=$run/clear-$2.pcap" out_dev="net_pcap1,rx_pcap=$run/arp-wan.pcap" ;;
+  esac
+  # Measuring: the input replayed forever, the output dropped. Checking: the input once,
+  # the output written to TX_PCAP.
+  if [[ -n ${3:-} ]]; then out_dev+=",tx_pcap=$3"; else in_dev+=",infinite_rx=1"; fi
 }
 
 # Gateways run in this shell (not in $(...)) so that the EXIT trap knows $pid and stops them.
@@ -221,22 +229,44 @@ measure() {  # GATEWAY PREFIX TAG: meter port 1 of the running gateway $pid into
   read -r mpps _ <"$run/$3.meter"
 }
 
-run_mbox() {  # CASE SIZE ROUND: start mboxd, meter, stop
+check_output() {  # GATEWAY PREFIX TAG CASE SIZE: what $pid sent to $run/TAG.out.pcap is right
+  local alg=${4#*-} keys=()
+  # Wait for the gateway to be up, then for the 256 input frames to go through.
+  measure "$1" "$2" "$3"
+  sleep 1
+  stop_gateway
+  case $4 in
+    enc-gcm) keys=(gcm 0x2001 "$gcm_out") ;;
+    enc-cbc) keys=(cbc 0x2001 "$cbc_out" "$sha_out") ;;
+  esac
+  if ! "$py" "$here/secgw_helper.py" check "${4%%-*}" "$5" "$run/$3.out.pcap" "${keys[@]}" >"$run/$3.checked" 2>&1; then
+    die "$1 sent wrong packets for $4 at $5 bytes: $(cat "$run/$3.checked") (-k keeps $run/$3.out.pcap)"
+  fi
+  log "$4 $5 bytes: $1 sent $(cat "$run/$3.checked") correct packets for 256 in"
+}
+
+# MODE: measure (into $mpps) or check (the output of one pass of the input, see check_output).
+run_mbox() {  # CASE SIZE ROUND MODE: start mboxd, meter or check, stop
   local tag=mbox-$1-$2-$3 conf
+  [[ $4 == check ]] && tag=mbox-$1-$2-check
   conf=$run/$tag.conf
-  mbox_config "$1" "$(input_pcap "$1" "$2")" >"$conf"
+  devices "$1" "$2" "$([[ $4 == check ]] && echo "$run/$tag.out.pcap")"
+  mbox_config "$1" "$in_dev" "$out_dev" >"$conf"
   "$build/mboxd" --check-config "$conf" >"$run/$tag.check" 2>&1 || die "mboxd rejects $conf: $(cat "$run/$tag.check")"
   rm -rf "/var/run/dpdk/$prefix_mbox"
   "$build/mboxd" -c "$conf" --socket "$run/mboxd.sock" -- --no-huge -m 512 --no-pci -l 0-1 \
     --file-prefix "$prefix_mbox" >"$run/$tag.log" 2>&1 &
   pid=$!
+  if [[ $4 == check ]]; then check_output mboxd "$prefix_mbox" "$tag" "$1" "$2"; return; fi
   measure mboxd "$prefix_mbox" "$tag"
   "$build/mbox" --socket "$run/mboxd.sock" show dataplane counters >"$run/$tag.counters" 2>&1 || true
   stop_gateway
 }
 
-run_secgw() {  # CASE SIZE ROUND
+run_secgw() {  # CASE SIZE ROUND MODE
   local tag=secgw-$1-$2-$3 cfg unprotected
+  [[ $4 == check ]] && tag=secgw-$1-$2-check
+  devices "$1" "$2" "$([[ $4 == check ]] && echo "$run/$tag.out.pcap")"
   cfg=$run/$tag.cfg
   secgw_config "$1" >"$cfg"
   # -u: the unprotected (tunnel-side) port. Encrypt and forward: LAN in on port 0, out on 1.
@@ -244,11 +274,11 @@ run_secgw() {  # CASE SIZE ROUND
   rm -rf "/var/run/dpdk/$prefix_secgw"
   # One lcore (1), which is both EAL main and the only worker: the same CPU as mboxd's worker.
   "$secgw" --no-huge -m 512 --no-pci -l 1 --file-prefix "$prefix_secgw" \
-    --vdev "net_pcap0,rx_pcap=$(input_pcap "$1" "$2"),infinite_rx=1" \
-    --vdev "net_pcap1,rx_pcap=$run/arp-$( [[ $1 == dec-* ]] && echo lan || echo wan ).pcap" \
+    --vdev "$in_dev" --vdev "$out_dev" \
     --vdev crypto_aesni_mb -- -p 0x3 -P -u "$unprotected" --config "(0,0,1),(1,0,1)" -f "$cfg" \
     >"$run/$tag.log" 2>&1 &
   pid=$!
+  if [[ $4 == check ]]; then check_output ipsec-secgw "$prefix_secgw" "$tag" "$1" "$2"; return; fi
   measure ipsec-secgw "$prefix_secgw" "$tag"
   stop_gateway
 }
@@ -273,13 +303,23 @@ fi
 # ---- the runs -----------------------------------------------------------------------------
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 declare -A res_mbox=() res_secgw=()
+if ((check)); then
+  # A gateway that forwards ESP undecrypted or sends cleartext where it should encrypt
+  # would measure fast: check every case's output once (first size) before metering.
+  saved=$duration; duration=0.2
+  for c in $cases; do
+    run_mbox "$c" "${sizes%% *}" 0 check
+    run_secgw "$c" "${sizes%% *}" 0 check
+  done
+  duration=$saved
+fi
 for c in $cases; do
   for s in $sizes; do
     for r in $(seq "$rounds"); do
-      run_mbox "$c" "$s" "$r"
+      run_mbox "$c" "$s" "$r" measure
       res_mbox[$c-$s]+=" $mpps"
       log "$c $s bytes, round $r: mboxd $mpps Mpps"
-      run_secgw "$c" "$s" "$r"
+      run_secgw "$c" "$s" "$r" measure
       res_secgw[$c-$s]+=" $mpps"
       log "$c $s bytes, round $r: ipsec-secgw $mpps Mpps"
     done

@@ -9,6 +9,11 @@ Run under Debian's /usr/bin/python3, which has scapy.
       TX packets/s of PORT of the DPDK process started with --file-prefix PREFIX, from its
       ethdev counters read over DPDK's telemetry socket at two instants SECONDS apart, after
       WARMUP seconds. Prints "MPPS OPACKETS SECONDS". PID: give up when that process is gone.
+  secgw_helper.py check enc|dec|fwd SIZE OUT.pcap [ALG SPI KEYHEX [AUTHHEX]]
+      Checks what a gateway sent (ARP ignored): enc, ESP with SPI to the peer that decrypts
+      (ALG, KEYHEX, AUTHHEX as for esp) to an inner packet of SIZE bytes; dec, cleartext
+      UDP of SIZE bytes from 10.2.0.0/16 to the LAN host; fwd, cleartext UDP of SIZE bytes
+      to 10.2.0.0/16. Prints the number of packets checked; exits 1 at the first wrong one.
 
 SIZE is the length of the cleartext inner IPv4 packet (IP header to end of UDP payload), as in
 mbox-bench-esp; the Ethernet frame is SIZE + 14 bytes (no FCS). 256 flows: inner sources
@@ -46,15 +51,7 @@ def clear(size):
 
 
 def esp(size, alg, spi, key, auth):
-    if alg == "gcm":
-        sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
-                                 tunnel_header=IP(src=PEER_WAN, dst=GW_WAN))
-    elif alg == "cbc":
-        sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=key,
-                                 auth_algo="HMAC-SHA1-96", auth_key=auth,
-                                 tunnel_header=IP(src=PEER_WAN, dst=GW_WAN))
-    else:
-        sys.exit(f"secgw_helper.py: unknown algorithm {alg} (gcm or cbc)")
+    sa = security_association(alg, spi, key, auth)
     frames = []
     # Every inner packet goes to the one LAN host (one neighbour to resolve); the flows differ
     # in source address and port. Sequence numbers 1..256; both gateways run without
@@ -68,6 +65,48 @@ def esp(size, alg, spi, key, auth):
 def arp(iface_ip, neigh_ip):
     return [Ether(dst="ff:ff:ff:ff:ff:ff", src=SRC_MAC) /
             ARP(op=1, hwsrc=SRC_MAC, psrc=neigh_ip, hwdst="00:00:00:00:00:00", pdst=iface_ip)]
+
+
+def security_association(alg, spi, key, auth):
+    if alg == "gcm":
+        return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
+                                   tunnel_header=IP(src=PEER_WAN, dst=GW_WAN))
+    if alg == "cbc":
+        return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=key,
+                                   auth_algo="HMAC-SHA1-96", auth_key=auth,
+                                   tunnel_header=IP(src=PEER_WAN, dst=GW_WAN))
+    sys.exit(f"secgw_helper.py: unknown algorithm {alg} (gcm or cbc)")
+
+
+def check(kind, size, path, sa):
+    n = 0
+    for i, frame in enumerate(rdpcap(path)):
+        if ARP in frame:
+            continue
+        ip = frame[IP] if IP in frame else None
+        if kind == "enc":
+            ok = ip is not None and ip.proto == 50 and ip.dst == PEER_WAN and ip.src == GW_WAN \
+                and ip[ESP].spi == sa.spi
+            if ok:
+                try:
+                    ip = sa.decrypt(ip)
+                except Exception as e:  # scapy raises on a bad ICV or padding
+                    sys.exit(f"check: frame {i}: ESP does not decrypt: {type(e).__name__} {e}")
+        else:
+            ok = ip is not None
+        if ok:
+            inner_ok = UDP in ip and ip.len == size
+            if kind == "dec":
+                inner_ok = inner_ok and ip.dst == LAN_HOST and ip.src.startswith("10.2.")
+            else:
+                inner_ok = inner_ok and ip.dst.startswith("10.2.") and ip.src.startswith("10.1.0.")
+            ok = inner_ok
+        if not ok:
+            sys.exit(f"check: frame {i} is not what a correct gateway sends for {kind}: {frame.summary()}")
+        n += 1
+    if n == 0:
+        sys.exit(f"check: no IPv4 frame in {path}")
+    print(n)
 
 
 def telemetry(prefix, pid, wait=60.0):
@@ -115,11 +154,21 @@ def main(argv):
     if kind == "meter" and len(args) in (4, 5):
         meter(args[0], int(args[1]), float(args[2]), float(args[3]), int(args[4]) if len(args) == 5 else 0)
         return
-    global IP, UDP, ESP, SecurityAssociation, ARP, Ether
+    global IP, UDP, ESP, SecurityAssociation, ARP, Ether, rdpcap
     from scapy.layers.inet import IP, UDP  # scapy takes a second to load: not for the meter
     from scapy.layers.ipsec import ESP, SecurityAssociation
     from scapy.layers.l2 import ARP, Ether
-    from scapy.utils import wrpcap
+    from scapy.utils import rdpcap, wrpcap
+    if kind == "check" and len(args) in (3, 6, 7):
+        sa = None
+        if len(args) > 3:
+            auth = bytes.fromhex(args[6]) if len(args) == 7 else None
+            # The tunnel header is not used to decrypt; the SPI and keys are.
+            sa = security_association(args[3], int(args[4], 0), bytes.fromhex(args[5]), auth)
+        elif args[0] == "enc":
+            sys.exit("check enc: give ALG SPI KEYHEX [AUTHHEX]")
+        check(args[0], int(args[1]), args[2], sa)
+        return
     if kind == "clear" and len(args) == 2:
         frames, out = clear(int(args[0])), args[1]
     elif kind == "esp" and len(args) in (5, 6):
