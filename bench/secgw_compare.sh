@@ -88,8 +88,8 @@ stop_gateway() {
 
 cleanup() {
   local rc=$?
-  rm -rf "/var/run/dpdk/$prefix_mbox" "/var/run/dpdk/$prefix_secgw"
   stop_gateway
+  rm -rf "/var/run/dpdk/$prefix_mbox" "/var/run/dpdk/$prefix_secgw"
   if ((keep)); then log "kept $run"; else rm -rf "$run"; fi
   exit $rc
 }
