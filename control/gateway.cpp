@@ -35,9 +35,14 @@ Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> da
     sas_ = std::make_unique<SaManager>(*dataplane_);
     ike_io_ = std::make_unique<DataplaneIkeIo>(*dataplane_);
     ike_ = std::make_unique<ike::IkeEngine>(*ike_io_, *sas_);
+    ike1_ = std::make_unique<ike1::Engine>(*ike_io_, *sas_);
     ike_->set_log_sink([](const ike::LogEntry& e) {
         if (e.peer.empty()) log_info("IKE: {}", e.text);
         else log_info("IKE {}: {}", e.peer, e.text);
+    });
+    ike1_->set_log_sink([](const ike::LogEntry& e) {
+        if (e.peer.empty()) log_info("IKEv1: {}", e.text);
+        else log_info("IKEv1 {}: {}", e.peer, e.text);
     });
     configure_ike();
 }
@@ -45,20 +50,40 @@ Gateway::Gateway(config::Config config, std::unique_ptr<dataplane::Dataplane> da
 Gateway::~Gateway() {
     // DELETE to every peer, CHILD SAs removed through the SA manager while it exists.
     if (ike_) ike_->stop();
+    if (ike1_) ike1_->stop();
     ike_.reset();
+    ike1_.reset();
+}
+
+void Gateway::start_ike() {
+    ike_->start();
+    ike1_->start();
+}
+
+void Gateway::stop_ike() {
+    ike_->stop();
+    ike1_->stop();
+}
+
+// IKE datagrams by the major version in their header (octet 17: IKEv2 0x20, ISAKMP
+// 0x10). Anything else, too short ones included, goes to the IKEv2 engine, which
+// counts it and answers INVALID_MAJOR_VERSION where RFC 7296 §1.5 says to.
+void Gateway::on_ike(const dataplane::IkeDatagram& d) {
+    const ike::Endpoint local{d.destination, d.destination_port}, remote{d.source, d.source_port};
+    constexpr size_t kVersionOctet = 17;
+    if (d.message.size() > kVersionOctet && (d.message[kVersionOctet] >> 4) == 1)
+        ike1_->on_datagram(local, remote, d.message);
+    else
+        ike_->on_datagram(local, remote, d.message);
 }
 
 void Gateway::configure_ike() {
     std::vector<std::string> errors;
     auto peers = ike::ikev2_peers(config_, errors);
-    // The IKEv1 engine (control/ike1) is not run by mboxd yet: its peers are named here
-    // rather than left out without a word.
-    for (const auto& peer : ike::ikev1_peers(config_, errors))
-        log_warning("IKE: peer {} uses IKEv1 (ike-policy {} version 1), which mboxd does not negotiate yet: it "
-                    "stays down",
-                    peer.name, peer.ike_policy);
+    auto v1_peers = ike::ikev1_peers(config_, errors);
     for (const auto& e : errors) log_warning("IKE: {}", e);
     ike_->configure(std::move(peers));
+    ike1_->configure(std::move(v1_peers));
 }
 
 // Translate pools by interface: the next hop must be able to reach them, so the
@@ -116,7 +141,7 @@ bool Gateway::run(const std::atomic<bool>& stop) {
     neighbours_->announce();
     if (config_.ipsec_enabled) {
         ipsec_started_ = Clock::now();
-        ike_->start();
+        start_ike();
     }
     log_info("forwarding on {} interface(s) with {} worker(s); {} route(s)", dataplane_->ports().size(),
              dataplane_->worker_count(), rib_.size());
@@ -124,10 +149,7 @@ bool Gateway::run(const std::atomic<bool>& stop) {
     const dataplane::Dataplane::PuntHandler punts{
         [this](uint16_t port, std::span<const uint8_t> frame) { neighbours_->on_frame(port, frame, Clock::now()); },
         [this](uint16_t port, uint32_t ip) { neighbours_->on_resolve(port, ip, Clock::now()); },
-        [this](const dataplane::IkeDatagram& d) {
-            ike_->on_datagram(ike::Endpoint{d.destination, d.destination_port}, ike::Endpoint{d.source, d.source_port},
-                              d.message);
-        }};
+        [this](const dataplane::IkeDatagram& d) { on_ike(d); }};
     const auto handler = [this](const CommandMatch& m, const Request& r) { return handle(m, r); };
     auto next_tick = Clock::now();
     dataplane::ControlWakeup& wakeup = dataplane_->control_wakeup();
@@ -150,6 +172,7 @@ bool Gateway::run(const std::atomic<bool>& stop) {
         if (const auto now = Clock::now(); now >= next_tick) {
             neighbours_->tick(now);
             ike_->tick();
+            ike1_->tick();
             next_tick = now + kTickInterval;
             if (reload_ != nullptr && reload_->exchange(false)) {
                 const Reply r = configure(config_path_);
@@ -215,33 +238,38 @@ Reply Gateway::ipsec_command(const std::string& key, const std::vector<std::stri
         config_.ipsec_enabled = true;
         publish_forwarding_state();  // the tunnels' traffic that no SA carries yet: ipsec_no_sa
         ipsec_started_ = Clock::now();
-        ike_->start();
+        start_ike();
         return Reply{true, "ipsec started\n", nullptr, {}};
     }
     if (key == "ipsec stop") {
         // DELETE to every peer, then every SA (negotiated and manual) removed.
-        ike_->stop();
+        stop_ike();
         sas_->remove_manual();
         config_.ipsec_enabled = false;
         publish_forwarding_state();  // ipsec_stopped drops, or the clear with `ipsec stopped-traffic forward`
         return Reply{true, "ipsec stopped\n", nullptr, {}};
     }
     if (key == "clear ipsec peer") {
-        if (!ike_->restart_peer(peer)) return Reply::failure("no ipsec peer " + config::printable_text(peer));
+        if (!ike_->restart_peer(peer) && !ike1_->restart_peer(peer))
+            return Reply::failure("no ipsec peer " + config::printable_text(peer));
         return Reply{true, "peer " + peer + " restarted\n", nullptr, {}};
     }
-    if (key == "show ipsec log") return show_ipsec_log(ike_->log(), peer);
+    if (key == "show ipsec log") return show_ipsec_log(merged_ike_log(), peer);
     IpsecView view;
     view.running = ike_->running();
     view.uptime = view.running ? std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - ipsec_started_)
                                : std::chrono::seconds(0);
-    for (const auto& p : ike_->peers()) {
-        const std::string address = Ipv4Address{p.local_address}.to_string();
-        if (view.local_addresses.find(address) == std::string::npos)
-            view.local_addresses += (view.local_addresses.empty() ? "" : ", ") + address;
+    for (const auto* peers : {&ike_->peers(), &ike1_->peers()}) {
+        for (const auto& p : *peers) {
+            const std::string address = Ipv4Address{p.local_address}.to_string();
+            if (view.local_addresses.find(address) == std::string::npos)
+                view.local_addresses += (view.local_addresses.empty() ? "" : ", ") + address;
+        }
     }
     view.peers = ike_->status();
+    for (auto& p : ike1_->status()) view.peers.push_back(std::move(p));
     view.counters = &ike_->counters();
+    view.counters_v1 = &ike1_->counters();
     if (key == "show ipsec status") return show_ipsec_status(view);
     if (key == "show ipsec peer") return show_ipsec_peer(view, peer);
     return Reply::failure("command '" + key + "' is not implemented by this mboxd");
@@ -279,9 +307,9 @@ Reply Gateway::configure(const std::string& path) {
     if (changes.ipsec_enabled) {
         if (config_.ipsec_enabled) {
             ipsec_started_ = Clock::now();
-            ike_->start();
+            start_ike();
         } else {
-            ike_->stop();
+            stop_ike();
         }
     }
     r.text += fmt::format("{}: applied ({} peer(s) added, {} removed, {} changed; {} manual SA(s) changed{}{})\n",
@@ -293,6 +321,14 @@ Reply Gateway::configure(const std::string& path) {
                           changes.ipsec_enabled ? (config_.ipsec_enabled ? "; ipsec started" : "; ipsec stopped") : "");
     log_info("{}", r.text.substr(0, r.text.size() - 1));
     return r;
+}
+
+// Both engines' logs in time order, for `show ipsec log`.
+std::deque<ike::LogEntry> Gateway::merged_ike_log() const {
+    std::deque<ike::LogEntry> merged;
+    std::merge(ike_->log().begin(), ike_->log().end(), ike1_->log().begin(), ike1_->log().end(),
+               std::back_inserter(merged), [](const ike::LogEntry& a, const ike::LogEntry& b) { return a.when < b.when; });
+    return merged;
 }
 
 void Gateway::transmit(uint16_t port, std::span<const uint8_t> frame) {

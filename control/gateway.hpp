@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "config/model.hpp"
 #include "control/command_server.hpp"
 #include "control/ike/engine.hpp"
+#include "control/ike1/engine.hpp"
 #include "control/ike_dataplane_io.hpp"
 #include "control/neighbour_manager.hpp"
 #include "control/rib.hpp"
@@ -43,6 +45,11 @@ private:
 
     bool publish_forwarding_state();
     void configure_ike();
+    // Both engines: IKEv2 and IKEv1 (`version 1` ike-policies).
+    void start_ike();
+    void stop_ike();
+    void on_ike(const dataplane::IkeDatagram& d);
+    std::deque<ike::LogEntry> merged_ike_log() const;
     Reply ipsec_command(const std::string& key, const std::vector<std::string>& args);
 public:
     // Applies the configuration in `path` (`mbox configure FILE`, SIGHUP): refused whole
@@ -63,6 +70,7 @@ private:
     std::unique_ptr<SaManager> sas_;  // before dataplane_ goes: its destructor removes SAs
     std::unique_ptr<DataplaneIkeIo> ike_io_;
     std::unique_ptr<ike::IkeEngine> ike_;  // before sas_ goes: it removes its CHILD SAs through it
+    std::unique_ptr<ike1::Engine> ike1_;   // the same, for `version 1` peers
     Clock::time_point ipsec_started_{};
     std::atomic<bool>* reload_ = nullptr;
     std::string config_path_;

@@ -149,6 +149,18 @@ Reply show_ipsec_status(const IpsecView& v) {
                            {"taken_fresh", v.counters->dh.taken_fresh}}},
                          {"drops", std::move(drops)}};
     }
+    if (v.counters_v1 != nullptr) {
+        const ike1::EngineCounters& c = *v.counters_v1;
+        json drops = json::object();
+        for (size_t i = 0; i < ike1::kDropCount; ++i)
+            drops[std::string(ike1::name(static_cast<ike1::Drop>(i)))] = c.drops[i];
+        r.data["ikev1"] = {{"received", c.received},
+                           {"sent", c.sent},
+                           {"retransmitted", c.retransmitted},
+                           {"phase1_established", c.phase1_established},
+                           {"child_sas_installed", c.child_sas_installed},
+                           {"drops", std::move(drops)}};
+    }
     return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "control/command_protocol.hpp"
 #include "control/ike/engine.hpp"
+#include "control/ike1/engine.hpp"
 
 namespace mbox::control {
 
@@ -20,6 +21,7 @@ struct IpsecView {
     std::string local_addresses;           // "198.51.100.1"
     std::vector<ike::PeerStatus> peers;
     const ike::EngineCounters* counters = nullptr;
+    const ike1::EngineCounters* counters_v1 = nullptr;
 };
 
 Reply show_ipsec_status(const IpsecView& view);

@@ -123,8 +123,9 @@ swan_esp_proposal() {
 #   remote_nets=10.2.0.0/24 lan_addrs="10.1.0.1/24" routes="10.2.0.0/24 198.51.100.2"
 #   peer_extra="" (more peer lines, e.g. " dpd 5") start=1 (ipsec start) psk=$IKE_PSK
 #   pki="" (a directory with ca.pem, mbox.pem, mbox.key: rsa-sig instead of the PSK)
+#   version=2 (the ike-policy's IKE version)
 mbox_conf() {
-  local ike="AES SHA 14" esp="AES SHA" ike_life=28800 esp_life=3600 wan=198.51.100.1/24
+  local ike="AES SHA 14" esp="AES SHA" ike_life=28800 esp_life=3600 wan=198.51.100.1/24 version=2
   local peer=198.51.100.2 local_ip=198.51.100.1 local_nets=10.1.0.0/24 remote_nets=10.2.0.0/24
   local lan_addrs="10.1.0.1/24" routes="10.2.0.0/24 198.51.100.2" peer_extra="" start=1 psk=$IKE_PSK pki=""
   (($#)) && local "$@"
@@ -147,7 +148,7 @@ ipsec ike-policy 10
  authentication $auth
  policy $ike
  keylife $ike_life
- version 2
+ version $version
 !
 ipsec esp-policy 10 policy $esp keylife $esp_life
 !
