@@ -17,7 +17,8 @@ cd "$root" || exit 1
 declare -A sources=(
   [ike_codec]="control/ike/codec/message.cpp"
   [ike1_codec]="control/ike1/codec/message.cpp"
-  [ike_responder]="control/ike/codec/message.cpp control/ike/engine.cpp control/ike/exchange_create_child_sa.cpp
+  [ike_responder]="control/ike/codec/message.cpp control/ike/dh_pool.cpp control/ike/engine.cpp
+    control/ike/engine_support.cpp control/ike/exchange_create_child_sa.cpp
     control/ike/exchange_ike_auth.cpp control/ike/exchange_ike_sa_init.cpp control/ike/exchange_informational.cpp
     control/ike/proposal.cpp control/ike/protection.cpp control/ike/traffic_selectors.cpp control/ike/types.cpp
     crypto/ike_dh.cpp crypto/ike_hash.cpp crypto/ike_identity.cpp crypto/ike_prf.cpp crypto/ike_signature.cpp
