@@ -239,7 +239,7 @@ if workers > 1:
     assert c["handed_off"] > 0, c["handed_off"]
 PY
 then ok "$flows concurrent UDP flows on ${LAB_EXPECT_WORKERS:-1} worker(s): every reply delivered, each flow its own port"
-else not_ok "$flows concurrent UDP flows" "$out" "$counters"; fi
+else not_ok "$flows concurrent UDP flows" "$out" "$counters" "$(gwa show nat sessions 2>&1 | grep -v '198.51.100.1:' | head -40)"; fi
 
 check "clear nat sessions" gwa clear nat sessions
 out=$(gwa --json show nat sessions)
