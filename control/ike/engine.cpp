@@ -19,8 +19,6 @@ constexpr std::string_view kDropNames[] = {
 };
 static_assert(std::size(kDropNames) == kIkeDropCount);
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 }  // namespace
 
 std::string_view name(IkeDrop drop) { return kDropNames[static_cast<size_t>(drop)]; }

@@ -11,9 +11,9 @@ namespace {
 
 constexpr size_t kLogEntries = 2000;
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 }  // namespace
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 void EngineLog::add(std::string peer, std::string text) {
     LogEntry entry{std::chrono::system_clock::now(), std::move(peer), std::move(text)};

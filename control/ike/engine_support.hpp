@@ -80,6 +80,9 @@ std::vector<std::optional<size_t>> kept_peers(const std::vector<PeerConfig>& old
 // The DH groups of the peers' ike-policies and PFS groups (for the DhPool).
 std::vector<uint16_t> dh_groups(const std::vector<PeerConfig>& peers);
 
+// A duration in seconds, for status fields (age, rekey_in, expires_in).
+double seconds(Clock::duration d);
+
 // A CHILD SA as `show ipsec peer` shows it, with its usage from the installer.
 ChildStatus child_status(const ChildSa& child, ChildSaInstaller& installer, Clock::time_point now);
 

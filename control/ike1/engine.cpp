@@ -16,8 +16,6 @@ constexpr std::string_view kDropNames[] = {
 };
 static_assert(std::size(kDropNames) == kDropCount);
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 }  // namespace
 
 std::string_view name(Drop drop) { return kDropNames[static_cast<size_t>(drop)]; }
@@ -431,9 +429,9 @@ std::vector<ike::PeerStatus> Engine::status() const {
             v.remote = sa->remote;
             v.remote_identity = sa->remote_identity.data.empty() ? "" : sa->remote_identity.to_string();
             const bool up = sa->state == Phase1State::Established;
-            v.age = seconds(now - (up ? sa->established : sa->created));
+            v.age = ike::seconds(now - (up ? sa->established : sa->created));
             if (up) {
-                v.expires_in = std::max(0.0, seconds(sa->expire_at - now));
+                v.expires_in = std::max(0.0, ike::seconds(sa->expire_at - now));
                 if (s.state != "up") s.uptime = v.age;
                 s.state = "up";
             } else if (s.state == "down") {
