@@ -12,6 +12,14 @@ namespace {
 
 using nlohmann::json;
 
+// An engine's drop counters by name (each engine's enum has its own name()).
+template <typename Drop, size_t N>
+json drops_json(const std::array<uint64_t, N>& counts) {
+    json drops = json::object();
+    for (size_t i = 0; i < N; ++i) drops[std::string(name(static_cast<Drop>(i)))] = counts[i];
+    return drops;
+}
+
 std::string duration_text(double seconds) {
     const auto s = static_cast<long long>(seconds);
     if (s >= 86400) return fmt::format("{}d {:02}:{:02}:{:02}", s / 86400, s % 86400 / 3600, s % 3600 / 60, s % 60);
@@ -132,9 +140,7 @@ Reply show_ipsec_status(const IpsecView& v) {
               {"connecting", connecting},
               {"peers", std::move(rows)}};
     if (v.counters != nullptr) {
-        json drops = json::object();
-        for (size_t i = 0; i < ike::kIkeDropCount; ++i)
-            drops[std::string(ike::name(static_cast<ike::IkeDrop>(i)))] = v.counters->drops[i];
+        json drops = drops_json<ike::IkeDrop>(v.counters->drops);
         r.data["ike"] = {{"received", v.counters->received},
                          {"sent", v.counters->sent},
                          {"retransmitted", v.counters->retransmitted},
@@ -151,9 +157,7 @@ Reply show_ipsec_status(const IpsecView& v) {
     }
     if (v.counters_v1 != nullptr) {
         const ike1::EngineCounters& c = *v.counters_v1;
-        json drops = json::object();
-        for (size_t i = 0; i < ike1::kDropCount; ++i)
-            drops[std::string(ike1::name(static_cast<ike1::Drop>(i)))] = c.drops[i];
+        json drops = drops_json<ike1::Drop>(c.drops);
         r.data["ikev1"] = {{"received", c.received},
                            {"sent", c.sent},
                            {"retransmitted", c.retransmitted},
