@@ -208,10 +208,6 @@ std::vector<PeerConfig> peers_of_version(const config::Config& config, int versi
             errors.push_back(fmt::format("peer {}: IKEv1 with rsa-sig is not supported yet (psk is)", name));
             continue;
         }
-        if (version == 1 && peer.nated) {
-            errors.push_back(fmt::format("peer {}: IKEv1 NAT traversal (`nated`) is not supported yet", name));
-            continue;
-        }
         if (rsa && !pki) pki = load_pki(config.pki);
         if (rsa && !pki->certificate) {
             errors.push_back(fmt::format("peer {}: {}", name, pki->error));

@@ -272,6 +272,7 @@ std::optional<Chain> Engine::open_first(Phase1Sa& sa, const Message& message, cr
         drop(Drop::BadHash, sa.remote, fmt::format("{}: HASH(1) does not verify", what));
         return std::nullopt;
     }
+    follow_peer(sa);
     return chain;
 }
 
@@ -303,6 +304,8 @@ void Engine::on_datagram(const Endpoint& local, const Endpoint& remote, std::spa
     const Message& message = std::get<Message>(parsed);
     const Header& h = message.header;
     message_bytes_.assign(bytes.begin(), bytes.end());
+    message_local_ = local;
+    message_remote_ = remote;
 
     Phase1Sa* sa = find_sa(h, remote);
     if (sa != nullptr) {
@@ -358,6 +361,7 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
         return;
     }
     phase2_lifetimes(sa, now);
+    nat_keepalive(sa, now);
     for (auto& [id, qm] : sa.quick) {
         if (qm.done) continue;
         if (!retransmit(sa, qm.flight, now)) {
@@ -428,6 +432,9 @@ std::vector<ike::PeerStatus> Engine::status() const {
             v.local = sa->local;
             v.remote = sa->remote;
             v.remote_identity = sa->remote_identity.data.empty() ? "" : sa->remote_identity.to_string();
+            v.natt = sa->natt;
+            v.nat_local = sa->nat_local;
+            v.nat_remote = sa->nat_remote;
             const bool up = sa->state == Phase1State::Established;
             v.age = ike::seconds(now - (up ? sa->established : sa->created));
             if (up) {

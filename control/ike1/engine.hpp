@@ -65,6 +65,9 @@ std::string_view notify_name(uint16_t type);
 
 // RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
 const std::vector<uint8_t>& dpd_vendor_id();
+// RFC 3947 §3.1: what main mode sends to say it does NAT traversal.
+const std::vector<uint8_t>& natt_vendor_id();
+bool offers_natt(const std::vector<Payload>& payloads);
 
 class Engine {
 public:
@@ -146,6 +149,17 @@ private:
                       std::span<const uint8_t> plain);
     void on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote);
 
+    // ---- nat_traversal.cpp
+    // NAT-D of the peer's address and ours, when the peer does NAT traversal.
+    void add_nat_discovery(const Phase1Sa& sa, std::vector<Payload>& payloads) const;
+    // The peer's NAT-D against our view: NAT in front of either side; the initiator
+    // then moves to port 4500.
+    void check_nat(Phase1Sa& sa, const std::vector<Payload>& payloads);
+    // After a message of the peer authenticated: follow it to port 4500, or to its new
+    // port behind a NAT.
+    void follow_peer(Phase1Sa& sa);
+    void nat_keepalive(Phase1Sa& sa, Clock::time_point now);
+
     // ---- exchange_informational.cpp
     void send_informational(Phase1Sa& sa, Payload payload);
     // DELETE for every phase 2 SA and then the ISAKMP SA (ipsec stop, reconfiguration).
@@ -178,6 +192,7 @@ private:
     // The datagram on_datagram is handling: what a flight answers, and what the
     // extents of a plaintext message (SAi_b) point into.
     std::vector<uint8_t> message_bytes_;
+    Endpoint message_local_, message_remote_;
     ike::DhPool dh_pool_{options_.dh_pool_depth, counters_.dh};
 };
 

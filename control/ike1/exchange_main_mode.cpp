@@ -56,7 +56,9 @@ void Engine::initiate(size_t peer_index) {
     h.cookie_i = sa.cookie_i;
     h.exchange = ExchangeType::IdentityProtection;
     note(sa, fmt::format("initiating main mode to {}: {}", sa.remote.to_string(), describe(offer)));
-    send_flight(sa, sa.flight, serialize_message(h, {offer, VendorIdPayload{dpd_vendor_id()}}), {}, true);
+    send_flight(sa, sa.flight,
+                serialize_message(h, {offer, VendorIdPayload{dpd_vendor_id()}, VendorIdPayload{natt_vendor_id()}}), {},
+                true);
 }
 
 void Engine::respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote) {
@@ -89,8 +91,10 @@ void Engine::respond_main_1(const Message& message, const Endpoint& local, const
     h.cookie_r = sa.cookie_r;
     h.exchange = ExchangeType::IdentityProtection;
     sa.peer_dpd = offers_dpd(payloads);
-    send_flight(sa, sa.flight, serialize_message(h, {sa.choice->answer, VendorIdPayload{dpd_vendor_id()}}),
-                message_bytes_, true);
+    sa.peer_natt = offers_natt(payloads);
+    std::vector<Payload> answer{sa.choice->answer, VendorIdPayload{dpd_vendor_id()}};
+    if (sa.peer_natt) answer.push_back(VendorIdPayload{natt_vendor_id()});
+    send_flight(sa, sa.flight, serialize_message(h, answer), message_bytes_, true);
 }
 
 void Engine::on_main_mode(Phase1Sa& sa, const Message& message) {
@@ -123,6 +127,7 @@ void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
     }
     sa.cookie_r = message.header.cookie_r;
     sa.peer_dpd = offers_dpd(message.chain.payloads);
+    sa.peer_natt = offers_natt(message.chain.payloads);
     std::string error;
     sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
     if (!sa.dh) return kill(sa, fmt::format("no DH key pair: {}", error), true);
@@ -133,8 +138,9 @@ void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
     h.cookie_r = sa.cookie_r;
     h.exchange = ExchangeType::IdentityProtection;
     sa.state = Phase1State::Sent3;
-    send_flight(sa, sa.flight,
-                serialize_message(h, {KePayload{sa.g_xi}, NoncePayload{sa.nonce_i}}), message_bytes_, true);
+    std::vector<Payload> payloads{KePayload{sa.g_xi}, NoncePayload{sa.nonce_i}};
+    add_nat_discovery(sa, payloads);
+    send_flight(sa, sa.flight, serialize_message(h, payloads), message_bytes_, true);
 }
 
 void Engine::on_key_exchange(Phase1Sa& sa, const Message& message) {
@@ -164,15 +170,18 @@ void Engine::on_key_exchange(Phase1Sa& sa, const Message& message) {
     sa.shared = std::move(*shared);
     sa.dh.reset();
     if (!derive_keys(sa)) return;
+    // The responder answers from the port it was reached on; the initiator moves to
+    // 4500 here if a NAT is in the way.
+    check_nat(sa, message.chain.payloads);
     Header h;
     h.cookie_i = sa.cookie_i;
     h.cookie_r = sa.cookie_r;
     h.exchange = ExchangeType::IdentityProtection;
     if (!sa.initiator) {
         sa.state = Phase1State::Sent4;
-        return send_flight(sa, sa.flight,
-                           serialize_message(h, {KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}}), message_bytes_,
-                           true);
+        std::vector<Payload> payloads{KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}};
+        add_nat_discovery(sa, payloads);
+        return send_flight(sa, sa.flight, serialize_message(h, payloads), message_bytes_, true);
     }
     // Message 5: our identity and HASH_I, the first encrypted message.
     const IdPayload id = our_id(sa);
@@ -246,6 +255,7 @@ bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, co
         return false;
     }
     sa.remote_identity = presented;
+    follow_peer(sa);
     return true;
 }
 
@@ -268,8 +278,8 @@ void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
     sa.established = sa.last_heard = io_.now();
     set_phase1_lifetime(sa);
     ++counters_.phase1_established;
-    note(sa, fmt::format("established as responder with {} ({})", sa.remote_identity.to_string(),
-                         describe(sa.choice->answer)));
+    note(sa, fmt::format("established as responder with {} ({}{})", sa.remote_identity.to_string(),
+                         describe(sa.choice->answer), sa.natt ? ", NAT-T" : ""));
 }
 
 void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
@@ -283,8 +293,8 @@ void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
     sa.established = sa.last_heard = io_.now();
     set_phase1_lifetime(sa);
     ++counters_.phase1_established;
-    note(sa, fmt::format("established as initiator with {} ({})", sa.remote_identity.to_string(),
-                         describe(sa.choice->answer)));
+    note(sa, fmt::format("established as initiator with {} ({}{})", sa.remote_identity.to_string(),
+                         describe(sa.choice->answer), sa.natt ? ", NAT-T" : ""));
     start_quick_modes(sa);
 }
 

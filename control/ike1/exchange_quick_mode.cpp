@@ -102,7 +102,7 @@ void Engine::start_quick(Phase1Sa& sa, const Ipv4Prefix& local_net, const Ipv4Pr
     qm.inbound_spi = *spi;
     qm.created = io_.now();
     qm.nonce_i = random_bytes(kNonceLength);
-    std::vector<Payload> rest{phase2_sa(peer.esp, peer.esp_lifetime, *spi, false), NoncePayload{qm.nonce_i}};
+    std::vector<Payload> rest{phase2_sa(peer.esp, peer.esp_lifetime, *spi, sa.natt), NoncePayload{qm.nonce_i}};
     if (peer.esp.pfs_group) {
         std::string error;
         qm.dh = dh_pool_.take(*peer.esp.pfs_group, error);
@@ -161,11 +161,11 @@ void Engine::respond_quick_1(Phase1Sa& sa, const Message& message) {
     }
     const auto spi = installer_.allocate_spi();
     if (!spi) return note(sa, fmt::format("quick mode {:08x}: no inbound SPI available", id));
-    auto choice = select_phase2(*offer, peer.esp, peer.esp_lifetime, *spi, false);
+    auto choice = select_phase2(*offer, peer.esp, peer.esp_lifetime, *spi, sa.natt);
     if (!choice) {
         installer_.release_spi(*spi);
         note(sa, fmt::format("quick mode {:08x}: no proposal chosen: the peer offered {}; ours is {}", id,
-                             describe(*offer), describe(phase2_sa(peer.esp, peer.esp_lifetime, 0, false))));
+                             describe(*offer), describe(phase2_sa(peer.esp, peer.esp_lifetime, 0, sa.natt))));
         return send_informational(sa, error_notification(notify::kNoProposalChosen));
     }
     QuickMode qm;
@@ -219,15 +219,16 @@ void Engine::on_quick_2(Phase1Sa& sa, QuickMode& qm, const Message& message) {
     const auto expected =
         crypto::ike1::quick_hash_2(sa.prf(), sa.keys.skeyid_a, qm.message_id, qm.nonce_i, bytes_after(plain, *chain, 0));
     if (!expected.equals(hash->data)) return drop(Drop::BadHash, sa.remote, "quick mode HASH(2) does not verify");
+    follow_peer(sa);
     qm.iv.advance(message.encrypted);
     qm.done = true;  // whatever follows, this exchange is over
     std::string why;
-    auto choice = accept_phase2(*answer, peer.esp, peer.esp_lifetime, false, why);
+    auto choice = accept_phase2(*answer, peer.esp, peer.esp_lifetime, sa.natt, why);
     if (!choice) {
         installer_.release_spi(qm.inbound_spi);
         return note(sa, fmt::format("quick mode {:08x}: no proposal chosen: the peer answered {} ({}); we offered {}",
                                     qm.message_id, describe(*answer), why,
-                                    describe(phase2_sa(peer.esp, peer.esp_lifetime, qm.inbound_spi, false))));
+                                    describe(phase2_sa(peer.esp, peer.esp_lifetime, qm.inbound_spi, sa.natt))));
     }
     const auto ids = ids_of(payloads);
     if (!ids.empty() && (ids.size() != 2 || net_of(*ids[0]) != qm.local_net || net_of(*ids[1]) != qm.remote_net)) {
@@ -264,6 +265,7 @@ void Engine::on_quick_3(Phase1Sa& sa, QuickMode& qm, const Message& message) {
     if (hash == nullptr) return drop(Drop::MissingPayload, sa.remote, "quick mode message 3 without HASH");
     const auto expected = crypto::ike1::quick_hash_3(sa.prf(), sa.keys.skeyid_a, qm.message_id, qm.nonce_i, qm.nonce_r);
     if (!expected.equals(hash->data)) return drop(Drop::BadHash, sa.remote, "quick mode HASH(3) does not verify");
+    follow_peer(sa);
     qm.iv.advance(message.encrypted);
     qm.step = 3;
     qm.done = true;
@@ -299,6 +301,11 @@ bool Engine::install(Phase1Sa& sa, QuickMode& qm) {
     d.peer_address = sa.remote.address;
     d.local_nets = child.local_ts;
     d.remote_nets = child.remote_ts;
+    if (sa.natt) {
+        d.udp_local_port = sa.local.port;
+        d.udp_peer_port = sa.remote.port;
+    }
+    child.udp_encapsulated = sa.natt;
     std::string error;
     d.spi = child.inbound_spi;
     if (!installer_.install_inbound(d, keys_for(child.inbound_spi), error)) {

@@ -95,6 +95,12 @@ struct Phase1Sa {
     uint32_t dpd_sequence = 0;
     bool dpd_outstanding = false;
     Clock::time_point dpd_sent{};
+    // NAT traversal (RFC 3947).
+    bool peer_natt = false;                 // the peer sent RFC 3947's vendor ID
+    bool natt = false;                      // moved to port 4500: ESP in UDP
+    bool nat_local = false;                 // a NAT in front of us (or `nated`)
+    bool nat_remote = false;                // a NAT in front of the peer
+    Clock::time_point next_keepalive{};
 
     uint64_t our_cookie() const { return initiator ? cookie_i : cookie_r; }
     crypto::IkePrf prf() const { return choice->offer.suite.prf; }

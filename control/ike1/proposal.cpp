@@ -337,7 +337,8 @@ std::optional<Phase2Choice> select_phase2(const SaPayload& offer, const ike::Esp
         for (const Transform& t : p.transforms) {
             std::string why;
             const auto o = phase2_offer(p, t, why);
-            if (!o || !same_phase2(*o, ours)) continue;
+            // UDP-encapsulated tunnel mode exactly when NAT traversal is in use.
+            if (!o || !same_phase2(*o, ours) || o->udp_encapsulated != udp_encapsulated) continue;
             Phase2Choice choice;
             choice.offer = *o;
             choice.lifetime = agree_lifetime(o->lifetime, our_lifetime, choice.lifetime_note);

@@ -74,8 +74,9 @@ struct Phase2Choice {
 };
 
 // The responder's choice (first acceptable transform in the peer's order). A proposal
-// with AH or IPComp alongside ESP is not chosen. `pfs_required`: our suite names a
-// group, which the peer must then offer.
+// with AH or IPComp alongside ESP is not chosen. When our suite names a PFS
+// group, the peer must offer it. `udp_encapsulated`: NAT traversal is in use,
+// and the transform must say UDP-encapsulated tunnel mode (otherwise plain tunnel).
 std::optional<Phase2Choice> select_phase2(const SaPayload& offer, const ike::EspSuite& ours,
                                           std::chrono::seconds our_lifetime, uint32_t our_spi, bool udp_encapsulated);
 std::optional<Phase2Choice> accept_phase2(const SaPayload& answer, const ike::EspSuite& ours,

@@ -473,6 +473,118 @@ TEST_F(Ike1Pair, SampleConfigurationIsAnIkev1PeerThatComesUp) {
     expect_tunnels(2);  // two local networks, one remote: two phase 2 SAs
 }
 
+// ---- NAT traversal (RFC 3947, RFC 3948)
+
+// The payloads of the unencrypted main mode message `n` (1-4) of the first exchange.
+std::vector<Payload> main_mode_payloads(const Network& net, size_t n) {
+    return std::get<Message>(parse_message(net.delivered.at(n - 1).bytes)).chain.payloads;
+}
+
+size_t nat_discovery_count(const std::vector<Payload>& payloads) {
+    return std::count_if(payloads.begin(), payloads.end(),
+                         [](const Payload& p) { return std::holds_alternative<NatDiscoveryPayload>(p); });
+}
+
+TEST_F(Ike1Pair, WithoutANatBothSidesExchangeNatDiscoveryAndStayOnPort500) {
+    up();
+    expect_tunnels(1);
+    EXPECT_TRUE(offers_natt(main_mode_payloads(net, 1)));
+    EXPECT_TRUE(offers_natt(main_mode_payloads(net, 2)));
+    EXPECT_EQ(nat_discovery_count(main_mode_payloads(net, 3)), 2u);
+    EXPECT_EQ(nat_discovery_count(main_mode_payloads(net, 4)), 2u);
+    for (const auto& d : net.delivered) EXPECT_EQ(d.to.port, 500);
+    for (Side* s : {a, b}) {
+        EXPECT_EQ(s->sas.outbound.begin()->second.description.udp_local_port, 0);
+        const auto st = s->engine.status().front().ike_sas.front();
+        EXPECT_FALSE(st.natt || st.nat_local || st.nat_remote);
+    }
+}
+
+TEST_F(Ike1Pair, NatTraversalFloatsTo4500AndEncapsulatesEspBothPhases) {
+    constexpr uint32_t kPrivate = 0x0a000002;  // 10.0.0.2 behind a NAT that shows 198.51.100.1
+    net.nat(kPrivate, kA);
+    a_peer = peer_config(kPrivate, kB, "10.1.0.0/24", "10.2.0.0/24");
+    b_peer.remote_id = ike::Identity::ipv4(kPrivate);  // `remote-id`: the peer's private address
+    a_peer.esp_lifetime = b_peer.esp_lifetime = 600s;
+    a = &net.add<Engine>(kPrivate, 1, 0x1000, options);
+    b = &net.add<Engine>(kB, 2, 0x2000, options);
+    a->engine.configure({a_peer});
+    b->engine.configure({b_peer});
+    b->engine.start();
+    a->engine.start();
+    net.run();
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine) << log_text(b->engine);
+    ASSERT_EQ(b->sas.outbound.size(), 1u) << log_text(b->engine);
+    // Messages 1-4 on 500, the rest (5, 6 and quick mode) on 4500.
+    ASSERT_EQ(net.delivered.size(), 9u);
+    for (size_t i = 0; i < net.delivered.size(); ++i) {
+        const Datagram& d = net.delivered[i];
+        EXPECT_EQ(d.to.port == 4500 || d.from.port == 4500, i >= 4) << "message " << i + 1;
+    }
+    const auto a_out = a->sas.outbound.begin()->second.description;
+    const auto b_out = b->sas.outbound.begin()->second.description;
+    EXPECT_EQ(a_out.udp_local_port, 4500);
+    EXPECT_EQ(a_out.udp_peer_port, 4500);
+    EXPECT_EQ(b_out.udp_local_port, 4500);
+    EXPECT_GE(b_out.udp_peer_port, 40000) << "B sends to the NAT's mapped port";
+    EXPECT_EQ(a->sas.inbound.begin()->second.description.udp_local_port, 4500);
+    EXPECT_EQ(b->sas.inbound.begin()->first, a_out.spi);
+    EXPECT_EQ(b->sas.inbound.begin()->second.encryption, a->sas.outbound.begin()->second.encryption);
+    const auto a_status = a->engine.status().front().ike_sas.front();
+    const auto b_status = b->engine.status().front().ike_sas.front();
+    EXPECT_TRUE(a_status.natt && a_status.nat_local && !a_status.nat_remote);
+    EXPECT_TRUE(b_status.natt && b_status.nat_remote && !b_status.nat_local);
+    EXPECT_EQ(b_status.remote.port, b_out.udp_peer_port);
+    EXPECT_TRUE(log_has(a->engine, "NAT detected (in front of us)")) << log_text(a->engine);
+    EXPECT_TRUE(log_has(b->engine, "NAT detected (in front of the peer)")) << log_text(b->engine);
+    // The side behind the NAT keeps its mapping alive (RFC 3948 §4); the other does not.
+    net.advance(45s, 1s);
+    EXPECT_GE(a->io.keepalives, 2u);
+    EXPECT_EQ(b->io.keepalives, 0u);
+    // A phase 2 rekey stays in UDP.
+    net.advance(520s, 1s);
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine);
+    EXPECT_NE(a->sas.outbound.begin()->second.description.spi, a_out.spi);
+    EXPECT_EQ(a->sas.outbound.begin()->second.description.udp_peer_port, 4500);
+    EXPECT_GE(b->sas.outbound.begin()->second.description.udp_peer_port, 40000);
+}
+
+TEST_F(Ike1Pair, NatedForcesUdpEncapsulationWithoutARealNat) {
+    a_peer.nated = true;  // `local ip A nated`
+    up();
+    expect_tunnels(1);
+    for (Side* s : {a, b}) {
+        const auto& out = s->sas.outbound.begin()->second.description;
+        EXPECT_EQ(out.udp_local_port, 4500);
+        EXPECT_EQ(out.udp_peer_port, 4500);
+    }
+    EXPECT_TRUE(a->engine.status().front().ike_sas.front().nat_local);
+    EXPECT_TRUE(b->engine.status().front().ike_sas.front().natt);
+}
+
+TEST_F(Ike1Pair, PeerWithoutNatTraversalGetsNoNatDiscoveryAndRawEsp) {
+    // A peer that does not announce RFC 3947: its vendor ID is taken out of message 1.
+    make();
+    a_peer.nated = true;
+    a->engine.configure({a_peer});
+    a->engine.start();
+    ASSERT_EQ(net.queue.size(), 1u);
+    auto message = std::get<Message>(parse_message(net.queue.front().bytes));
+    std::erase_if(message.chain.payloads, [](const Payload& p) {
+        const auto* vid = std::get_if<VendorIdPayload>(&p);
+        return vid != nullptr && vid->data == natt_vendor_id();
+    });
+    net.queue.front().bytes = serialize_message(message.header, message.chain.payloads);
+    net.run();
+    // B never sent the vendor ID, so A's initiator SA was for a peer without NAT-T.
+    EXPECT_FALSE(offers_natt(main_mode_payloads(net, 2)));
+    EXPECT_EQ(nat_discovery_count(main_mode_payloads(net, 3)), 0u);
+    EXPECT_EQ(nat_discovery_count(main_mode_payloads(net, 4)), 0u);
+    expect_tunnels(1);
+    EXPECT_EQ(a->sas.outbound.begin()->second.description.udp_local_port, 0);
+    EXPECT_TRUE(log_has(a->engine, "`nated` cannot be honoured")) << log_text(a->engine);
+}
+
 TEST(Ike1PeerConfig, Md5_128AndAddresslessPeersHaveNoIkev1Form) {
     std::string text(kSample);
     text.replace(text.find("AES SHA 2"), 9, "AES MD5-128 2");
