@@ -16,6 +16,8 @@ holds; otherwise exit 1 with the reason on stdout. A summary goes to stdout on s
       --esp-alg ENC/INTEG          strongSwan's CHILD encr-alg[-keysize]/integ-alg ("" for AEAD)
       --remote-ts NETS             comma-separated: strongSwan's remote-ts
       --no-traffic                 do not require packet counters to be nonzero
+      --children N                 N CHILD SAs (IKEv1: one per local-net x remote-net), each
+                                   matched to strongSwan's by SPI; the checks above apply to each
   ike_check.py mboxpair STATUS_A STATUS_B  two mbox gateways agree on one tunnel
 """
 import argparse
@@ -132,17 +134,15 @@ def cmd_pair(a):
     if len(established(p)) != 1:
         fail(f"mbox: {len(established(p))} established IKE SAs: {json.dumps(p['ike_sas'])}")
     m_ike = established(p)[0]
-    if len(installed(m_ike)) != 1:
+    if len(installed(m_ike)) != a.children:
         fail(f"mbox: {len(installed(m_ike))} installed CHILD SAs: {json.dumps(m_ike['child_sas'])}")
-    m_child = installed(m_ike)[0]
     s_est = [s for s in sw if s.get("state") == "ESTABLISHED"]
     if len(s_est) != 1:
         fail(f"strongSwan: {len(s_est)} ESTABLISHED IKE SAs: {json.dumps(sw)}")
     s_ike = s_est[0]
     s_installed = [c for c in s_ike["child-sas"] if c.get("state") == "INSTALLED"]
-    if len(s_installed) != 1:
+    if len(s_installed) != a.children:
         fail(f"strongSwan: {len(s_installed)} INSTALLED CHILD SAs: {json.dumps(s_ike['child-sas'])}")
-    s_child = s_installed[0]
     # IKE SPIs and roles
     if (spi(m_ike["spi_i"]), spi(m_ike["spi_r"])) != (spi(s_ike["initiator-spi"]), spi(s_ike["responder-spi"])):
         fail(f"IKE SPIs differ: mbox {m_ike['spi_i']}/{m_ike['spi_r']}, "
@@ -152,12 +152,6 @@ def cmd_pair(a):
         fail(f"both or neither initiated: mbox {m_ike['role']}, strongSwan initiator={swan_initiator}")
     if a.role and m_ike["role"] != a.role:
         fail(f"mbox is {m_ike['role']}, expected {a.role}")
-    # ESP SPIs: mbox's inbound SPI is strongSwan's outbound and vice versa
-    if spi(m_child["inbound_spi"]) != spi(s_child["spi-out"]) or spi(m_child["outbound_spi"]) != spi(s_child["spi-in"]):
-        fail(f"ESP SPIs differ: mbox in {m_child['inbound_spi']} out {m_child['outbound_spi']}, "
-             f"strongSwan in {s_child['spi-in']} out {s_child['spi-out']}")
-    if a.udp is not None and bool(m_child.get("udp_encapsulation")) != a.udp:
-        fail(f"mbox CHILD SA udp_encapsulation={m_child.get('udp_encapsulation')}, expected {a.udp}")
     if a.nat_local and not m_ike.get("nat_local"):
         fail(f"mbox did not detect the NAT on its side: {json.dumps(m_ike)}")
     if a.dh and s_ike.get("dh-group") != a.dh:
@@ -166,22 +160,39 @@ def cmd_pair(a):
         got = f"{swan_alg(s_ike)}/{s_ike.get('integ-alg', '')}/{s_ike.get('prf-alg', '')}"
         if got != a.ike_alg:
             fail(f"strongSwan IKE algorithms {got}, expected {a.ike_alg}")
+    # ESP SPIs: mbox's inbound SPI is strongSwan's outbound and vice versa
+    by_spi_out = {spi(c["spi-out"]): c for c in s_installed}
+    summary = []
+    for m_child in installed(m_ike):
+        s_child = by_spi_out.get(spi(m_child["inbound_spi"]))
+        if s_child is None or spi(m_child["outbound_spi"]) != spi(s_child["spi-in"]):
+            fail(f"ESP SPIs differ: mbox in {m_child['inbound_spi']} out {m_child['outbound_spi']}, strongSwan "
+                 + ", ".join(f"in {c['spi-in']} out {c['spi-out']}" for c in s_installed))
+        summary.append(check_child(a, m_child, s_child))
+    if a.remote_ts:
+        want = sorted(a.remote_ts.split(","))
+        got = sorted(ts for c in s_installed for ts in c.get("remote-ts", []))
+        if got != want:
+            fail(f"strongSwan remote-ts {got}, expected {want}")
+    print(f"mbox {m_ike['role']} [{m_ike.get('algorithms')}], IKE SPIs {m_ike['spi_i']}/{m_ike['spi_r']}, "
+          + "; ".join(summary) + others(p))
+
+
+def check_child(a, m_child, s_child):
+    """One CHILD SA pair's algorithms, encapsulation and counters; a summary."""
+    if a.udp is not None and bool(m_child.get("udp_encapsulation")) != a.udp:
+        fail(f"mbox CHILD SA udp_encapsulation={m_child.get('udp_encapsulation')}, expected {a.udp}")
     if a.esp_alg is not None:
         got = f"{swan_alg(s_child)}/{s_child.get('integ-alg', '')}"
         if got != a.esp_alg:
             fail(f"strongSwan ESP algorithms {got}, expected {a.esp_alg}")
-    if a.remote_ts:
-        want = sorted(a.remote_ts.split(","))
-        if sorted(s_child.get("remote-ts", [])) != want:
-            fail(f"strongSwan remote-ts {s_child.get('remote-ts')}, expected {want}")
     m_in, m_out = m_child["in"]["packets"], m_child["out"]["packets"]
     s_in, s_out = int(s_child.get("packets-in", 0)), int(s_child.get("packets-out", 0))
     if not a.no_traffic and not (m_in and m_out and s_in and s_out):
         fail(f"packet counters: mbox in {m_in} out {m_out}, strongSwan in {s_in} out {s_out}")
-    print(f"mbox {m_ike['role']} [{m_ike.get('algorithms')}] ESP [{m_child.get('algorithms')}], "
-          f"IKE SPIs {m_ike['spi_i']}/{m_ike['spi_r']}, ESP SPIs mbox-in {m_child['inbound_spi']} "
-          f"mbox-out {m_child['outbound_spi']}, packets mbox in/out {m_in}/{m_out}, strongSwan in/out {s_in}/{s_out}"
-          f"{others(p)}")
+    return (f"ESP [{m_child.get('algorithms')}] {','.join(s_child.get('remote-ts', []))} SPIs mbox-in "
+            f"{m_child['inbound_spi']} mbox-out {m_child['outbound_spi']}, packets mbox in/out {m_in}/{m_out}, "
+            f"strongSwan in/out {s_in}/{s_out}")
 
 
 def cmd_mboxpair(a):
@@ -230,6 +241,7 @@ def main():
     s.add_argument("--esp-alg")
     s.add_argument("--remote-ts")
     s.add_argument("--no-traffic", action="store_true")
+    s.add_argument("--children", type=int, default=1)
     s = sub.add_parser("mboxpair")
     s.add_argument("status_a")
     s.add_argument("status_b")

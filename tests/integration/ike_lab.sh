@@ -209,11 +209,11 @@ mb_wait_log() {
 #   local=198.51.100.2 remote=198.51.100.1 remote_id=198.51.100.1 local_ts=10.2.0.0/24
 #   remote_ts=10.1.0.0/24 child_extra="" ike_extra="" (more lines, e.g. "rekey_time = 20s")
 #   cert="" (a certificate file installed in charon's x509/: public-key authentication)
-#   local_id=$local
+#   local_id=$local version=2 (1: IKEv1, main mode unless ike_extra says aggressive = yes)
 swan_conf() {
   local ike="AES SHA 14" esp="AES SHA" ike_prop="" esp_prop="" local=198.51.100.2 remote=198.51.100.1
   local remote_id=198.51.100.1 local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 child_extra="" ike_extra="" cert=""
-  local local_id=""
+  local local_id="" version=2
   (($#)) && local "$@"
   local auth=psk certs=""
   [[ -n $cert ]] && auth=pubkey certs="certs = $cert"
@@ -223,7 +223,7 @@ swan_conf() {
   cat <<CONF
 connections {
   mbox {
-    version = 2
+    version = $version
     local_addrs = $local
     remote_addrs = $remote
     proposals = $ike_prop
@@ -282,6 +282,19 @@ ping_ba() { lab_in b ping -c "${1:-4}" -i 0.2 -W 2 "${2:-10.1.0.2}" 2>&1; }
 
 # ping_loss OUTPUT: "sent received" from ping's summary line
 ping_counts() { sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' <<<"$1"; }
+
+# tunnel_checks LABEL [ike_check pair options...]: both views agree, traffic both ways
+tunnel_checks() {
+  local label=$1 out
+  shift
+  check "$label: hostA pings hostB through the tunnel" ping_ab 5
+  check "$label: hostB pings hostA through the tunnel" ping_ba 3
+  if out=$("${IKE_CHECK[@]}" pair "$(mb_status)" "$(sw_sas)" --udp "$@" 2>&1); then
+    ok "$label: mbox established, strongSwan INSTALLED, SPIs match, packets counted on both ($out)"
+  else
+    not_ok "$label: both views of the tunnel agree" "$out"
+  fi
+}
 
 # ---- failure output --------------------------------------------------------------------------
 # scenario_begin LABEL / scenario_end: on a failure inside, dump both daemons' views once

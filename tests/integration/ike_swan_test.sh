@@ -25,19 +25,6 @@ scenarios=" ${IKE_SCENARIOS:-1 2 3 4 5 8 10} "
 
 ike_test_begin "iks$$" nft
 
-# tunnel_checks LABEL [ike_check pair options...]: both views agree, traffic both ways
-tunnel_checks() {
-  local label=$1 out
-  shift
-  check "$label: hostA pings hostB through the tunnel" ping_ab 5
-  check "$label: hostB pings hostA through the tunnel" ping_ba 3
-  if out=$("${IKE_CHECK[@]}" pair "$(mb_status)" "$(sw_sas)" --udp "$@" 2>&1); then
-    ok "$label: mbox established, strongSwan INSTALLED, SPIs match, packets counted on both ($out)"
-  else
-    not_ok "$label: both views of the tunnel agree" "$out"
-  fi
-}
-
 # ---- 1. PSK AES SHA 14 / ESP AES SHA, mbox initiates --------------------------------------
 if [[ $scenarios == *" 1 "* ]]; then
   scenario_begin "1 mbox initiates"

