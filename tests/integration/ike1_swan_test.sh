@@ -106,3 +106,149 @@ if [[ $scenarios == *" 2 "* ]]; then
   mb_stop; sw_terminate_all; sw_unblock
   scenario_end
 fi
+
+# ---- 3. every encryption and hash word in both phases ---------------------------------------
+# IKE words | ESP words (a trailing number: PFS group) | who initiates
+combos=(
+  "3DES SHA 5|3DES MD5|swan"
+  "AES-192 SHA-256 14|AES-192 SHA-256 14|mbox"
+  "AES-256 SHA-512 19|AES-256 SHA-512|swan"
+  "AES MD5 2|AES-GCM-128 14|mbox"
+  "AES-256 SHA-256 20|AES-GCM-256|swan"
+  "AES SHA 15|AES SHA-512 21|mbox"
+)
+if [[ $scenarios == *" 3 "* ]]; then
+  scenario_begin "3 algorithms"
+  k=0
+  for combo in "${combos[@]}"; do
+    IFS='|' read -r ike esp who <<<"$combo"
+    k=$((k + 1))
+    label="3.$k (IKE $ike / ESP $esp, $who initiates)"
+    sw_load "$(v1_swan ike="$ike" esp="$esp")" >/dev/null 2>&1
+    [[ $who == swan ]] && sw_block_mbox_v1_init 198.51.100.1
+    if ! mb_start "mb3-$k" "$(v1_mbox ike="$ike" esp="$esp")"; then
+      not_ok "$label: mboxd starts"; sw_unblock; continue
+    fi
+    if [[ $who == swan ]]; then
+      sleep 0.5
+      if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
+        ok "$label: established"
+      else
+        not_ok "$label: established" "$out"
+      fi
+      role=responder
+    else
+      if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
+        ok "$label: established"
+      else
+        not_ok "$label: established" "$out"
+      fi
+      role=initiator
+    fi
+    read -r _ _ group <<<"$ike"
+    tunnel_checks "$label" --role "$role" --dh "$(swan_dh_name "$group")" --ike-alg "$(ike_expect "$ike")" \
+      --esp-alg "$(esp_expect "$esp")"
+    mb_stop; sw_terminate_all; sw_unblock
+  done
+  scenario_end
+fi
+
+# ---- 4. two local networks to one remote network: one phase 2 per pair ----------------------
+if [[ $scenarios == *" 4 "* ]]; then
+  scenario_begin "4 two local networks"
+  label="4 (local-net 10.1.0.0/24,10.3.0.0/24: two phase 2 SAs)"
+  ip -n "$NS_HA" addr add 10.3.0.2/24 dev eth0
+  # strongSwan's IKEv1 has one pair of selectors per CHILD SA: a child per local network.
+  conf=$(v1_swan)
+  conf=${conf/    children \{/    children \{
+      net3 \{
+        local_ts = 10.2.0.0/24
+        remote_ts = 10.3.0.0/24
+        esp_proposals = $(swan_esp_proposal "AES SHA")
+      \}}
+  sw_load "$conf" >/dev/null 2>&1
+  if mb_start mb4 "$(v1_mbox local_nets=10.1.0.0/24,10.3.0.0/24 lan_addrs="10.1.0.1/24 10.3.0.1/24")"; then
+    if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5 && swan_wait_child "$NS_SW" sw net3 INSTALLED 5; then
+      ok "$label: established"
+      check "$label: 10.3.0.2 pings hostB" lab_in a ping -c 3 -i 0.2 -W 2 -I 10.3.0.2 10.2.0.2
+      check "$label: hostB pings 10.3.0.2" ping_ba 3 10.3.0.2
+      tunnel_checks "$label" --children 2 --remote-ts 10.1.0.0/24,10.3.0.0/24
+    else
+      not_ok "$label: established" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+  ip -n "$NS_HA" addr del 10.3.0.2/24 dev eth0
+  scenario_end
+fi
+
+# ---- 5. mismatched policies: no tunnel, and the log says why ----------------------------------
+if [[ $scenarios == *" 5 "* ]]; then
+  scenario_begin "5 proposal mismatch"
+  label="5a (phase 1: mbox AES-256 initiates, strongSwan aes128 only)"
+  sw_load "$(v1_swan ike_prop=aes128-sha1-modp2048)" >/dev/null 2>&1
+  if mb_start mb5 "$(v1_mbox ike="AES-256 SHA 14")"; then
+    if mb_wait_log "NO-PROPOSAL-CHOSEN" 10; then
+      ok "$label: mbox's log says the peer reported NO-PROPOSAL-CHOSEN: $(mb_log | grep -m1 NO-PROPOSAL-CHOSEN)"
+    else
+      not_ok "$label: mbox's log says NO-PROPOSAL-CHOSEN" "$(mb_log)"
+    fi
+    check "$label: mbox's log names the suite it offered (AES_CBC-256)" bash -c "grep -q 'initiating main mode.*AES_CBC-256' <<<\"\$1\"" _ "$(mb_log)"
+    check "$label: mbox is not established" "${IKE_CHECK[@]}" down "$(mb_status)"
+    check "$label: strongSwan has no SA" test "$(swan_child_count "$NS_SW" sw)" = 0
+
+    label="5b (phase 1: strongSwan aes128 initiates, mbox AES-256 responds)"
+    if out=$(swan_initiate "$NS_SW" sw net mbox 10 2>&1); then
+      not_ok "$label: strongSwan's initiation fails" "$out"
+    else
+      ok "$label: strongSwan's initiation fails"
+    fi
+    if mb_wait_log "no proposal chosen: the peer offered" 5; then
+      line=$(mb_log | grep "no proposal chosen: the peer offered" | head -1)
+      if [[ $line == *AES_CBC-128* && $line == *AES_CBC-256* ]]; then
+        ok "$label: mbox's log names both offers: $line"
+      else
+        not_ok "$label: mbox's log names both offers" "$(mb_log)"
+      fi
+    else
+      not_ok "$label: mbox's log says no proposal chosen" "$(mb_log)"
+    fi
+    check "$label: still no tunnel on mbox" "${IKE_CHECK[@]}" down "$(mb_status)"
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+
+  label="5c (phase 2: mbox ESP AES-256 initiates, strongSwan aes128 only)"
+  sw_load "$(v1_swan esp_prop=aes128-sha1)" >/dev/null 2>&1
+  if mb_start mb5c "$(v1_mbox esp="AES-256 SHA")"; then
+    if mb_wait_log "NO-PROPOSAL-CHOSEN" 10; then
+      ok "$label: mbox's log says the peer refused the phase 2: $(mb_log | grep -m1 NO-PROPOSAL-CHOSEN)"
+    else
+      not_ok "$label: mbox's log says the peer refused the phase 2" "$(mb_log)"
+    fi
+    check "$label: mbox's log names its phase 2 offer (AES-256)" bash -c "grep -q 'quick mode.*offering.*AES.*256' <<<\"\$1\"" _ "$(mb_log)"
+    check "$label: strongSwan has no CHILD SA" test "$(swan_child_count "$NS_SW" sw)" = 0
+    if out=$("${IKE_CHECK[@]}" up "$(mb_status)" 2>&1); then
+      not_ok "$label: no phase 2 on mbox" "$out"
+    else
+      ok "$label: no phase 2 on mbox ($out)"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+  scenario_end
+fi
+
+# ---- 8. NAT-T: mbox behind an nftables masquerade (see ike_nat_topology) ---------------------
+if [[ $scenarios == *" 8 "* ]]; then
+  scenario_begin "8 NAT-T"
+  label="8 (mbox behind NAT, local ip 192.168.7.2 nated)"
+  ike_nat_topology
+  ike_nat_checks "$label" 1
+  mb_stop; sw_terminate_all
+  scenario_end
+fi

@@ -296,6 +296,83 @@ tunnel_checks() {
   fi
 }
 
+# ike_expect / esp_expect: strongSwan's names for mbox's IKE and ESP words
+ike_expect() {  # swan's encr-alg[-keysize]/integ-alg/prf-alg for mbox IKE words
+  local enc hash e i p
+  read -r enc hash _ <<<"$1"
+  case $enc in 3DES) e=3DES_CBC ;; AES) e=AES_CBC-128 ;; AES-192) e=AES_CBC-192 ;; AES-256) e=AES_CBC-256 ;; esac
+  case $hash in
+    MD5) i=HMAC_MD5_96 p=PRF_HMAC_MD5 ;; MD5-128) i=HMAC_MD5_128 p=PRF_HMAC_MD5 ;; SHA) i=HMAC_SHA1_96 p=PRF_HMAC_SHA1 ;;
+    SHA-256) i=HMAC_SHA2_256_128 p=PRF_HMAC_SHA2_256 ;; SHA-512) i=HMAC_SHA2_512_256 p=PRF_HMAC_SHA2_512 ;;
+  esac
+  echo "$e/$i/$p"
+}
+esp_expect() {
+  local enc hash e i=""
+  read -r enc hash _ <<<"$1"
+  case $enc in
+    3DES) e=3DES_CBC ;; AES) e=AES_CBC-128 ;; AES-192) e=AES_CBC-192 ;; AES-256) e=AES_CBC-256 ;;
+    AES-GCM-128) e=AES_GCM_16-128 ;; AES-GCM-256) e=AES_GCM_16-256 ;;
+  esac
+  case $hash in
+    MD5) i=HMAC_MD5_96 ;; MD5-128) i=HMAC_MD5_128 ;; SHA) i=HMAC_SHA1_96 ;; SHA-256) i=HMAC_SHA2_256_128 ;; SHA-512) i=HMAC_SHA2_512_256 ;;
+  esac
+  echo "$e/$i"
+}
+# ike_nat_topology: mbox behind an nftables masquerade, beside the main lab (NS_HA8,
+# NS_MB8, NS_NAT; charon's namespace gets wan1 203.0.113.2):
+#   hostA -- [mboxd 192.168.7.2] wan0 -- in0 [NAT 192.168.7.1 | 203.0.113.1 masquerade] out0 --
+#        -- wan1 [203.0.113.2 charon] -- hostB
+ike_nat_topology() {
+  NS_HA8=$LAB_PREFIX-ha8 NS_MB8=$LAB_PREFIX-mb8 NS_NAT=$LAB_PREFIX-nat
+  lab_namespace "$NS_HA8" && lab_namespace "$NS_MB8" && lab_namespace "$NS_NAT"
+  lab_veth "$NS_MB8" lan0 "$NS_HA8" eth0
+  lab_veth "$NS_MB8" wan0 "$NS_NAT" in0
+  lab_veth "$NS_NAT" out0 "$NS_SW" wan1
+  ip -n "$NS_HA8" addr add 10.1.0.2/24 dev eth0
+  ip -n "$NS_HA8" route add default via 10.1.0.1
+  ip -n "$NS_NAT" addr add 192.168.7.1/24 dev in0
+  ip -n "$NS_NAT" addr add 203.0.113.1/24 dev out0
+  ip netns exec "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$NS_SW" addr add 203.0.113.2/24 dev wan1
+  ip netns exec "$NS_NAT" nft -f - <<'NFT'
+table ip nat {
+  chain post { type nat hook postrouting priority 100;
+    oifname "out0" counter masquerade
+  }
+}
+NFT
+}
+
+# ike_nat_checks LABEL VERSION: in ike_nat_topology, mbox (`nated`) initiates to strongSwan
+# through the masquerade; both views agree, strongSwan sees mbox at the NAT's address.
+ike_nat_checks() {
+  local label=$1 out rh rp nr rid conntrack
+  sw_load "$(swan_conf version="$2" local=203.0.113.2 remote=%any remote_id=192.168.7.2)" >/dev/null 2>&1
+  LAB_NS_A=$NS_HA8
+  if mb_start mb8 "$(mbox_conf version="$2" wan=192.168.7.2/24 local_ip="192.168.7.2 nated" peer=203.0.113.2 \
+      routes="0.0.0.0/0 192.168.7.1")" "$NS_MB8"; then
+    if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
+      ok "$label: established through the NAT"
+      tunnel_checks "$label" --role initiator --nat-local
+      rh=$(swan_ike_field "$NS_SW" sw mbox remote-host) rp=$(swan_ike_field "$NS_SW" sw mbox remote-port)
+      nr=$(swan_ike_field "$NS_SW" sw mbox nat-remote) rid=$(swan_ike_field "$NS_SW" sw mbox remote-id)
+      if [[ $rh == 203.0.113.1 && $nr == yes && $rid == 192.168.7.2 ]]; then
+        ok "$label: strongSwan sees mbox as $rid at the NAT's $rh:$rp (nat-remote=yes)"
+      else
+        not_ok "$label: strongSwan sees mbox behind the NAT" "remote-host $rh:$rp nat-remote '$nr' remote-id '$rid'"
+      fi
+      conntrack=$(ip netns exec "$NS_NAT" nft list table ip nat | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+      echo "# $label: NAT masquerade rule matched $conntrack new flows"
+    else
+      not_ok "$label: established through the NAT" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  LAB_NS_A=$NS_HA
+}
+
 # ---- failure output --------------------------------------------------------------------------
 # scenario_begin LABEL / scenario_end: on a failure inside, dump both daemons' views once
 scenario_begin() { IKE_SCENARIO=$1 IKE_FAILED_BEFORE=$failed IKE_T0=$(swan_now_ms); }
