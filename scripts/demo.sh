@@ -5,9 +5,11 @@
 #   branch host 10.1.0.2 -- [mboxd 10.1.0.1 | 198.51.100.1] -- "Internet" router
 #        -- [strongSwan HQ gateway 203.0.113.2 | 10.2.0.1] -- HQ host 10.2.0.2
 #
-# mboxd is configured as the appliance's manual writes it: an IKE policy, an ESP policy,
-# an `ipsec peer` with a pre-shared key, `firewall-snat` exempt (the tunnel) + overload
-# (the Internet), `ipsec start`. The demo brings the tunnel up, pings HQ across it,
+# mboxd is configured with the appliance manual's sample as it is written there, with the
+# lab's addresses: IKEv1 (`ike-policy ... policy 3DES MD5 2 keylife 3600 version 1`), ESP
+# AES/SHA with PFS group 2, an `ipsec peer` with a pre-shared key, `firewall-snat` exempt
+# (the tunnel) + overload (the Internet), `ipsec start`. strongSwan's kernel-libipsec
+# always puts ESP in UDP 4500, so the tunnel uses NAT traversal (RFC 3947). The demo brings the tunnel up, pings HQ across it,
 # pings the Internet through PAT, and prints `show ipsec status` and `show ipsec peer`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,10 +45,10 @@ step "HQ: strongSwan (charon with kernel-libipsec) at 203.0.113.2"
 swan_start "$HQGW" hq
 swan_load "$HQGW" hq "connections {
   branch {
-    version = 2
+    version = 1
     local_addrs = 203.0.113.2
     remote_addrs = 198.51.100.1
-    proposals = aes256-sha256-modp2048
+    proposals = 3des-md5-modp1024
     local { auth = psk
             id = 203.0.113.2 }
     remote { auth = psk
@@ -72,11 +74,11 @@ interface eth1
  ip address 10.1.0.1/24
  enable
 !
-ipsec ike-policy 20
+ipsec ike-policy 10
  authentication psk
- policy AES-256 SHA-256 14
- keylife 28800
- version 2
+ policy 3DES MD5 2
+ keylife 3600
+ version 1
 !
 ipsec esp-policy 10 policy AES SHA 2 keylife 3600
 !
@@ -84,7 +86,7 @@ ipsec peer 203.0.113.2
  local ip 198.51.100.1
  local-net 10.1.0.0/24
  remote-net 10.2.0.0/24
- policy ike 20 esp 10
+ policy ike 10 esp 10
  psk Letmein99
  dpd 30
 !

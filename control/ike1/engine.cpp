@@ -376,9 +376,11 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
         return entry.second.done && now - entry.second.created > options_.timing.half_open_timeout;
     });
     if (now >= sa.expire_at) {
-        // Its successor (if any) carries the phase 2 SAs by now: tell the peer this one goes.
+        // Phase 2 SAs outlive it under its successor, if there is one (the peer's phase 1
+        // rekey adopts them, as strongSwan does); the peer is told this one goes.
+        const bool kept = adopt_children(sa);
         send_deletes(sa);
-        return kill(sa, "hard lifetime reached", true);
+        return kill(sa, "hard lifetime reached", !kept);
     }
     // Phase 1 rekeying (RFC 2409 has none of its own): a new main mode before expiry;
     // its quick modes take over the networks' outbound traffic when they are installed.

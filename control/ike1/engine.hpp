@@ -166,6 +166,12 @@ private:
     void send_deletes(Phase1Sa& sa);
     void send_dpd(Phase1Sa& sa, uint16_t type, uint32_t sequence);
     void on_informational(Phase1Sa& sa, const Message& message);
+    // The peer deleted the phase 2 SA it sends on with `outbound_spi` (ours to it),
+    // whichever of its ISAKMP SAs holds it.
+    void delete_child(const Phase1Sa& by, uint32_t outbound_spi);
+    // Phase 2 SAs outlive their ISAKMP SA (RFC 2409 §5.5): when `sa` goes and the peer
+    // has another established one, its phase 2 SAs move there. false: none moved.
+    bool adopt_children(Phase1Sa& sa);
     void dead_peer_detection(Phase1Sa& sa, Clock::time_point now);
     // Phase 2 rekeying at the soft lifetime and deletion at the hard one.
     void phase2_lifetimes(Phase1Sa& sa, Clock::time_point now);

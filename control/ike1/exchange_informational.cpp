@@ -87,19 +87,13 @@ void Engine::on_informational(Phase1Sa& sa, const Message& message) {
     sa.last_heard = io_.now();
     for (const auto& payload : payloads) {
         if (const auto* d = std::get_if<DeletePayload>(&payload)) {
-            if (d->protocol == ProtocolId::Isakmp) return kill(sa, "deleted by the peer", true);
-            if (d->protocol != ProtocolId::Esp) continue;
-            for (const auto& spi : d->spis) {
-                if (spi.size() != 4) continue;
-                const uint32_t outbound = read_be32(spi);
-                auto it = std::find_if(sa.children.begin(), sa.children.end(),
-                                       [&](const ike::ChildSa& c) { return c.outbound_spi == outbound; });
-                if (it == sa.children.end()) continue;
-                note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o deleted by the peer", it->inbound_spi, it->outbound_spi));
-                if (it->outbound_active) installer_.remove_outbound(it->outbound_spi);
-                installer_.remove_inbound(it->inbound_spi);
-                sa.children.erase(it);
+            if (d->protocol == ProtocolId::Isakmp) {
+                const bool kept = adopt_children(sa);
+                return kill(sa, "deleted by the peer", !kept);
             }
+            if (d->protocol != ProtocolId::Esp) continue;
+            for (const auto& spi : d->spis)
+                if (spi.size() == 4) delete_child(sa, read_be32(spi));
         } else if (const auto* n = std::get_if<NotificationPayload>(&payload)) {
             // RFC 2408 §3.14.1: types below 8192 are errors.
             if (n->type < 8192) {
@@ -117,6 +111,43 @@ void Engine::on_informational(Phase1Sa& sa, const Message& message) {
             }
         }
     }
+}
+
+void Engine::delete_child(const Phase1Sa& by, uint32_t outbound_spi) {
+    // Any ISAKMP SA of the peer may carry the DELETE: phase 2 SAs are not bound to the
+    // one that negotiated them (RFC 2409 §5.5), and a peer that rekeyed phase 1 uses its
+    // newest.
+    for (auto& [cookie, sa] : sas_) {
+        if (sa->peer != by.peer || sa->state == Phase1State::Dead) continue;
+        auto it = std::find_if(sa->children.begin(), sa->children.end(),
+                               [&](const ike::ChildSa& c) { return c.outbound_spi == outbound_spi; });
+        if (it == sa->children.end()) continue;
+        note(*sa, fmt::format("phase 2 {:08x}_i {:08x}_o deleted by the peer", it->inbound_spi, it->outbound_spi));
+        if (it->outbound_active) installer_.remove_outbound(it->outbound_spi);
+        installer_.remove_inbound(it->inbound_spi);
+        sa->children.erase(it);
+        return;
+    }
+}
+
+bool Engine::adopt_children(Phase1Sa& sa) {
+    Phase1Sa* heir = nullptr;
+    for (auto& [cookie, other] : sas_)
+        if (other.get() != &sa && other->peer == sa.peer && other->state == Phase1State::Established &&
+            (heir == nullptr || other->established > heir->established))
+            heir = other.get();
+    if (heir == nullptr) return false;
+    // A replaced phase 2 SA (its successor carries the traffic) has drained by now and
+    // goes with this ISAKMP SA.
+    size_t moved = 0;
+    std::erase_if(sa.children, [&](ike::ChildSa& child) {
+        if (child.state == ike::ChildState::Replaced) return false;
+        heir->children.push_back(std::move(child));
+        ++moved;
+        return true;
+    });
+    if (moved != 0) note(sa, fmt::format("its {} phase 2 SA(s) stay, now under ISAKMP SA #{}", moved, heir->serial));
+    return moved != 0;
 }
 
 void Engine::phase2_lifetimes(Phase1Sa& sa, Clock::time_point now) {

@@ -100,8 +100,8 @@ def cmd_down(a):
 def cmd_field(a):
     st = load(a.status)
     where, _, key = a.path.partition(".")
-    if where == "ike":
-        obj = st.get("ike", {})
+    if where in ("ike", "ikev1"):
+        obj = st.get(where, {})
     elif where == "peer":
         obj = peer_of(st)
     elif where == "ike_sa":

@@ -19,6 +19,10 @@
 #     peer dead (log "dead peer") and drop the tunnel within 30 s (IKE_DPD_LIMIT): 5 s of
 #     silence, then the liveness check and its retransmissions.
 #
+# IKE_VERSION=1 runs the same with IKEv1 (`version 1` / swanctl `version = 1`): phase 2
+# rekeys are new quick modes, a phase 1 rekey a new main mode (strongSwan's keeps the
+# phase 2 SAs, mbox's negotiates them again under the new ISAKMP SA), DPD is RFC 3706's.
+#
 #   ike_swan_rekey_test.sh [BUILD_DIR]    (IKE_SCENARIOS="6a 6b 7" selects)
 set -uo pipefail
 
@@ -31,8 +35,21 @@ source "$here/swan.sh"
 source "$here/ike_lab.sh"
 scenarios=" ${IKE_SCENARIOS:-6a 6b 7} "
 dpd_limit=${IKE_DPD_LIMIT:-30}   # seconds from charon's death until mbox says the peer is down
+version=${IKE_VERSION:-2}
 
-ike_test_begin "ikr$$"
+ike_test_begin "ikr$version$$"
+
+# rekey_counts STATUS: "CHILD_REKEYS IKE_REKEYS" since the tunnel came up. IKEv1 has no
+# rekey counters of its own: every phase 2 and phase 1 after the first is one.
+rekey_counts() {
+  if ((version == 1)); then
+    local children phase1
+    children=$("${IKE_CHECK[@]}" field "$1" ikev1.child_sas_installed) phase1=$("${IKE_CHECK[@]}" field "$1" ikev1.phase1_established)
+    echo "$((children - 1)) $((phase1 - 1))"
+  else
+    echo "$("${IKE_CHECK[@]}" field "$1" ike.child_rekeys) $("${IKE_CHECK[@]}" field "$1" ike.ike_rekeys)"
+  fi
+}
 
 # rekey_run LABEL PINGS MIN_CHILD_REKEYS MIN_IKE_REKEYS WHO: pings every 50 ms from hostA
 # while the SAs rekey; checks the rekey counters, the new SPIs, the loss.
@@ -59,7 +76,7 @@ rekey_run() {
   sleep 2   # old SAs deleted, counters settled
   st1=$(mb_status)
   local child_rekeys ike_rekeys child1 ike1 sent received lost
-  child_rekeys=$("${IKE_CHECK[@]}" field "$st1" ike.child_rekeys) ike_rekeys=$("${IKE_CHECK[@]}" field "$st1" ike.ike_rekeys)
+  read -r child_rekeys ike_rekeys <<<"$(rekey_counts "$st1")"
   child1=$("${IKE_CHECK[@]}" field "$st1" child.inbound_spi) ike1=$("${IKE_CHECK[@]}" field "$st1" ike_sa.spi_i)
   if [[ $child_rekeys =~ ^[0-9]+$ && $ike_rekeys =~ ^[0-9]+$ ]] && ((child_rekeys >= min_child && ike_rekeys >= min_ike)) &&
      [[ $child1 != "$child0" && $ike1 != "$ike0" ]]; then
@@ -100,8 +117,8 @@ rekey_run() {
 # ---- 6a. strongSwan rekeys --------------------------------------------------------------
 if [[ $scenarios == *" 6a "* ]]; then
   scenario_begin "6a strongSwan rekeys"
-  sw_load "$(swan_conf esp="AES SHA 14" child_extra="rekey_time = 12s" ike_extra="rekey_time = 18s")" >/dev/null 2>&1
-  if mb_start mb6a "$(mbox_conf esp="AES SHA 14")"; then
+  sw_load "$(swan_conf version=$version esp="AES SHA 14" child_extra="rekey_time = 12s" ike_extra="rekey_time = 18s")" >/dev/null 2>&1
+  if mb_start mb6a "$(mbox_conf version=$version esp="AES SHA 14")"; then
     rekey_run "6a (strongSwan rekeys: CHILD every 12 s with PFS, IKE at 18 s)" 520 2 1 strongSwan
   else
     not_ok "6a: mboxd starts"
@@ -113,8 +130,8 @@ fi
 # ---- 6b. mbox rekeys ---------------------------------------------------------------------
 if [[ $scenarios == *" 6b "* ]]; then
   scenario_begin "6b mbox rekeys"
-  sw_load "$(swan_conf esp="AES SHA 14")" >/dev/null 2>&1
-  if mb_start mb6b "$(mbox_conf esp="AES SHA 14" ike_life=60 esp_life=60)"; then
+  sw_load "$(swan_conf version=$version esp="AES SHA 14")" >/dev/null 2>&1
+  if mb_start mb6b "$(mbox_conf version=$version esp="AES SHA 14" ike_life=60 esp_life=60)"; then
     rekey_run "6b (mbox rekeys: keylife 60 s for IKE and ESP)" 1160 1 1 mbox
   else
     not_ok "6b: mboxd starts"
@@ -127,12 +144,12 @@ fi
 if [[ $scenarios == *" 7 "* ]]; then
   scenario_begin "7 DPD"
   label="7 (dpd 5, charon killed)"
-  conf=$(mbox_conf peer_extra=" dpd 5")
+  conf=$(mbox_conf version=$version peer_extra=" dpd 5")
   printf '%s\n' "$conf" >"$LAB_RUN/mb7.conf"
   if ! out=$("$LAB_BUILD/mboxd" --check-config "$LAB_RUN/mb7.conf" 2>&1); then
     ok "$label # SKIP the configuration language has no dpd yet: $(grep -m1 error <<<"$out")"
   else
-    sw_load "$(swan_conf)" >/dev/null 2>&1
+    sw_load "$(swan_conf version=$version)" >/dev/null 2>&1
     if mb_start mb7 "$conf"; then
       if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
         ok "$label: established"
