@@ -185,7 +185,8 @@ Reply show_ipsec_peer(const IpsecView& v, const std::string& peer) {
                                          : "",
                                   s.remote_identity.empty() ? "-" : s.remote_identity);
             r.text += fmt::format("    established {} ago, rekey in {}, expires in {}\n", duration_text(s.age),
-                                  duration_text(s.rekey_in), duration_text(s.expires_in));
+                                  s.rekey_in < 0 ? std::string("- (by the peer)") : duration_text(s.rekey_in),
+                                  duration_text(s.expires_in));
             for (const auto& c : s.children) {
                 r.text += fmt::format("    CHILD SA {:08x}_i {:08x}_o {}: {}{}{}\n", c.inbound_spi, c.outbound_spi,
                                       c.state, c.algorithms, c.pfs.empty() ? "" : ", PFS " + c.pfs,

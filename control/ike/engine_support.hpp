@@ -41,6 +41,8 @@ struct IkeSaStatus {
     Endpoint local, remote;
     bool natt = false, nat_local = false, nat_remote = false;
     std::string remote_identity;
+    // rekey_in < 0: this side does not rekey it (an IKEv1 ISAKMP SA of a peer that
+    // does not initiate: the peer replaces it, or it expires).
     double age = 0, rekey_in = 0, expires_in = 0;
     std::vector<ChildStatus> children;
 };

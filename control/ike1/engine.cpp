@@ -441,6 +441,9 @@ std::vector<ike::PeerStatus> Engine::status() const {
             v.age = ike::seconds(now - (up ? sa->established : sa->created));
             if (up) {
                 v.expires_in = std::max(0.0, ike::seconds(sa->expire_at - now));
+                v.rekey_in = !peer.initiates() ? -1.0
+                             : sa->rekey_started ? 0.0
+                                                 : std::max(0.0, ike::seconds(sa->rekey_at - now));
                 if (s.state != "up") s.uptime = v.age;
                 s.state = "up";
             } else if (s.state == "down") {

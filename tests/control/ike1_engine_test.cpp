@@ -138,6 +138,9 @@ TEST_F(Ike1Pair, SamplePolicyTunnelComesUpWithMatchingKeysAndSelectors) {
         EXPECT_EQ(status.ike_sas[0].children[0].pfs, "MODP-1024");
     }
     EXPECT_EQ(b->engine.status().front().ike_sas[0].remote_identity, "198.51.100.1");
+    // A (initiating) rekeys at 90 % of 3600 s; B's peer does not initiate: A replaces it.
+    EXPECT_DOUBLE_EQ(a->engine.status().front().ike_sas[0].rekey_in, 3240.0);
+    EXPECT_LT(b->engine.status().front().ike_sas[0].rekey_in, 0.0);
     EXPECT_EQ(a->engine.status().front().ike_sas[0].remote_identity, "203.0.113.2");
     EXPECT_TRUE(log_has(b->engine, "established as responder"));
     EXPECT_TRUE(log_has(a->engine, "phase 2"));
