@@ -394,6 +394,44 @@ std::optional<std::vector<uint8_t>> PrivateKey::sign_auth(IkeAuthMethod method, 
     return auth;
 }
 
+std::optional<std::vector<uint8_t>> PrivateKey::sign_ikev1(std::span<const uint8_t> hash, std::string& error) const {
+    if (!is_rsa()) {
+        error = "IKEv1 signatures need an RSA key";
+        return std::nullopt;
+    }
+    // No signature digest set: OpenSSL pads the input itself (RSA_PKCS1_PADDING, type 1).
+    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->key.get(), nullptr));
+    size_t len = 0;
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || !set_rsa_padding(ctx.get(), false) ||
+        EVP_PKEY_sign(ctx.get(), nullptr, &len, hash.data(), hash.size()) != 1) {
+        error = openssl_error("cannot set up the signature");
+        return std::nullopt;
+    }
+    std::vector<uint8_t> sig(len);
+    if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) {
+        error = openssl_error("signing failed");
+        return std::nullopt;
+    }
+    sig.resize(len);
+    return sig;
+}
+
+bool verify_ikev1(const Certificate& signer, std::span<const uint8_t> hash, std::span<const uint8_t> signature,
+                  std::string& error) {
+    EVP_PKEY* key = X509_get0_pubkey(signer.impl_->x509.get());
+    if (key == nullptr || EVP_PKEY_is_a(key, "RSA") != 1) {
+        error = "the certificate has no RSA public key";
+        ERR_clear_error();
+        return false;
+    }
+    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    const bool ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 && set_rsa_padding(ctx.get(), false) &&
+                    EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(), hash.size()) == 1;
+    ERR_clear_error();
+    if (!ok) error = "bad signature";
+    return ok;
+}
+
 // ---- verify_auth --------------------------------------------------------------------
 
 bool verify_auth(const Certificate& signer, IkeAuthMethod method, std::span<const uint8_t> auth_data,

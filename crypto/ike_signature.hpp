@@ -51,6 +51,10 @@ std::optional<std::vector<uint16_t>> parse_signature_hash_algorithms(std::span<c
 
 class Certificate;
 
+// IKEv1: checks a SIG payload against the hash it signs (PrivateKey::sign_ikev1).
+bool verify_ikev1(const Certificate& signer, std::span<const uint8_t> hash, std::span<const uint8_t> signature,
+                  std::string& error);
+
 // Checks a peer's AUTH data against the public key of its certificate. Refuses,
 // with `error`, a malformed method 14 header, an unknown AlgorithmIdentifier, a scheme
 // that does not fit the key, and a bad signature.
@@ -83,6 +87,7 @@ public:
 private:
     struct Impl;
     friend class PrivateKey;
+    friend bool verify_ikev1(const Certificate&, std::span<const uint8_t>, std::span<const uint8_t>, std::string&);
     friend bool verify_auth(const Certificate&, IkeAuthMethod, std::span<const uint8_t>, std::span<const uint8_t>,
                             std::string&);
     Certificate() = default;
@@ -107,6 +112,10 @@ public:
     // nullopt and `error` when the key does not fit the method/scheme.
     std::optional<std::vector<uint8_t>> sign_auth(IkeAuthMethod method, SignatureScheme scheme,
                                                   std::span<const uint8_t> signed_octets, std::string& error) const;
+    // IKEv1's SIG_I / SIG_R (RFC 2409 §5.1): HASH_I / HASH_R signed as they are, RSA
+    // with PKCS#1 v1.5 block type 1 padding and no DigestInfo around the hash (the
+    // "PKCS1 without hash" form strongSwan and libreswan use). RSA keys only.
+    std::optional<std::vector<uint8_t>> sign_ikev1(std::span<const uint8_t> hash, std::string& error) const;
 
 private:
     struct Impl;

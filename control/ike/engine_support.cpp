@@ -1,9 +1,14 @@
 #include "control/ike/engine_support.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "crypto/ike_dh.hpp"
+#include "crypto/ike_identity.hpp"
+#include "crypto/ike_signature.hpp"
 
 namespace mbox::ike {
 
@@ -11,7 +16,56 @@ namespace {
 
 constexpr size_t kLogEntries = 2000;
 
+// RFC 4945 §3.1: the identity must be one the certificate vouches for.
+bool identity_in_certificate(const Identity& id, const crypto::Certificate& cert) {
+    switch (id.type) {
+    case IdType::DerAsn1Dn: return crypto::dn_equal(id.data, cert.subject_der());
+    case IdType::Ipv4Address: {
+        const auto ips = cert.san_ip();
+        return std::find(ips.begin(), ips.end(), id.data) != ips.end();
+    }
+    case IdType::Fqdn: {
+        const std::string name(id.data.begin(), id.data.end());
+        const auto names = cert.san_dns();
+        return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+            return n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+                       return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                   });
+        });
+    }
+    default: return false;
+    }
+}
+
 }  // namespace
+
+std::unique_ptr<crypto::Certificate> trusted_certificate(const PeerConfig& peer, std::span<const uint8_t> der,
+                                                         const Identity& presented, std::string& why) {
+    std::string error;
+    auto cert = crypto::Certificate::from_der(der, error);
+    if (!cert) {
+        why = "the peer's certificate: " + error;
+        return nullptr;
+    }
+    std::string chain_errors;
+    const bool trusted = std::any_of(peer.cas.begin(), peer.cas.end(), [&](const auto& ca) {
+        std::string reason;
+        if (cert->verify_issued_by(*ca, reason)) return true;
+        chain_errors += (chain_errors.empty() ? "" : "; ") + reason;
+        return false;
+    });
+    if (!trusted) {
+        why = fmt::format("the peer's certificate {} is not issued by a configured ca-cert ({})", cert->subject_text(),
+                          chain_errors);
+        return nullptr;
+    }
+    if (!identity_in_certificate(presented, *cert)) {
+        why = fmt::format("the peer's identity {} is not in its certificate {}", presented.to_string(),
+                          cert->subject_text());
+        return nullptr;
+    }
+    return cert;
+}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 

@@ -1,12 +1,14 @@
 // What the IKEv2 engine (control/ike/engine.*) and the IKEv1 engine
 // (control/ike1/engine.*) do alike, kept in one place: the log they keep, the
 // retransmission back-off, which peers survive a reconfiguration, the DH groups to
-// keep ready, and a CHILD SA's line in the status.
+// keep ready, a CHILD SA's line in the status, and the check of a peer's certificate.
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -81,6 +83,12 @@ std::vector<std::optional<size_t>> kept_peers(const std::vector<PeerConfig>& old
 
 // The DH groups of the peers' ike-policies and PFS groups (for the DhPool).
 std::vector<uint16_t> dh_groups(const std::vector<PeerConfig>& peers);
+
+// The peer's certificate from a CERT payload (X.509, encoding 4), trusted: it chains to
+// one of `peer.cas` and vouches for the identity it `presented` (RFC 4945 §3.1: subject
+// DN, or an IP or DNS subjectAltName). nullptr with `why`, a log line, otherwise.
+std::unique_ptr<crypto::Certificate> trusted_certificate(const PeerConfig& peer, std::span<const uint8_t> der,
+                                                         const Identity& presented, std::string& why);
 
 // A duration in seconds, for status fields (age, rekey_in, expires_in).
 double seconds(Clock::duration d);

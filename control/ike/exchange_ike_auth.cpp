@@ -99,27 +99,6 @@ std::optional<AuthPayload> IkeEngine::make_auth(IkeSa& sa, const IdPayload& id) 
     return AuthPayload{sha256 ? AuthMethod::DigitalSignature : AuthMethod::RsaSignature, std::move(*data)};
 }
 
-// RFC 4945 §3.1: the identity must be one the certificate vouches for.
-static bool identity_in_certificate(const Identity& id, const crypto::Certificate& cert) {
-    switch (id.type) {
-    case IdType::DerAsn1Dn: return crypto::dn_equal(id.data, cert.subject_der());
-    case IdType::Ipv4Address: {
-        const auto ips = cert.san_ip();
-        return std::find(ips.begin(), ips.end(), id.data) != ips.end();
-    }
-    case IdType::Fqdn: {
-        const std::string name(id.data.begin(), id.data.end());
-        const auto names = cert.san_dns();
-        return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-            return n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-                       return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-                   });
-        });
-    }
-    default: return false;
-    }
-}
-
 bool IkeEngine::verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& auth, const std::vector<Payload>& inner) {
     const PeerConfig& p = peers_[sa.peer];
     const auto octets = auth_octets(sa, false, id);
@@ -142,27 +121,9 @@ bool IkeEngine::verify_auth(IkeSa& sa, const IdPayload& id, const AuthPayload& a
         return false;
     }
     std::string error;
-    const auto cert = crypto::Certificate::from_der(cert_payload->data, error);
+    const auto cert = trusted_certificate(p, cert_payload->data, Identity{id.type, id.data}, error);
     if (!cert) {
-        note(sa, "the peer's certificate: " + error);
-        return false;
-    }
-    std::string chain_errors;
-    const bool trusted = std::any_of(p.cas.begin(), p.cas.end(), [&](const auto& ca) {
-        std::string why;
-        if (cert->verify_issued_by(*ca, why)) return true;
-        chain_errors += (chain_errors.empty() ? "" : "; ") + why;
-        return false;
-    });
-    if (!trusted) {
-        note(sa, fmt::format("the peer's certificate {} is not issued by a configured ca-cert ({})", cert->subject_text(),
-                             chain_errors));
-        return false;
-    }
-    const Identity presented{id.type, id.data};
-    if (!identity_in_certificate(presented, *cert)) {
-        note(sa, fmt::format("the peer's identity {} is not in its certificate {}", presented.to_string(),
-                             cert->subject_text()));
+        note(sa, error);
         return false;
     }
     const auto method = auth.method == AuthMethod::DigitalSignature ? crypto::IkeAuthMethod::DigitalSignature

@@ -202,12 +202,6 @@ std::vector<PeerConfig> peers_of_version(const config::Config& config, int versi
             continue;
         }
         const bool rsa = ike->second.authentication == config::IkeAuthentication::RsaSig;
-        // Not in the IKEv1 engine yet (issue 9's next slices): refused by name rather
-        // than negotiated without them.
-        if (version == 1 && rsa) {
-            errors.push_back(fmt::format("peer {}: IKEv1 with rsa-sig is not supported yet (psk is)", name));
-            continue;
-        }
         if (rsa && !pki) pki = load_pki(config.pki);
         if (rsa && !pki->certificate) {
             errors.push_back(fmt::format("peer {}: {}", name, pki->error));

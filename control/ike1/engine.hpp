@@ -142,6 +142,11 @@ private:
     void set_phase1_lifetime(Phase1Sa& sa);
     // Our ID payload, and its HASH_I or HASH_R.
     IdPayload our_id(const Phase1Sa& sa) const;
+    // Message 5 or 6's payloads: ID and HASH (PSK), or ID, CERT and SIG (signatures);
+    // nullopt when signing failed (the SA is then closed).
+    std::optional<std::vector<Payload>> our_authentication(Phase1Sa& sa);
+    // With signatures: a CR naming each of our CAs, in message 3 or 4.
+    void add_certificate_requests(const Phase1Sa& sa, std::vector<Payload>& payloads) const;
     crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;
     // The peer's ID and HASH in message 5 or 6; false (logged, with the notification
     // sent to the peer as responder) when they do not authenticate it.

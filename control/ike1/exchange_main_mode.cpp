@@ -1,21 +1,25 @@
-// Main mode with pre-shared keys (RFC 2409 §5.4), both roles:
+// Main mode with pre-shared keys (RFC 2409 §5.4) or RSA signatures (§5.1), both roles:
 //
 //   Initiator                          Responder
 //   1  HDR, SA                    -->
 //                                 <--  2  HDR, SA
-//   3  HDR, KE, Ni                -->
-//                                 <--  4  HDR, KE, Nr
-//   5  HDR*, IDii, HASH_I         -->
-//                                 <--  6  HDR*, IDir, HASH_R
+//   3  HDR, KE, Ni [, CR]         -->
+//                                 <--  4  HDR, KE, Nr [, CR]
+//   5  HDR*, IDii, HASH_I         -->      (signatures: IDii, CERT, SIG_I)
+//                                 <--  6  HDR*, IDir, HASH_R    (IDir, CERT, SIG_R)
 //
 // HDR* is encrypted under the key from SKEYID_e with the IVs of Appendix B. With
 // pre-shared keys the responder must know the key before it sees an identity, so main
-// mode peers are found by address.
+// mode peers are found by address; with signatures too, as the policy is the peer's. We
+// always send our certificate and ask for the peer's (CR naming our CAs), as strongSwan
+// sends its own only when asked.
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "control/ike/engine_support.hpp"
 #include "control/ike1/engine.hpp"
+#include "crypto/ike_signature.hpp"
 
 namespace mbox::ike1 {
 
@@ -139,6 +143,7 @@ void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
     h.exchange = ExchangeType::IdentityProtection;
     sa.state = Phase1State::Sent3;
     std::vector<Payload> payloads{KePayload{sa.g_xi}, NoncePayload{sa.nonce_i}};
+    add_certificate_requests(sa, payloads);
     add_nat_discovery(sa, payloads);
     send_flight(sa, sa.flight, serialize_message(h, payloads), message_bytes_, true);
 }
@@ -180,24 +185,47 @@ void Engine::on_key_exchange(Phase1Sa& sa, const Message& message) {
     if (!sa.initiator) {
         sa.state = Phase1State::Sent4;
         std::vector<Payload> payloads{KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}};
+        add_certificate_requests(sa, payloads);
         add_nat_discovery(sa, payloads);
         return send_flight(sa, sa.flight, serialize_message(h, payloads), message_bytes_, true);
     }
-    // Message 5: our identity and HASH_I, the first encrypted message.
-    const IdPayload id = our_id(sa);
-    const auto hash = auth_hash(sa, true, body(id));
+    // Message 5: our identity and HASH_I (or SIG_I), the first encrypted message.
+    auto ours = our_authentication(sa);
+    if (!ours) return;
     sa.state = Phase1State::Sent5;
-    auto bytes = seal(sa, ExchangeType::IdentityProtection, 0, sa.iv,
-                      {id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}});
-    send_flight(sa, sa.flight, std::move(bytes), message_bytes_, true);
+    send_flight(sa, sa.flight, seal(sa, ExchangeType::IdentityProtection, 0, sa.iv, *ours), message_bytes_, true);
+}
+
+void Engine::add_certificate_requests(const Phase1Sa& sa, std::vector<Payload>& payloads) const {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    if (peer.auth != ike::AuthKind::Rsa) return;
+    for (const auto& ca : peer.cas) payloads.push_back(CertRequestPayload{kCertEncodingX509Signature, ca->subject_der()});
+}
+
+std::optional<std::vector<Payload>> Engine::our_authentication(Phase1Sa& sa) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    const IdPayload id = our_id(sa);
+    const auto hash = auth_hash(sa, sa.initiator, body(id));
+    if (peer.auth == ike::AuthKind::Psk)
+        return std::vector<Payload>{id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}};
+    std::string error;
+    auto signature = peer.private_key->sign_ikev1(hash.span(), error);
+    if (!signature) {
+        kill(sa, fmt::format("cannot sign SIG_{}: {}", sa.initiator ? 'I' : 'R', error), false);
+        return std::nullopt;
+    }
+    return std::vector<Payload>{id, CertPayload{kCertEncodingX509Signature, peer.certificate->der()},
+                                SignaturePayload{std::move(*signature)}};
 }
 
 bool Engine::derive_keys(Phase1Sa& sa) {
     const ike::PeerConfig& peer = peers_[sa.peer];
     const auto prf = sa.prf();
     const auto cipher = sa.choice->offer.suite.cipher;
-    sa.keys = crypto::ike1::derive_phase1_keys(prf, crypto::ike1::skeyid_psk(prf, peer.psk, sa.nonce_i, sa.nonce_r),
-                                               sa.shared, sa.cookie_i, sa.cookie_r);
+    auto skeyid = peer.auth == ike::AuthKind::Psk
+                      ? crypto::ike1::skeyid_psk(prf, peer.psk, sa.nonce_i, sa.nonce_r)
+                      : crypto::ike1::skeyid_signature(prf, sa.nonce_i, sa.nonce_r, sa.shared);
+    sa.keys = crypto::ike1::derive_phase1_keys(prf, std::move(skeyid), sa.shared, sa.cookie_i, sa.cookie_r);
     const auto key = crypto::ike1::encryption_key(prf, sa.keys.skeyid_e, crypto::key_length(cipher));
     std::string error;
     sa.cipher = crypto::ike1::MessageCipher::create(cipher, key, error);
@@ -228,31 +256,53 @@ crypto::SecretBytes Engine::auth_hash(const Phase1Sa& sa, bool of_initiator, std
 bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
                           std::span<const uint8_t> plain) {
     const ike::PeerConfig& peer = peers_[sa.peer];
+    const bool psk = peer.auth == ike::AuthKind::Psk;
     const auto* id = find_payload<IdPayload>(payloads);
     const auto* hash = find_payload<HashPayload>(payloads);
-    if (id == nullptr || hash == nullptr) {
-        drop(Drop::MissingPayload, sa.remote, "main mode authentication without ID or HASH");
+    const auto* signature = find_payload<SignaturePayload>(payloads);
+    if (id == nullptr || (psk ? hash == nullptr : signature == nullptr)) {
+        drop(Drop::MissingPayload, sa.remote, psk ? "main mode authentication without ID or HASH"
+                                                  : "main mode authentication without ID or SIG");
         return false;
     }
+    const auto refuse = [&](uint16_t notification, std::string_view reason, std::string log_line) {
+        note(sa, std::move(log_line));
+        if (!sa.initiator) send_error(sa, notification);
+        kill(sa, reason, sa.initiator);
+        return false;
+    };
     size_t id_index = 0;
     while (!std::holds_alternative<IdPayload>(chain.payloads[id_index])) ++id_index;
     const auto expected = auth_hash(sa, !sa.initiator, body_of(plain, chain, id_index));
-    if (!expected.equals(hash->data)) {
+    const char role = sa.initiator ? 'R' : 'I';
+    if (psk && !expected.equals(hash->data)) {
         ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
-        note(sa, fmt::format("authentication failure: the peer's HASH_{} does not verify (pre-shared keys differ)",
-                             sa.initiator ? 'R' : 'I'));
-        if (!sa.initiator) send_error(sa, notify::kAuthenticationFailed);
-        kill(sa, "authentication failure", sa.initiator);
-        return false;
+        return refuse(notify::kAuthenticationFailed, "authentication failure",
+                      fmt::format("authentication failure: the peer's HASH_{} does not verify (pre-shared keys differ)",
+                                  role));
     }
     const ike::Identity presented{static_cast<ike::IdType>(id->type), id->data};
     const ike::Identity wanted = peer.remote_id ? *peer.remote_id : ike::Identity::ipv4(sa.remote.address);
-    if (!presented.matches(wanted)) {
-        note(sa, fmt::format("invalid ID information: the peer is {}, we expect {}", presented.to_string(),
-                             wanted.to_string()));
-        if (!sa.initiator) send_error(sa, notify::kInvalidIdInformation);
-        kill(sa, "invalid ID information", sa.initiator);
-        return false;
+    if (!presented.matches(wanted))
+        return refuse(notify::kInvalidIdInformation, "invalid ID information",
+                      fmt::format("invalid ID information: the peer is {}, we expect {}", presented.to_string(),
+                                  wanted.to_string()));
+    if (!psk) {
+        // RFC 2409 §5.1: SIG_I / SIG_R sign HASH_I / HASH_R; the certificate must chain to
+        // a configured CA and vouch for the identity (RFC 4945 §3.1).
+        const auto* cert = find_payload<CertPayload>(payloads);
+        if (cert == nullptr || cert->encoding != kCertEncodingX509Signature)
+            return refuse(notify::kAuthenticationFailed, "authentication failure",
+                          "authentication failure: the peer sent no X.509 certificate");
+        std::string why;
+        const auto trusted = ike::trusted_certificate(peer, cert->data, presented, why);
+        if (!trusted) return refuse(notify::kAuthenticationFailed, "authentication failure", "authentication failure: " + why);
+        if (!crypto::verify_ikev1(*trusted, expected.span(), signature->data, why)) {
+            ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
+            return refuse(notify::kAuthenticationFailed, "authentication failure",
+                          fmt::format("authentication failure: the peer's SIG_{} does not verify ({}, certificate {})",
+                                      role, why, trusted->subject_text()));
+        }
     }
     sa.remote_identity = presented;
     follow_peer(sa);
@@ -263,17 +313,17 @@ void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
     crypto::SecretBytes plain;
     auto chain = open(message, sa, sa.iv, plain, sa.remote);
     if (!chain) {
-        note(sa, "authentication failure: message 5 does not decrypt (pre-shared keys differ)");
+        note(sa, peers_[sa.peer].auth == ike::AuthKind::Psk
+                     ? "authentication failure: message 5 does not decrypt (pre-shared keys differ)"
+                     : "authentication failure: message 5 does not decrypt");
         send_error(sa, notify::kAuthenticationFailed);
         return kill(sa, "authentication failure", false);
     }
     if (!authenticate(sa, chain->payloads, *chain, plain)) return;
     sa.iv.advance(message.encrypted);
-    const IdPayload id = our_id(sa);
-    const auto hash = auth_hash(sa, false, body(id));
-    auto bytes = seal(sa, ExchangeType::IdentityProtection, 0, sa.iv,
-                      {id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}});
-    send_flight(sa, sa.flight, std::move(bytes), message_bytes_, false);
+    auto ours = our_authentication(sa);
+    if (!ours) return;
+    send_flight(sa, sa.flight, seal(sa, ExchangeType::IdentityProtection, 0, sa.iv, *ours), message_bytes_, false);
     sa.state = Phase1State::Established;
     sa.established = sa.last_heard = io_.now();
     set_phase1_lifetime(sa);

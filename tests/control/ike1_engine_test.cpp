@@ -588,6 +588,61 @@ TEST_F(Ike1Pair, PeerWithoutNatTraversalGetsNoNatDiscoveryAndRawEsp) {
     EXPECT_TRUE(log_has(a->engine, "`nated` cannot be honoured")) << log_text(a->engine);
 }
 
+// ---- RSA signatures (RFC 2409 §5.1): certificates from tests/control/data
+
+TEST_F(Ike1Pair, RsaSignaturesBringTheTunnelUpWithCertificatesExchanged) {
+    ike::test::use_certificate(a_peer, "gwa");
+    ike::test::use_certificate(b_peer, "gwb");
+    up();
+    expect_tunnels(1);
+    // Both ask for the other's certificate, naming the CA they trust.
+    for (size_t message : {3, 4}) {
+        const auto payloads = main_mode_payloads(net, message);
+        const auto* cr = find_payload<CertRequestPayload>(payloads);
+        ASSERT_NE(cr, nullptr) << "message " << message;
+        EXPECT_EQ(cr->authority, a_peer.cas.front()->subject_der());
+    }
+    for (Side* s : {a, b}) {
+        const auto st = s->engine.status().front();
+        EXPECT_EQ(st.version_auth, "IKEv1(RSA)");
+        EXPECT_EQ(st.ike_sas.front().suite, "3DES_CBC/MD5/MODP-1024/RSA/3600s");
+    }
+    EXPECT_EQ(a->engine.status().front().ike_sas.front().remote_identity, "203.0.113.2");
+    EXPECT_EQ(b->engine.status().front().ike_sas.front().remote_identity, "198.51.100.1");
+}
+
+TEST_F(Ike1Pair, CertificateFromAnotherCaIsAnAuthenticationFailure) {
+    ike::test::use_certificate(a_peer, "gwa");
+    ike::test::use_certificate(b_peer, "rogue");  // gwb's name and address, issued by a CA A does not trust
+    b_peer.cas = {ike::test::certificate("../../config/data/ca.pem")};
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(log_has(a->engine, "authentication failure: the peer's certificate")) << log_text(a->engine);
+    EXPECT_TRUE(log_has(a->engine, "is not issued by a configured ca-cert")) << log_text(a->engine);
+}
+
+TEST_F(Ike1Pair, IdentityNotInTheCertificateIsRefused) {
+    ike::test::use_certificate(a_peer, "gwa");
+    ike::test::use_certificate(b_peer, "gwb");
+    a_peer.local_id = ike::Identity::from_text("not-in-the.certificate");
+    b_peer.remote_id = a_peer.local_id;
+    up();
+    EXPECT_TRUE(b->sas.inbound.empty());
+    EXPECT_TRUE(log_has(b->engine, "is not in its certificate")) << log_text(b->engine);
+    EXPECT_TRUE(log_has(a->engine, "AUTHENTICATION-FAILED")) << log_text(a->engine);
+}
+
+TEST_F(Ike1Pair, SignatureByAnotherKeyIsRefused) {
+    // B signs with a key that is not its certificate's (gwa's): the chain holds and the
+    // identity is in the certificate, so only the signature check can refuse it.
+    ike::test::use_certificate(a_peer, "gwa");
+    ike::test::use_certificate(b_peer, "gwb");
+    b_peer.private_key = ike::test::private_key("gwa.key");
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(log_has(a->engine, "the peer's SIG_R does not verify")) << log_text(a->engine);
+}
+
 TEST(Ike1PeerConfig, Md5_128AndAddresslessPeersHaveNoIkev1Form) {
     std::string text(kSample);
     text.replace(text.find("AES SHA 2"), 9, "AES MD5-128 2");

@@ -569,28 +569,6 @@ TEST_F(Pair, GarbageIsCountedAndChangesNothing) {
 
 // ---- rsa-sig: certificates from tests/control/data (make-fixtures.sh)
 
-std::shared_ptr<const crypto::Certificate> certificate(const std::string& name) {
-    std::string error;
-    auto c = crypto::Certificate::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
-    EXPECT_TRUE(c) << error;
-    return c;
-}
-
-std::shared_ptr<const crypto::PrivateKey> private_key(const std::string& name) {
-    std::string error;
-    auto k = crypto::PrivateKey::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
-    EXPECT_TRUE(k) << error;
-    return k;
-}
-
-void use_certificate(PeerConfig& p, const std::string& name, const std::string& ca = "../../config/data/ca.pem") {
-    p.auth = AuthKind::Rsa;
-    p.psk = crypto::SecretBytes();
-    p.certificate = certificate(name + ".pem");
-    p.private_key = private_key(name + ".key");
-    p.cas = {certificate(ca)};
-}
-
 TEST_F(Pair, RsaSignaturesWithAddressIdentities) {
     use_certificate(a_peer, "gwa");
     use_certificate(b_peer, "gwb");

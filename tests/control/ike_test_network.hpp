@@ -218,4 +218,39 @@ std::string log_text(const Engine& engine) {
     return out;
 }
 
+// ---- rsa-sig: certificates from tests/control/data (make-fixtures.sh); MBOX_IKE_TEST_DATA
+// is that directory, set by meson for the engine tests.
+
+#ifdef MBOX_IKE_TEST_DATA
+}  // namespace mbox::ike::test
+
+#include <gtest/gtest.h>
+
+#include "crypto/ike_signature.hpp"
+
+namespace mbox::ike::test {
+
+inline std::shared_ptr<const crypto::Certificate> certificate(const std::string& name) {
+    std::string error;
+    auto c = crypto::Certificate::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
+    EXPECT_TRUE(c) << error;
+    return c;
+}
+
+inline std::shared_ptr<const crypto::PrivateKey> private_key(const std::string& name) {
+    std::string error;
+    auto k = crypto::PrivateKey::load_pem_file(std::string(MBOX_IKE_TEST_DATA) + "/" + name, error);
+    EXPECT_TRUE(k) << error;
+    return k;
+}
+
+inline void use_certificate(PeerConfig& p, const std::string& name, const std::string& ca = "../../config/data/ca.pem") {
+    p.auth = AuthKind::Rsa;
+    p.psk = crypto::SecretBytes();
+    p.certificate = certificate(name + ".pem");
+    p.private_key = private_key(name + ".key");
+    p.cas = {certificate(ca)};
+}
+#endif
+
 }  // namespace mbox::ike::test

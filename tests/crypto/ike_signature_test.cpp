@@ -277,6 +277,41 @@ TEST_F(IkeSignature, Method1IsPkcs1Sha1AndRefusesOtherKeysAndChanges) {
     EXPECT_NE(error.find("RSA"), std::string::npos);
 }
 
+// ---- IKEv1 SIG_I / SIG_R -------------------------------------------------------------------
+
+TEST_F(IkeSignature, Ikev1SignatureIsTheBareHashInPkcs1Type1Padding) {
+    auto k = key("gw.key");
+    auto signer = cert(gw_.get()), other = cert(other_cert_.get());
+    const Bytes hash(octets_.begin(), octets_.begin() + 20);  // a SHA-1-sized HASH_I
+    std::string error;
+    auto sig = k->sign_ikev1(hash, error);
+    ASSERT_TRUE(sig) << error;
+    EXPECT_EQ(sig->size(), 256u);
+    // What the public key recovers is the hash itself: no DigestInfo around it.
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, gw_key_.get(), nullptr);
+    ASSERT_EQ(EVP_PKEY_verify_recover_init(ctx), 1);
+    ASSERT_EQ(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING), 1);
+    Bytes recovered(256);
+    size_t len = recovered.size();
+    ASSERT_EQ(EVP_PKEY_verify_recover(ctx, recovered.data(), &len, sig->data(), sig->size()), 1);
+    EVP_PKEY_CTX_free(ctx);
+    recovered.resize(len);
+    EXPECT_EQ(recovered, hash);
+
+    EXPECT_TRUE(verify_ikev1(*signer, hash, *sig, error)) << error;
+    EXPECT_FALSE(verify_ikev1(*other, hash, *sig, error));
+    Bytes changed = hash;
+    changed[3] ^= 0x01;
+    EXPECT_FALSE(verify_ikev1(*signer, changed, *sig, error));
+    EXPECT_EQ(error, "bad signature");
+    // An IKEv2 method 1 signature (DigestInfo inside) is not an IKEv1 one over the same bytes.
+    auto method1 = k->sign_auth(IkeAuthMethod::RsaSignature, SignatureScheme::RsaPkcs1Sha256, hash, error);
+    EXPECT_FALSE(verify_ikev1(*signer, hash, *method1, error));
+
+    EXPECT_FALSE(key("ec.key")->sign_ikev1(hash, error));
+    EXPECT_NE(error.find("RSA"), std::string::npos);
+}
+
 // ---- AUTH method 14 ----------------------------------------------------------------------
 
 struct SchemeCase {

@@ -9,12 +9,13 @@
 # every encryption and hash word in both phases; 4 two local networks to one remote
 # network (two phase 2 SAs); 5 a mismatched policy in each phase: no tunnel, and the
 # log says why naming both offers; 8 NAT-T with mbox behind an nftables masquerade
-# (`nated`). Each checks both sides' views (mbox `show ipsec status`, strongSwan
+# (`nated`); 10 RSA signatures (certificates from one CA; identities as addresses, then
+# as the certificates' DNs). Each checks both sides' views (mbox `show ipsec status`, strongSwan
 # `list-sas`: established/INSTALLED, matching cookies and SPIs) and pings through the
 # tunnel. strongSwan with kernel-libipsec fakes a NAT, so every tunnel here floats to
 # UDP 4500 (RFC 3947).
 #
-#   ike1_swan_test.sh [BUILD_DIR]      (IKE1_SCENARIOS="1 2 3 4 5 8" selects scenarios)
+#   ike1_swan_test.sh [BUILD_DIR]      (IKE1_SCENARIOS="1 2 3 4 5 8 10" selects scenarios)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,25 +25,12 @@ source "$here/tap.sh"
 source "$root/scripts/lab.sh"
 source "$here/swan.sh"
 source "$here/ike_lab.sh"
-scenarios=" ${IKE1_SCENARIOS:-1 2 3 4 5 8} "
+scenarios=" ${IKE1_SCENARIOS:-1 2 3 4 5 8 10} "
 
 ike_test_begin "ik1$$" nft
 
 v1_mbox() { mbox_conf version=1 "$@"; }
 v1_swan() { swan_conf version=1 "$@"; }
-
-# sw_block_mbox_v1_init ADDR: in charon's namespace, drop the main mode requests that
-# start an exchange (responder cookie zero: ISAKMP has no initiator flag) that ADDR sends
-# to port 500, so that strongSwan is the initiator. sw_unblock removes it.
-sw_block_mbox_v1_init() {
-  ip netns exec "$NS_SW" nft -f - <<NFT
-table inet ikeblock {
-  chain input { type filter hook input priority 0;
-    ip saddr $1 udp dport 500 @th,128,64 0 counter drop
-  }
-}
-NFT
-}
 
 # v1_shows_ikev1 LABEL: mbox shows the peer as IKEv1(PSK) with a NAT-T ISAKMP SA
 v1_shows_ikev1() {
@@ -250,5 +238,12 @@ if [[ $scenarios == *" 8 "* ]]; then
   ike_nat_topology
   ike_nat_checks "$label" 1
   mb_stop; sw_terminate_all
+  scenario_end
+fi
+
+# ---- 10. RSA signatures: certificates from one CA, identities as addresses and as DNs --------
+if [[ $scenarios == *" 10 "* ]]; then
+  scenario_begin "10 rsa-sig"
+  ike_rsa_checks 1
   scenario_end
 fi

@@ -271,6 +271,19 @@ table inet ikeblock {
 }
 NFT
 }
+# sw_block_mbox_v1_init ADDR: in charon's namespace, drop the main mode requests that
+# start an exchange (responder cookie zero: ISAKMP has no initiator flag) that ADDR sends
+# to port 500, so that strongSwan is the initiator. sw_unblock removes it.
+sw_block_mbox_v1_init() {
+  ip netns exec "$NS_SW" nft -f - <<NFT
+table inet ikeblock {
+  chain input { type filter hook input priority 0;
+    ip saddr $1 udp dport 500 @th,128,64 0 counter drop
+  }
+}
+NFT
+}
+
 sw_unblock() { ip netns exec "$NS_SW" nft delete table inet ikeblock 2>/dev/null || true; }
 sw_blocked_count() {
   ip netns exec "$NS_SW" nft list table inet ikeblock 2>/dev/null | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
@@ -371,6 +384,57 @@ ike_nat_checks() {
     not_ok "$label: mboxd starts"
   fi
   LAB_NS_A=$NS_HA
+}
+
+# ike_rsa_checks VERSION: rsa-sig against strongSwan with certificates from one CA (swan_pki):
+# identities as addresses (strongSwan initiates), then as the certificates' DNs (mbox
+# initiates); both views agree and mbox shows IKEvVERSION(RSA).
+ike_rsa_checks() {
+  local pki ids label sw_conf mb_conf initiator out st
+  pki=$SWAN_RUN/pki
+  if swan_pki "$pki" mbox=198.51.100.1 sw=198.51.100.2 >/dev/null 2>&1 && swan_pki_install sw sw "$pki"; then
+    ok "10: a CA and certificates for mbox (SAN 198.51.100.1) and strongSwan (SAN 198.51.100.2)"
+  else
+    not_ok "10: certificates made"
+  fi
+  for ids in address dn; do
+    if [[ $ids == address ]]; then
+      label="10a (rsa-sig, identities are the addresses, strongSwan initiates)"
+      sw_conf=$(swan_conf version="$1" cert=sw.pem local_id=198.51.100.2 remote_id=198.51.100.1)
+      mb_conf=$(mbox_conf version="$1" pki="$pki" peer_extra=" local-id 198.51.100.1")
+      initiator=sw
+    else
+      label="10b (rsa-sig, identities are the certificates' DNs, mbox initiates)"
+      sw_conf=$(swan_conf version="$1" cert=sw.pem "local_id=C=CH, O=mbox test, CN=sw" "remote_id=C=CH, O=mbox test, CN=mbox")
+      mb_conf=$(mbox_conf version="$1" pki="$pki" peer_extra=" remote-id C=CH, O=mbox test, CN=sw")
+      initiator=mbox
+    fi
+    out=$(sw_load "$sw_conf" 2>&1) || not_ok "$label: strongSwan loads its connection" "$out"
+    if [[ $initiator == sw ]]; then
+      if (($1 == 1)); then sw_block_mbox_v1_init 198.51.100.1; else sw_block_mbox_init 198.51.100.1; fi
+    fi
+    if mb_start "mb10$ids" "$mb_conf"; then
+      [[ $initiator == sw ]] && swan_initiate "$NS_SW" sw net mbox 15 >/dev/null 2>&1
+      if out=$(mb_wait_up 20); then
+        ok "$label: established"
+        swan_wait_child "$NS_SW" sw net INSTALLED 5
+        tunnel_checks "$label"
+        st=$(mb_status)
+        if [[ $st == *"\"ike\": \"IKEv$1(RSA)\""* || $st == *"\"ike\":\"IKEv$1(RSA)\""* ]]; then
+          ok "$label: mbox shows IKEv$1(RSA)"
+        else
+          not_ok "$label: mbox shows IKEv$1(RSA)" "$st"
+        fi
+      else
+        not_ok "$label: established within 20 s" "$out
+$(mb_log)"
+      fi
+    else
+      not_ok "$label: mboxd starts"
+    fi
+    sw_unblock
+    mb_stop; sw_terminate_all
+  done
 }
 
 # ---- failure output --------------------------------------------------------------------------

@@ -56,48 +56,7 @@ fi
 # ---- 10. RSA signatures: certificates from one CA, identities as addresses and as DNs --------
 if [[ $scenarios == *" 10 "* ]]; then
   scenario_begin "10 rsa-sig"
-  pki=$SWAN_RUN/pki
-  if swan_pki "$pki" mbox=198.51.100.1 sw=198.51.100.2 >/dev/null 2>&1 && swan_pki_install sw sw "$pki"; then
-    ok "10: a CA and certificates for mbox (SAN 198.51.100.1) and strongSwan (SAN 198.51.100.2)"
-  else
-    not_ok "10: certificates made"
-  fi
-  for ids in address dn; do
-    if [[ $ids == address ]]; then
-      label="10a (rsa-sig, identities are the addresses, strongSwan initiates)"
-      sw_conf=$(swan_conf cert=sw.pem local_id=198.51.100.2 remote_id=198.51.100.1)
-      mb_conf=$(mbox_conf pki="$pki" peer_extra=" local-id 198.51.100.1")
-      initiator=sw
-    else
-      label="10b (rsa-sig, identities are the certificates' DNs, mbox initiates)"
-      sw_conf=$(swan_conf cert=sw.pem "local_id=C=CH, O=mbox test, CN=sw" "remote_id=C=CH, O=mbox test, CN=mbox")
-      mb_conf=$(mbox_conf pki="$pki" peer_extra=" remote-id C=CH, O=mbox test, CN=sw")
-      initiator=mbox
-    fi
-    out=$(sw_load "$sw_conf" 2>&1) || not_ok "$label: strongSwan loads its connection" "$out"
-    [[ $initiator == sw ]] && sw_block_mbox_init 198.51.100.1
-    if mb_start "mb10$ids" "$mb_conf"; then
-      [[ $initiator == sw ]] && swan_initiate "$NS_SW" sw net mbox 15 >/dev/null 2>&1
-      if out=$(mb_wait_up 20); then
-        ok "$label: established"
-        swan_wait_child "$NS_SW" sw net INSTALLED 5
-        tunnel_checks "$label"
-        st=$(mb_status)
-        if [[ $st == *'"ike": "IKEv2(RSA)"'* || $st == *'"ike":"IKEv2(RSA)"'* ]]; then
-          ok "$label: mbox shows IKEv2(RSA)"
-        else
-          not_ok "$label: mbox shows IKEv2(RSA)" "$st"
-        fi
-      else
-        not_ok "$label: established within 20 s" "$out
-$(mb_log)"
-      fi
-    else
-      not_ok "$label: mboxd starts"
-    fi
-    sw_unblock
-    mb_stop; sw_terminate_all
-  done
+  ike_rsa_checks 2
   scenario_end
 fi
 
