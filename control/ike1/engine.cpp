@@ -284,8 +284,7 @@ void Engine::send_error(Phase1Sa& sa, uint16_t type) {
     NotificationPayload n;
     n.protocol = static_cast<uint8_t>(ProtocolId::Isakmp);
     n.type = type;
-    for (uint64_t c : {sa.cookie_i, sa.cookie_r})
-        for (int shift = 56; shift >= 0; shift -= 8) n.spi.push_back(static_cast<uint8_t>(c >> shift));
+    n.spi = sa.cookies();
     transmit(sa.local, sa.remote, serialize_message(h, {n}));
 }
 

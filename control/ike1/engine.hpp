@@ -145,6 +145,9 @@ private:
     // Message 5 or 6's payloads: ID and HASH (PSK), or ID, CERT and SIG (signatures);
     // nullopt when signing failed (the SA is then closed).
     std::optional<std::vector<Payload>> our_authentication(Phase1Sa& sa);
+    // The peer's INITIAL-CONTACT in `sa`'s main mode: its older ISAKMP SAs (and their
+    // phase 2 SAs) are gone on its side, so they go here too, without DELETEs.
+    void initial_contact(Phase1Sa& sa);
     // With signatures: a CR naming each of our CAs, in message 3 or 4.
     void add_certificate_requests(const Phase1Sa& sa, std::vector<Payload>& payloads) const;
     crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;

@@ -19,13 +19,6 @@ std::vector<uint8_t> be32(uint32_t v) {
             static_cast<uint8_t>(v)};
 }
 
-std::vector<uint8_t> cookies(const Phase1Sa& sa) {
-    std::vector<uint8_t> out;
-    for (uint64_t c : {sa.cookie_i, sa.cookie_r})
-        for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(c >> shift));
-    return out;
-}
-
 uint32_t read_be32(std::span<const uint8_t> b) {
     return static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 | static_cast<uint32_t>(b[2]) << 8 |
            b[3];
@@ -66,13 +59,13 @@ void Engine::send_deletes(Phase1Sa& sa) {
     if (sa.state != Phase1State::Established) return;
     for (const auto& child : sa.children)
         if (child.inbound_spi != 0) send_informational(sa, DeletePayload{ProtocolId::Esp, {be32(child.inbound_spi)}});
-    send_informational(sa, DeletePayload{ProtocolId::Isakmp, {cookies(sa)}});
+    send_informational(sa, DeletePayload{ProtocolId::Isakmp, {sa.cookies()}});
 }
 
 void Engine::send_dpd(Phase1Sa& sa, uint16_t type, uint32_t sequence) {
     NotificationPayload n;
     n.protocol = static_cast<uint8_t>(ProtocolId::Isakmp);
-    n.spi = cookies(sa);
+    n.spi = sa.cookies();
     n.type = type;
     n.data = be32(sequence);
     send_informational(sa, std::move(n));

@@ -206,16 +206,46 @@ std::optional<std::vector<Payload>> Engine::our_authentication(Phase1Sa& sa) {
     const ike::PeerConfig& peer = peers_[sa.peer];
     const IdPayload id = our_id(sa);
     const auto hash = auth_hash(sa, sa.initiator, body(id));
-    if (peer.auth == ike::AuthKind::Psk)
-        return std::vector<Payload>{id, HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())}};
-    std::string error;
-    auto signature = peer.private_key->sign_ikev1(hash.span(), error);
-    if (!signature) {
-        kill(sa, fmt::format("cannot sign SIG_{}: {}", sa.initiator ? 'I' : 'R', error), false);
-        return std::nullopt;
+    std::vector<Payload> payloads{id};
+    if (peer.auth == ike::AuthKind::Psk) {
+        payloads.push_back(HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())});
+    } else {
+        std::string error;
+        auto signature = peer.private_key->sign_ikev1(hash.span(), error);
+        if (!signature) {
+            kill(sa, fmt::format("cannot sign SIG_{}: {}", sa.initiator ? 'I' : 'R', error), false);
+            return std::nullopt;
+        }
+        payloads.push_back(CertPayload{kCertEncodingX509Signature, peer.certificate->der()});
+        payloads.push_back(SignaturePayload{std::move(*signature)});
     }
-    return std::vector<Payload>{id, CertPayload{kCertEncodingX509Signature, peer.certificate->der()},
-                                SignaturePayload{std::move(*signature)}};
+    // RFC 2407 §4.6.3.3: with no other ISAKMP SA up to this peer (we started, or lost
+    // our state), tell it to forget what it still holds from an earlier life of ours.
+    const bool first_contact = std::none_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
+        return entry.second.get() != &sa && entry.second->peer == sa.peer &&
+               entry.second->state == Phase1State::Established;
+    });
+    if (sa.initiator && first_contact) {
+        NotificationPayload n;
+        n.protocol = static_cast<uint8_t>(ProtocolId::Isakmp);
+        n.type = notify::kInitialContact;
+        n.spi = sa.cookies();
+        payloads.push_back(std::move(n));
+    }
+    return payloads;
+}
+
+void Engine::initial_contact(Phase1Sa& sa) {
+    // Only SAs up before this exchange began: when both sides initiate at once, each
+    // sends INITIAL-CONTACT, and neither exchange is stale.
+    for (auto& [cookie, other] : sas_) {
+        if (other.get() == &sa || other->peer != sa.peer || other->state != Phase1State::Established ||
+            other->established >= sa.created)
+            continue;
+        note(*other, fmt::format("the peer sent INITIAL-CONTACT in ISAKMP SA #{}: it restarted and forgot this one",
+                                 sa.serial));
+        kill(*other, "replaced after the peer's INITIAL-CONTACT", false);
+    }
 }
 
 bool Engine::derive_keys(Phase1Sa& sa) {
@@ -306,6 +336,11 @@ bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, co
     }
     sa.remote_identity = presented;
     follow_peer(sa);
+    const bool contact = std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
+        const auto* n = std::get_if<NotificationPayload>(&p);
+        return n != nullptr && n->type == notify::kInitialContact;
+    });
+    if (contact) initial_contact(sa);
     return true;
 }
 

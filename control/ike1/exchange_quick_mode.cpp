@@ -193,6 +193,7 @@ void Engine::respond_quick_1(Phase1Sa& sa, const Message& message) {
     }
     rest.push_back(*ids[0]);
     rest.push_back(*ids[1]);
+    if (auto n = responder_lifetime(*choice, *spi)) rest.push_back(std::move(*n));
     const auto hash2 = crypto::ike1::quick_hash_2(sa.prf(), sa.keys.skeyid_a, id, qm.nonce_i, serialize_payloads(rest));
     rest.insert(rest.begin(), HashPayload{bytes_of(hash2)});
     note(sa, fmt::format("quick mode {:08x} for {} === {}: chose {}; {}", id, local_net->to_string(),
@@ -247,6 +248,15 @@ void Engine::on_quick_2(Phase1Sa& sa, QuickMode& qm, const Message& message) {
         }
         qm.shared = std::move(*shared);
         qm.dh.reset();
+    }
+    for (const auto& p : payloads) {
+        const auto* n = std::get_if<NotificationPayload>(&p);
+        if (n == nullptr || n->type != notify::kResponderLifetime) continue;
+        if (const auto life = responder_lifetime_seconds(*n); life && *life < choice->lifetime) {
+            note(sa, fmt::format("quick mode {:08x}: the peer's RESPONDER-LIFETIME is {} s (we offered {} s)",
+                                 qm.message_id, life->count(), choice->lifetime.count()));
+            choice->lifetime = *life;
+        }
     }
     qm.nonce_r = nonce->data;
     qm.choice = std::move(choice);

@@ -103,6 +103,13 @@ struct Phase1Sa {
     Clock::time_point next_keepalive{};
 
     uint64_t our_cookie() const { return initiator ? cookie_i : cookie_r; }
+    // CKY-I | CKY-R: the SPI of a notification or DELETE about this ISAKMP SA.
+    std::vector<uint8_t> cookies() const {
+        std::vector<uint8_t> out;
+        for (uint64_t c : {cookie_i, cookie_r})
+            for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(c >> shift));
+        return out;
+    }
     crypto::IkePrf prf() const { return choice->offer.suite.prf; }
 };
 

@@ -368,6 +368,35 @@ std::optional<Phase2Choice> accept_phase2(const SaPayload& answer, const ike::Es
     return choice;
 }
 
+std::optional<NotificationPayload> responder_lifetime(const Phase2Choice& choice, uint32_t our_spi) {
+    const seconds offered = choice.offer.lifetime.count() == 0 ? kDefaultLifetime : choice.offer.lifetime;
+    if (choice.lifetime >= offered) return std::nullopt;
+    NotificationPayload n;
+    n.protocol = static_cast<uint8_t>(ProtocolId::Esp);
+    n.type = notify::kResponderLifetime;
+    n.spi = {static_cast<uint8_t>(our_spi >> 24), static_cast<uint8_t>(our_spi >> 16),
+             static_cast<uint8_t>(our_spi >> 8), static_cast<uint8_t>(our_spi)};
+    n.data = serialize_attributes({basic_attribute(ipsec::kSaLifeType, phase1::kSeconds),
+                                   number_attribute(ipsec::kSaLifeDuration, static_cast<uint32_t>(choice.lifetime.count()))});
+    return n;
+}
+
+std::optional<seconds> responder_lifetime_seconds(const NotificationPayload& n) {
+    auto parsed = parse_ipsec_attributes(n.data);
+    const auto* attributes = std::get_if<std::vector<Attribute>>(&parsed);
+    if (attributes == nullptr) return std::nullopt;
+    // Pairs of type and duration (§4.5); the seconds one counts.
+    std::optional<uint64_t> type;
+    for (const Attribute& a : *attributes) {
+        const auto v = a.number();
+        if (!v) return std::nullopt;
+        if (a.type == ipsec::kSaLifeType) type = *v;
+        else if (a.type == ipsec::kSaLifeDuration && type == phase1::kSeconds)
+            return seconds(std::min<uint64_t>(*v, UINT32_MAX));
+    }
+    return std::nullopt;
+}
+
 std::string describe(const SaPayload& sa) {
     std::string out;
     for (const Proposal& p : sa.proposals)

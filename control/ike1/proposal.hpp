@@ -82,6 +82,13 @@ std::optional<Phase2Choice> select_phase2(const SaPayload& offer, const ike::Esp
 std::optional<Phase2Choice> accept_phase2(const SaPayload& answer, const ike::EspSuite& ours,
                                           std::chrono::seconds our_lifetime, bool udp_encapsulated, std::string& why);
 
+// RFC 2407 §4.6.3.1: a responder that runs with a shorter lifetime than offered says so
+// in quick mode message 2, with its own SPI. nullopt when it runs with the offered one.
+std::optional<NotificationPayload> responder_lifetime(const Phase2Choice& choice, uint32_t our_spi);
+// The lifetime in seconds a RESPONDER-LIFETIME notification gives; nullopt when it gives
+// none in seconds (kilobytes only) or its attributes do not parse.
+std::optional<std::chrono::seconds> responder_lifetime_seconds(const NotificationPayload& n);
+
 // "3DES_CBC/MD5/MODP-1024/PSK/3600s" per transform, ", " between them: phase 1 or ESP.
 std::string describe(const SaPayload& sa);
 

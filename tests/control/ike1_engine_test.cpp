@@ -476,6 +476,42 @@ TEST_F(Ike1Pair, SampleConfigurationIsAnIkev1PeerThatComesUp) {
     expect_tunnels(2);  // two local networks, one remote: two phase 2 SAs
 }
 
+TEST_F(Ike1Pair, ShorterResponderLifetimeIsNotifiedAndUsedByTheInitiator) {
+    a_peer.esp_lifetime = 3600s;
+    b_peer.esp_lifetime = 600s;  // B runs with its shorter lifetime and says so (RFC 2407 §4.6.3.1)
+    up();
+    expect_tunnels(1);
+    EXPECT_TRUE(log_has(a->engine, "the peer's RESPONDER-LIFETIME is 600 s (we offered 3600 s)")) << log_text(a->engine);
+    for (Side* s : {a, b}) {
+        const auto& child = s->engine.status().front().ike_sas.front().children.front();
+        EXPECT_DOUBLE_EQ(child.expires_in, 600.0);
+    }
+    // A longer responder lifetime is not announced: the initiator's shorter one stands.
+    EXPECT_FALSE(responder_lifetime(*select_phase2(phase2_sa(a_peer.esp, 600s, 1, false), a_peer.esp, 3600s, 2, false),
+                                    2));
+}
+
+TEST_F(Ike1Pair, InitialContactAfterARestartReplacesTheStaleSas) {
+    up();
+    expect_tunnels(1);
+    const uint32_t stale_in = b->sas.inbound.begin()->first;
+    net.advance(10s, 1s);
+    // A loses its state without a word (a crash): its DELETEs never arrive.
+    net.filter = [](const Datagram&) { return false; };
+    a->engine.stop();
+    net.run();
+    net.filter = nullptr;
+    a->engine.start();
+    net.run();
+    // B dropped the old ISAKMP SA and its phase 2 SA on A's INITIAL-CONTACT.
+    EXPECT_TRUE(log_has(b->engine, "the peer sent INITIAL-CONTACT")) << log_text(b->engine);
+    EXPECT_EQ(b->engine.sa_count(), 1u);
+    EXPECT_FALSE(b->sas.inbound.contains(stale_in));
+    expect_tunnels(1);
+    // A rekey of phase 1 is not a first contact: nothing is dropped then (see
+    // PhaseOneIsReplacedBeforeItExpiresWithoutLosingTheTunnel).
+}
+
 // ---- NAT traversal (RFC 3947, RFC 3948)
 
 // The payloads of the unencrypted main mode message `n` (1-4) of the first exchange.

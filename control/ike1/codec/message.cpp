@@ -643,6 +643,17 @@ std::span<const uint8_t> body_of(std::span<const uint8_t> bytes, const Chain& ch
     return bytes.subspan(e.offset + kGenericPayloadHeaderLength, e.length - kGenericPayloadHeaderLength);
 }
 
+std::vector<uint8_t> serialize_attributes(const std::vector<Attribute>& attributes) {
+    Writer w;
+    for (const Attribute& a : attributes) put_attribute(w, a);
+    return w.release();
+}
+
+std::variant<std::vector<Attribute>, ParseError> parse_ipsec_attributes(std::span<const uint8_t> bytes) {
+    Reader reader(bytes);
+    return parse_attributes(reader, ProtocolId::Esp);
+}
+
 std::vector<uint8_t> serialize_payloads(const std::vector<Payload>& payloads) {
     Writer w;
     put_chain(w, payloads);

@@ -398,6 +398,11 @@ std::span<const uint8_t> body_of(std::span<const uint8_t> bytes, const Chain& ch
 // one None: the plaintext of an encrypted message before padding, or the part of one
 // a HASH covers.
 std::vector<uint8_t> serialize_payloads(const std::vector<Payload>& payloads);
+
+// A list of SA attributes outside a transform: the data of a RESPONDER-LIFETIME
+// notification (RFC 2407 §4.6.3.1), read with the IPsec DOI's attribute classes.
+std::vector<uint8_t> serialize_attributes(const std::vector<Attribute>& attributes);
+std::variant<std::vector<Attribute>, ParseError> parse_ipsec_attributes(std::span<const uint8_t> bytes);
 // Header (E flag clear, next_payload and length filled in) then the chain.
 std::vector<uint8_t> serialize_message(const Header& header, const std::vector<Payload>& payloads);
 // Header (E flag set, next_payload as given, length filled in) then the ciphertext.
