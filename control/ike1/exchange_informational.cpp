@@ -116,9 +116,27 @@ void Engine::delete_child(const Phase1Sa& by, uint32_t outbound_spi) {
                                [&](const ike::ChildSa& c) { return c.outbound_spi == outbound_spi; });
         if (it == sa->children.end()) continue;
         note(*sa, fmt::format("phase 2 {:08x}_i {:08x}_o deleted by the peer", it->inbound_spi, it->outbound_spi));
+        // Our traffic went out on it although another SA for the same networks exists
+        // (a rival both sides made at once that the peer kept on its side): the networks
+        // need a phase 2 again, at once. A lone SA the peer deletes stays deleted.
+        const bool duplicate = std::any_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
+            return entry.second->peer == by.peer &&
+                   std::any_of(entry.second->children.begin(), entry.second->children.end(), [&](const ike::ChildSa& c) {
+                       return &c != &*it && c.local_ts == it->local_ts && c.remote_ts == it->remote_ts;
+                   });
+        });
+        const bool carried_traffic =
+            duplicate && it->outbound_active && !it->local_ts.empty() && !it->remote_ts.empty();
+        const Ipv4Prefix local = carried_traffic ? it->local_ts.front() : Ipv4Prefix{};
+        const Ipv4Prefix remote = carried_traffic ? it->remote_ts.front() : Ipv4Prefix{};
         if (it->outbound_active) installer_.remove_outbound(it->outbound_spi);
         installer_.remove_inbound(it->inbound_spi);
         sa->children.erase(it);
+        if (carried_traffic && sa->state == Phase1State::Established) {
+            note(*sa, fmt::format("{} === {} had its outbound SA there: negotiating it again", local.to_string(),
+                                  remote.to_string()));
+            start_quick(*sa, local, remote);
+        }
         return;
     }
 }
@@ -150,6 +168,23 @@ void Engine::phase2_lifetimes(Phase1Sa& sa, Clock::time_point now) {
     // deleted on both sides.
     std::vector<std::pair<Ipv4Prefix, Ipv4Prefix>> rekey;
     for (auto& child : sa.children) {
+        if (child.state == ike::ChildState::Replaced && now >= child.drain_until && now < child.expire_at) {
+            // A replaced SA goes once nothing has arrived on it for a drain interval: the
+            // peer sends on its successor (or on the rival both sides made at once). One
+            // the peer still sends on stays until it is quiet or expires.
+            const uint64_t packets = installer_.inbound_usage(child.inbound_spi).packets;
+            if (packets != child.drain_packets) {
+                child.drain_packets = packets;
+                child.drain_until = now + options_.timing.drain;
+                continue;
+            }
+            note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o replaced and quiet: deleted", child.inbound_spi,
+                                 child.outbound_spi));
+            send_informational(sa, DeletePayload{ProtocolId::Esp, {be32(child.inbound_spi)}});
+            installer_.remove_inbound(child.inbound_spi);
+            child.inbound_spi = 0;
+            continue;
+        }
         if (now >= child.expire_at) {
             note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o reached its hard lifetime", child.inbound_spi,
                                  child.outbound_spi));

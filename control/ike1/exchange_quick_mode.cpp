@@ -332,20 +332,39 @@ bool Engine::install(Phase1Sa& sa, QuickMode& qm) {
             if (other->peer == sa.peer && other->state != Phase1State::Dead && c.outbound_active &&
                 c.local_ts == child.local_ts && c.remote_ts == child.remote_ts)
                 previous = &c;
-    d.spi = outbound_spi;
-    if (!installer_.install_outbound(d, keys_for(outbound_spi),
-                                     previous ? std::optional(previous->outbound_spi) : std::nullopt, error)) {
-        installer_.remove_inbound(child.inbound_spi);
-        note(sa, fmt::format("cannot install outbound SA {:08x}: {}", outbound_spi, error));
-        return false;
+    child.lowest_nonce = std::min(qm.nonce_i, qm.nonce_r);
+    // Both sides made a phase 2 for these networks at once (a rekey at the same moment,
+    // or both initiating): `previous` was installed while this exchange ran. Each side
+    // installs both in its own order, so "the newest wins" would leave each sending on
+    // a different one; instead both keep the one whose lower nonce is the higher
+    // (RFC 7296 §2.8.1's rule, which IKEv1 lacks), and the other drains on both sides.
+    const auto now = io_.now();
+    const bool rival = previous != nullptr && previous->established >= qm.created;
+    const bool keep_previous = rival && previous->lowest_nonce > child.lowest_nonce;
+    if (!keep_previous) {
+        d.spi = outbound_spi;
+        if (!installer_.install_outbound(d, keys_for(outbound_spi),
+                                         previous ? std::optional(previous->outbound_spi) : std::nullopt, error)) {
+            installer_.remove_inbound(child.inbound_spi);
+            note(sa, fmt::format("cannot install outbound SA {:08x}: {}", outbound_spi, error));
+            return false;
+        }
     }
     qm.inbound_spi = 0;  // the child owns it now
-    child.outbound_active = true;
-    if (previous != nullptr) {
-        previous->outbound_active = false;
-        previous->state = ike::ChildState::Replaced;  // its inbound SA drains until it expires
+    ike::ChildSa* replaced = keep_previous ? &child : previous;
+    if (replaced != nullptr) {
+        if (rival)
+            note(sa, fmt::format("phase 2 {:08x}_i {:08x}_o and {:08x}_i {:08x}_o were made at once: {:08x}_i stays",
+                                 previous->inbound_spi, previous->outbound_spi, child.inbound_spi, child.outbound_spi,
+                                 keep_previous ? previous->inbound_spi : child.inbound_spi));
+        replaced->outbound_active = false;
+        replaced->state = ike::ChildState::Replaced;  // its inbound SA drains (phase2_lifetimes)
+        replaced->replaced_at = now;
+        replaced->drain_until = now + options_.timing.drain;
+        replaced->drain_packets = installer_.inbound_usage(replaced->inbound_spi).packets;
     }
-    child.established = io_.now();
+    child.outbound_active = !keep_previous;
+    child.established = now;
     const auto life = std::chrono::duration_cast<Clock::duration>(choice.lifetime);
     child.expire_at = child.established + life;
     child.rekey_at = child.established +
