@@ -493,8 +493,8 @@ TEST_F(Ike1Pair, ShorterResponderLifetimeIsNotifiedAndUsedByTheInitiator) {
     expect_tunnels(1);
     EXPECT_TRUE(log_has(a->engine, "the peer's RESPONDER-LIFETIME is 600 s (we offered 3600 s)")) << log_text(a->engine);
     for (Side* s : {a, b}) {
-        const auto& child = s->engine.status().front().ike_sas.front().children.front();
-        EXPECT_DOUBLE_EQ(child.expires_in, 600.0);
+        const auto status = s->engine.status();
+        EXPECT_DOUBLE_EQ(status.front().ike_sas.front().children.front().expires_in, 600.0);
     }
     // A longer responder lifetime is not announced: the initiator's shorter one stands.
     EXPECT_FALSE(responder_lifetime(*select_phase2(phase2_sa(a_peer.esp, 600s, 1, false), a_peer.esp, 3600s, 2, false),

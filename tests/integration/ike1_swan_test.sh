@@ -9,13 +9,14 @@
 # every encryption and hash word in both phases; 4 two local networks to one remote
 # network (two phase 2 SAs); 5 a mismatched policy in each phase: no tunnel, and the
 # log says why naming both offers; 8 NAT-T with mbox behind an nftables masquerade
-# (`nated`); 10 RSA signatures (certificates from one CA; identities as addresses, then
-# as the certificates' DNs). Each checks both sides' views (mbox `show ipsec status`, strongSwan
+# (`nated`); 6 aggressive mode: strongSwan initiates to an `ipsec peer any remote-id`,
+# then mbox initiates with `mode aggressive`; 10 RSA signatures (certificates from one CA;
+# identities as addresses, then as the certificates' DNs). Each checks both sides' views (mbox `show ipsec status`, strongSwan
 # `list-sas`: established/INSTALLED, matching cookies and SPIs) and pings through the
 # tunnel. strongSwan with kernel-libipsec fakes a NAT, so every tunnel here floats to
 # UDP 4500 (RFC 3947).
 #
-#   ike1_swan_test.sh [BUILD_DIR]      (IKE1_SCENARIOS="1 2 3 4 5 8 10" selects scenarios)
+#   ike1_swan_test.sh [BUILD_DIR]      (IKE1_SCENARIOS="1 2 3 4 5 6 8 10" selects scenarios)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ source "$here/tap.sh"
 source "$root/scripts/lab.sh"
 source "$here/swan.sh"
 source "$here/ike_lab.sh"
-scenarios=" ${IKE1_SCENARIOS:-1 2 3 4 5 8 10} "
+scenarios=" ${IKE1_SCENARIOS:-1 2 3 4 5 6 8 10} "
 
 ike_test_begin "ik1$$" nft
 
@@ -223,6 +224,51 @@ if [[ $scenarios == *" 5 "* ]]; then
       not_ok "$label: no phase 2 on mbox" "$out"
     else
       ok "$label: no phase 2 on mbox ($out)"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+  scenario_end
+fi
+
+# ---- 6. aggressive mode with a remote-id ----------------------------------------------------
+if [[ $scenarios == *" 6 "* ]]; then
+  scenario_begin "6 aggressive mode"
+  label="6a (strongSwan initiates aggressive mode as sw.example.com; mbox: ipsec peer any remote-id)"
+  sw_load "$(v1_swan local_id=sw.example.com ike_extra="aggressive = yes")" >/dev/null 2>&1
+  if mb_start mb6a "$(v1_mbox peer="any remote-id sw.example.com")"; then
+    sleep 0.5
+    if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
+      ok "$label: swanctl --initiate succeeds"
+      tunnel_checks "$label" --role responder
+      rid=$("${IKE_CHECK[@]}" field "$(mb_status)" ike_sa.remote_identity)
+      if [[ $rid == sw.example.com ]]; then
+        ok "$label: mbox found the peer by its identity ($rid)"
+      else
+        not_ok "$label: mbox found the peer by its identity" "remote identity '$rid'"
+      fi
+    else
+      not_ok "$label: swanctl --initiate succeeds" "$out"
+    fi
+  else
+    not_ok "$label: mboxd starts"
+  fi
+  mb_stop; sw_terminate_all
+
+  label="6b (mbox initiates with mode aggressive)"
+  sw_load "$(v1_swan ike_extra="aggressive = yes")" >/dev/null 2>&1
+  if mb_start mb6b "$(v1_mbox peer_extra=" mode aggressive")"; then
+    if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
+      ok "$label: established"
+      tunnel_checks "$label" --role initiator
+      if grep -q "aggressive" <<<"$(mb_log)"; then
+        ok "$label: mbox's log names aggressive mode: $(mb_log | grep -m1 -i aggressive)"
+      else
+        not_ok "$label: mbox's log names aggressive mode" "$(mb_log)"
+      fi
+    else
+      not_ok "$label: established" "$out"
     fi
   else
     not_ok "$label: mboxd starts"
