@@ -1,6 +1,7 @@
 // The IKEv1 engine (RFC 2409) on the control thread, beside the IKEv2 one and with the
 // same shape: peers from the configuration (version-1 ike-policies), ISAKMP SAs by
-// cookie, main mode with pre-shared keys (exchange_main_mode.cpp), quick mode with one
+// cookie, main mode with pre-shared keys (exchange_main_mode.cpp) or aggressive mode
+// (exchange_aggressive_mode.cpp), quick mode with one
 // phase 2 per local-net x remote-net pair as strongSwan makes them
 // (exchange_quick_mode.cpp), retransmission, and the log that says why a tunnel is not
 // up. Its only ways out are the IKEv2 engine's IkeIo and ChildSaInstaller, so mboxd can
@@ -45,6 +46,7 @@ enum class Drop : uint8_t {
     BadHash,             // a HASH payload that does not verify
     MissingPayload,      // a required payload is absent
     UnknownPeer,         // main mode from an address no peer is configured for
+    UnknownIdentity,     // aggressive mode with an identity no peer may present
     Count
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::Count);
@@ -63,8 +65,13 @@ struct EngineCounters {
 // "NO-PROPOSAL-CHOSEN" for the error notifications the log names; "" for others.
 std::string_view notify_name(uint16_t type);
 
-// RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
+// RFC 3706 §3: what phase 1 sends to say it answers R-U-THERE.
 const std::vector<uint8_t>& dpd_vendor_id();
+// Whether the peer's phase 1 payloads include that vendor ID.
+bool offers_dpd(const std::vector<Payload>& payloads);
+
+// Our Ni_b and Nr_b (RFC 2409 §5: 8 to 256 bytes).
+inline constexpr size_t kNonceLength = 32;
 
 class Engine {
 public:
@@ -127,24 +134,50 @@ private:
     void schedule_retry(size_t peer, Clock::time_point when);
     void timers(Phase1Sa& sa, Clock::time_point now);
 
-    // ---- exchange_main_mode.cpp
+    // Phase 1 in the peer's mode: main, or aggressive (PeerConfig::aggressive).
     void initiate(size_t peer);
+
+    // ---- exchange_main_mode.cpp
+    void initiate_main(size_t peer);
     void respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote);
     void on_main_mode(Phase1Sa& sa, const Message& message);
     void on_main_2(Phase1Sa& sa, const Message& message);
     void on_key_exchange(Phase1Sa& sa, const Message& message);
     void on_main_5(Phase1Sa& sa, const Message& message);
     void on_main_6(Phase1Sa& sa, const Message& message);
-    bool derive_keys(Phase1Sa& sa);
-    void set_phase1_lifetime(Phase1Sa& sa);
+    // The responder's choice among the peer's offer, and the initiator's check of the
+    // answer; false after the SA was killed with the log line that names both sides'.
+    bool choose_phase1(Phase1Sa& sa, const SaPayload& offer);
+    bool check_phase1_answer(Phase1Sa& sa, const SaPayload& answer);
+    // The peer's KE and nonce (main mode message 3 or 4, aggressive mode 1 or 2): as
+    // responder first our DH key pair and nonce; then g^xy, SKEYID and the rest, the
+    // cipher and the first phase 1 IV. false after the SA was killed (an unusable KE is
+    // INVALID-KEY-INFORMATION to the peer).
+    bool exchange_keys(Phase1Sa& sa, const KePayload& ke, const NoncePayload& nonce);
+    // Phase 1 is up: its lifetimes start, and the log says with whom.
+    void establish(Phase1Sa& sa);
     // Our ID payload, and its HASH_I or HASH_R.
     IdPayload our_id(const Phase1Sa& sa) const;
     crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;
-    // The peer's ID and HASH in message 5 or 6; false (logged, with the notification
-    // sent to the peer as responder) when they do not authenticate it.
+    // The peer's ID and HASH in main mode message 5 or 6 (or aggressive mode message 2).
     bool authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
                       std::span<const uint8_t> plain);
+    // The peer's ID (`id_body` its body as received) and its HASH_I or HASH_R; false
+    // (logged, the SA killed, and the notification sent to the peer by a main mode
+    // responder or either side of aggressive mode, whose responder cannot tell
+    // otherwise) when they do not authenticate it.
+    bool authenticate(Phase1Sa& sa, const IdPayload& id, std::span<const uint8_t> id_body, const HashPayload& hash);
     void on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote);
+
+    // ---- exchange_aggressive_mode.cpp
+    void initiate_aggressive(size_t peer);
+    void respond_aggressive_1(const Message& message, const Endpoint& local, const Endpoint& remote);
+    // The peer message 1 is from: by address (a peer with `mode aggressive`), else an
+    // `any` peer whose remote-id is the identity it presents. nullopt after a counted drop.
+    std::optional<size_t> aggressive_peer(const IdPayload& id, const Endpoint& remote);
+    void on_aggressive_mode(Phase1Sa& sa, const Message& message);
+    void on_aggressive_2(Phase1Sa& sa, const Message& message);
+    void on_aggressive_3(Phase1Sa& sa, const Message& message);
 
     // ---- exchange_informational.cpp
     void send_informational(Phase1Sa& sa, Payload payload);

@@ -398,6 +398,9 @@ std::span<const uint8_t> body_of(std::span<const uint8_t> bytes, const Chain& ch
 // one None: the plaintext of an encrypted message before padding, or the part of one
 // a HASH covers.
 std::vector<uint8_t> serialize_payloads(const std::vector<Payload>& payloads);
+// One payload's body as serialize_payloads writes it, without its generic header: the
+// SAi_b and IDii_b/IDir_b of our own payloads (RFC 2409 §5).
+std::vector<uint8_t> serialize_body(const Payload& payload);
 // Header (E flag clear, next_payload and length filled in) then the chain.
 std::vector<uint8_t> serialize_message(const Header& header, const std::vector<Payload>& payloads);
 // Header (E flag set, next_payload as given, length filled in) then the ciphertext.
