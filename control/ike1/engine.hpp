@@ -1,12 +1,11 @@
 // The IKEv1 engine (RFC 2409) on the control thread, beside the IKEv2 one and with the
 // same shape: peers from the configuration (version-1 ike-policies), ISAKMP SAs by
 // cookie, main mode with pre-shared keys (exchange_main_mode.cpp) or aggressive mode
-// (exchange_aggressive_mode.cpp), quick mode with one
-// phase 2 per local-net x remote-net pair as strongSwan makes them
-// (exchange_quick_mode.cpp), retransmission, and the log that says why a tunnel is not
-// up. Its only ways out are the IKEv2 engine's IkeIo and ChildSaInstaller, so mboxd can
-// run both engines side by side and hand each datagram to one by the ISAKMP major
-// version (0x10 here, 0x20 for IKEv2).
+// (exchange_aggressive_mode.cpp), quick mode with one phase 2 per local-net x remote-net
+// pair as strongSwan makes them (exchange_quick_mode.cpp), retransmission, and the log
+// that says why a tunnel is not up. Its only ways out are the IKEv2 engine's IkeIo and
+// ChildSaInstaller, so mboxd can run both engines side by side and hand each datagram to
+// one by the ISAKMP major version (0x10 here, 0x20 for IKEv2).
 #pragma once
 
 #include <array>
@@ -45,7 +44,8 @@ enum class Drop : uint8_t {
     DecryptionFailed,    // not whole blocks, or no payload chain inside
     BadHash,             // a HASH payload that does not verify
     MissingPayload,      // a required payload is absent
-    UnknownPeer,         // main mode from an address no peer is configured for
+    UnknownPeer,         // main mode from an address no peer is configured for, or
+                         // aggressive mode from a peer configured for main mode
     UnknownIdentity,     // aggressive mode with an identity no peer may present
     Count
 };
@@ -172,8 +172,9 @@ private:
     // ---- exchange_aggressive_mode.cpp
     void initiate_aggressive(size_t peer);
     void respond_aggressive_1(const Message& message, const Endpoint& local, const Endpoint& remote);
-    // The peer message 1 is from: by address (a peer with `mode aggressive`), else an
-    // `any` peer whose remote-id is the identity it presents. nullopt after a counted drop.
+    // The peer message 1 is from: the peer with its address when that one is configured
+    // for aggressive mode and presents its identity, else the `any` peer whose remote-id
+    // is the identity presented. nullopt after a counted drop.
     std::optional<size_t> aggressive_peer(const IdPayload& id, const Endpoint& remote);
     void on_aggressive_mode(Phase1Sa& sa, const Message& message);
     void on_aggressive_2(Phase1Sa& sa, const Message& message);
