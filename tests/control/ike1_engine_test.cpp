@@ -766,6 +766,23 @@ TEST_F(Ike1Aggressive, UnencryptedMessageThreeIsAcceptedAndThePhaseOneIvStaysThe
     EXPECT_EQ(dropped(b->engine, Drop::BadHash) + dropped(b->engine, Drop::DecryptionFailed), 0u);
 }
 
+TEST_F(Ike1Aggressive, SoftLifetimeStartsANewAggressiveMode) {
+    a_peer.ike_lifetime = b_peer.ike_lifetime = 600s;
+    up();
+    net.advance(545s, 1000ms);
+    EXPECT_TRUE(log_has(a->engine, "soft lifetime reached: a new aggressive mode replaces this ISAKMP SA"))
+        << log_text(a->engine);
+    EXPECT_EQ(b->engine.counters().phase1_established, 2u) << log_text(b->engine);
+    EXPECT_EQ(std::count_if(b->engine.log().begin(), b->engine.log().end(),
+                            [](const ike::LogEntry& e) {
+                                return e.text.find("established as responder in aggressive mode") != std::string::npos;
+                            }),
+              2);
+    // The new phase 2 SA carries the traffic, keyed alike on both ends.
+    EXPECT_EQ(matching_outbound(*a, *b), 1u);
+    EXPECT_EQ(matching_outbound(*b, *a), 1u);
+}
+
 TEST_F(Ike1Aggressive, HubAnswersAMainModePeerAndAnAggressiveAnyPeerSideBySide) {
     // B: A by address in main mode, C by identity in aggressive mode.
     a_peer.aggressive = b_peer.aggressive = false;
