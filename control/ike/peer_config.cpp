@@ -190,18 +190,31 @@ std::vector<PeerConfig> peers_of_version(const config::Config& config, int versi
             errors.push_back(fmt::format("peer {}: unsupported algorithms or no local address", name));
             continue;
         }
-        // IKEv1 (RFC 2407 §4.5) has no HMAC-MD5-128 for ESP, and main mode with a
-        // pre-shared key finds its peer by address (aggressive mode, for `any`, is to come).
+        // IKEv1 (RFC 2407 §4.5) has no HMAC-MD5-128 for ESP.
         if (version == 1 && esp_algorithms->algorithms.integrity == crypto::EspIntegrity::HmacMd5_128) {
             errors.push_back(fmt::format("peer {}: esp-policy {}: MD5-128 has no IKEv1 form", name, esp->first));
             continue;
         }
-        if (version == 1 && !peer.address) {
-            errors.push_back(fmt::format("peer {}: IKEv1 needs the peer's address (aggressive mode is not supported yet)",
+        // Main mode with a pre-shared key finds its peer by address (the key is needed
+        // before the identity arrives); an `any` peer is found by the identity that
+        // aggressive mode sends in its first message, so it needs a remote-id and
+        // cannot be main mode.
+        if (version == 1 && !peer.address && peer.remote_id.empty()) {
+            errors.push_back("peer any: an IKEv1 `ipsec peer any` needs a remote-id (aggressive mode finds it by "
+                             "the identity it presents)");
+            continue;
+        }
+        if (version == 1 && !peer.address && peer.mode == config::IkeMode::Main) {
+            errors.push_back(fmt::format("peer {}: an IKEv1 `ipsec peer any` is answered in aggressive mode only "
+                                         "(main mode finds a pre-shared key by the peer's address)",
                                          name));
             continue;
         }
         const bool rsa = ike->second.authentication == config::IkeAuthentication::RsaSig;
+        if (version == 1 && rsa && (!peer.address || peer.mode == config::IkeMode::Aggressive)) {
+            errors.push_back(fmt::format("peer {}: IKEv1 aggressive mode is psk only (rsa-sig needs main mode)", name));
+            continue;
+        }
         if (rsa && !pki) pki = load_pki(config.pki);
         if (rsa && !pki->certificate) {
             errors.push_back(fmt::format("peer {}: {}", name, pki->error));
@@ -225,6 +238,7 @@ std::vector<PeerConfig> peers_of_version(const config::Config& config, int versi
         p.local_id = *local_id;
         p.remote_id = remote_id;
         p.dpd = std::chrono::seconds(peer.dpd);
+        p.aggressive = version == 1 && (peer.effective_mode() == config::IkeMode::Aggressive || !peer.address);
         p.local_nets = peer.local_nets;
         p.remote_nets = peer.remote_nets;
         p.ike = *ike_algorithms;

@@ -66,7 +66,8 @@ bool PeerConfig::same_settings(const PeerConfig& o) const {
     return name == o.name && address == o.address && local_address == o.local_address && nated == o.nated &&
            local_id == o.local_id && remote_id == o.remote_id && local_nets == o.local_nets &&
            remote_nets == o.remote_nets && ike == o.ike && esp == o.esp && ike_lifetime == o.ike_lifetime &&
-           esp_lifetime == o.esp_lifetime && auth == o.auth && psk.equals(o.psk) && dpd == o.dpd && initiate == o.initiate &&
+           esp_lifetime == o.esp_lifetime && auth == o.auth && psk.equals(o.psk) && dpd == o.dpd && aggressive == o.aggressive &&
+           initiate == o.initiate &&
            same_certificates(o);
 }
 

@@ -106,6 +106,11 @@ struct PeerConfig {
     std::shared_ptr<const crypto::PrivateKey> private_key;
     std::vector<std::shared_ptr<const crypto::Certificate>> cas;
     std::chrono::seconds dpd{0};            // 0: no dead-peer detection
+    // IKEv1 (`mode aggressive`, and every `any` peer): phase 1 in aggressive mode (RFC
+    // 2409 §5.4), which we initiate and, as responder, accept. Main mode is always
+    // accepted; aggressive mode only from these peers, since its second message hands
+    // anyone who sends the first a hash to attack the pre-shared key with offline.
+    bool aggressive = false;
 
     bool initiate = true;                   // false: wait for the peer (tests; responder-only peers)
 

@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kDropNames[] = {
     "malformed",  "unsupported_version", "unknown_cookie",  "unexpected_message", "retransmission",
-    "decryption_failed", "bad_hash",      "missing_payload", "unknown_peer",
+    "decryption_failed", "bad_hash",      "missing_payload", "unknown_peer",     "unknown_identity",
 };
 static_assert(std::size(kDropNames) == kDropCount);
 
@@ -27,6 +27,8 @@ std::string_view to_string(Phase1State state) {
     case Phase1State::Sent3: return "MM_KE sent";
     case Phase1State::Sent4: return "MM_KE answered";
     case Phase1State::Sent5: return "MM_AUTH sent";
+    case Phase1State::AggrSent1: return "AM_SA sent";
+    case Phase1State::AggrSent2: return "AM_SA answered";
     case Phase1State::Established: return "established";
     case Phase1State::Dead: return "dead";
     }
@@ -86,7 +88,8 @@ Phase1Sa& Engine::new_sa(bool initiator, size_t peer, const Endpoint& local, con
 Phase1Sa* Engine::find_sa(const Header& h, const Endpoint& remote) {
     // Ours as initiator: our cookie is CKY-I, and CKY-R is the peer's once it answered.
     if (auto it = sas_.find(h.cookie_i); it != sas_.end() && it->second->initiator && it->second->state != Phase1State::Dead &&
-                                         (it->second->cookie_r == h.cookie_r || it->second->state == Phase1State::Sent1))
+                                         (it->second->cookie_r == h.cookie_r || it->second->state == Phase1State::Sent1 ||
+                                          it->second->state == Phase1State::AggrSent1))
         return it->second.get();
     if (auto it = sas_.find(h.cookie_r); it != sas_.end() && !it->second->initiator &&
                                          it->second->state != Phase1State::Dead && it->second->cookie_i == h.cookie_i)
@@ -191,6 +194,11 @@ bool Engine::restart_peer(std::string_view name) {
         return true;
     }
     return false;
+}
+
+void Engine::initiate(size_t peer) {
+    if (peers_[peer].aggressive) return initiate_aggressive(peer);
+    initiate_main(peer);
 }
 
 // ---- sending
@@ -325,10 +333,14 @@ void Engine::on_datagram(const Endpoint& local, const Endpoint& remote, std::spa
     }
     switch (h.exchange) {
     case ExchangeType::IdentityProtection:
-        if (sa == nullptr && h.cookie_r == 0) respond_main_1(message, local, remote);
+    case ExchangeType::Aggressive: {
+        const bool main = h.exchange == ExchangeType::IdentityProtection;
+        if (sa == nullptr && h.cookie_r == 0)
+            main ? respond_main_1(message, local, remote) : respond_aggressive_1(message, local, remote);
         else if (sa == nullptr) drop(Drop::UnknownCookie, remote, fmt::format("cookies {:016x} {:016x}", h.cookie_i, h.cookie_r));
-        else on_main_mode(*sa, message);
+        else main ? on_main_mode(*sa, message) : on_aggressive_mode(*sa, message);
         break;
+    }
     case ExchangeType::Quick:
         if (sa == nullptr) drop(Drop::UnknownCookie, remote, "quick mode for no ISAKMP SA");
         else if (sa->state != Phase1State::Established) drop(Drop::UnexpectedMessage, remote, "quick mode before phase 1");
@@ -348,14 +360,17 @@ void Engine::on_datagram(const Endpoint& local, const Endpoint& remote, std::spa
 void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
     // What the peer told us, unauthenticated, is the likely reason for either end.
     const std::string hint = !sa.failure.empty()                ? " (" + sa.failure + ")"
-                             : sa.state == Phase1State::Sent5 ? " (the peer never accepted our authentication)"
+                             : sa.state == Phase1State::Sent5 || sa.state == Phase1State::AggrSent2
+                                 ? " (the peer never accepted our authentication)"
                                                               : std::string();
     if (!retransmit(sa, sa.flight, now))
         return kill(sa, fmt::format("no answer after {} transmissions in {}{}", sa.flight.sent, to_string(sa.state), hint),
                     true);
     if (sa.state != Phase1State::Established) {
         if (now - sa.created > options_.timing.half_open_timeout)
-            kill(sa, fmt::format("main mode not complete after {} s{}", options_.timing.half_open_timeout.count(), hint),
+            kill(sa,
+                 fmt::format("{} mode not complete after {} s{}", sa.aggressive ? "aggressive" : "main",
+                             options_.timing.half_open_timeout.count(), hint),
                  true);
         return;
     }
@@ -381,11 +396,12 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
         send_deletes(sa);
         return kill(sa, "hard lifetime reached", !kept);
     }
-    // Phase 1 rekeying (RFC 2409 has none of its own): a new main mode before expiry;
+    // Phase 1 rekeying (RFC 2409 has none of its own): a new phase 1 before expiry;
     // its quick modes take over the networks' outbound traffic when they are installed.
     if (!sa.rekey_started && now >= sa.rekey_at && sa.peer < peers_.size() && peers_[sa.peer].initiates()) {
         sa.rekey_started = true;
-        note(sa, "soft lifetime reached: a new main mode replaces this ISAKMP SA");
+        note(sa, fmt::format("soft lifetime reached: a new {} mode replaces this ISAKMP SA",
+                             peers_[sa.peer].aggressive ? "aggressive" : "main"));
         initiate(sa.peer);
     }
     dead_peer_detection(sa, now);
@@ -418,7 +434,8 @@ std::vector<ike::PeerStatus> Engine::status() const {
         ike::PeerStatus s;
         s.name = peer.name;
         s.state = "down";
-        s.version_auth = peer.auth == ike::AuthKind::Psk ? "IKEv1(PSK)" : "IKEv1(RSA)";
+        s.version_auth = fmt::format("IKEv1({}{})", peer.auth == ike::AuthKind::Psk ? "PSK" : "RSA",
+                                     peer.aggressive ? ", aggressive" : "");
         s.esp = peer.esp.to_string();
         s.local_nets = peer.local_nets;
         s.remote_nets = peer.remote_nets;

@@ -1,11 +1,11 @@
 // The IKEv1 engine (RFC 2409) on the control thread, beside the IKEv2 one and with the
 // same shape: peers from the configuration (version-1 ike-policies), ISAKMP SAs by
-// cookie, main mode with pre-shared keys (exchange_main_mode.cpp), quick mode with one
-// phase 2 per local-net x remote-net pair as strongSwan makes them
-// (exchange_quick_mode.cpp), retransmission, and the log that says why a tunnel is not
-// up. Its only ways out are the IKEv2 engine's IkeIo and ChildSaInstaller, so mboxd can
-// run both engines side by side and hand each datagram to one by the ISAKMP major
-// version (0x10 here, 0x20 for IKEv2).
+// cookie, main mode with pre-shared keys (exchange_main_mode.cpp) or aggressive mode
+// (exchange_aggressive_mode.cpp), quick mode with one phase 2 per local-net x remote-net
+// pair as strongSwan makes them (exchange_quick_mode.cpp), retransmission, and the log
+// that says why a tunnel is not up. Its only ways out are the IKEv2 engine's IkeIo and
+// ChildSaInstaller, so mboxd can run both engines side by side and hand each datagram to
+// one by the ISAKMP major version (0x10 here, 0x20 for IKEv2).
 #pragma once
 
 #include <array>
@@ -44,7 +44,9 @@ enum class Drop : uint8_t {
     DecryptionFailed,    // not whole blocks, or no payload chain inside
     BadHash,             // a HASH payload that does not verify
     MissingPayload,      // a required payload is absent
-    UnknownPeer,         // main mode from an address no peer is configured for
+    UnknownPeer,         // main mode from an address no peer is configured for, or
+                         // aggressive mode from a peer configured for main mode
+    UnknownIdentity,     // aggressive mode with an identity no peer may present
     Count
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::Count);
@@ -63,11 +65,16 @@ struct EngineCounters {
 // "NO-PROPOSAL-CHOSEN" for the error notifications the log names; "" for others.
 std::string_view notify_name(uint16_t type);
 
-// RFC 3706 §3: what main mode sends to say it answers R-U-THERE.
+// RFC 3706 §3: what phase 1 sends to say it answers R-U-THERE.
 const std::vector<uint8_t>& dpd_vendor_id();
-// RFC 3947 §3.1: what main mode sends to say it does NAT traversal.
+// RFC 3947 §3.1: what phase 1 sends to say it does NAT traversal.
 const std::vector<uint8_t>& natt_vendor_id();
 bool offers_natt(const std::vector<Payload>& payloads);
+// Whether the peer's phase 1 payloads include the DPD vendor ID.
+bool offers_dpd(const std::vector<Payload>& payloads);
+
+// Our Ni_b and Nr_b (RFC 2409 §5: 8 to 256 bytes).
+inline constexpr size_t kNonceLength = 32;
 
 class Engine {
 public:
@@ -130,16 +137,28 @@ private:
     void schedule_retry(size_t peer, Clock::time_point when);
     void timers(Phase1Sa& sa, Clock::time_point now);
 
-    // ---- exchange_main_mode.cpp
+    // Phase 1 in the peer's mode: main, or aggressive (PeerConfig::aggressive).
     void initiate(size_t peer);
+
+    // ---- exchange_main_mode.cpp
+    void initiate_main(size_t peer);
     void respond_main_1(const Message& message, const Endpoint& local, const Endpoint& remote);
     void on_main_mode(Phase1Sa& sa, const Message& message);
     void on_main_2(Phase1Sa& sa, const Message& message);
     void on_key_exchange(Phase1Sa& sa, const Message& message);
     void on_main_5(Phase1Sa& sa, const Message& message);
     void on_main_6(Phase1Sa& sa, const Message& message);
-    bool derive_keys(Phase1Sa& sa);
-    void set_phase1_lifetime(Phase1Sa& sa);
+    // The responder's choice among the peer's offer, and the initiator's check of the
+    // answer; false after the SA was killed with the log line that names both sides'.
+    bool choose_phase1(Phase1Sa& sa, const SaPayload& offer);
+    bool check_phase1_answer(Phase1Sa& sa, const SaPayload& answer);
+    // The peer's KE and nonce (main mode message 3 or 4, aggressive mode 1 or 2): as
+    // responder first our DH key pair and nonce; then g^xy, SKEYID and the rest, the
+    // cipher and the first phase 1 IV. false after the SA was killed (an unusable KE is
+    // INVALID-KEY-INFORMATION to the peer).
+    bool exchange_keys(Phase1Sa& sa, const KePayload& ke, const NoncePayload& nonce);
+    // Phase 1 is up: its lifetimes start, and the log says with whom.
+    void establish(Phase1Sa& sa);
     // Our ID payload, and its HASH_I or HASH_R.
     IdPayload our_id(const Phase1Sa& sa) const;
     // Message 5 or 6's payloads: ID and HASH (PSK), or ID, CERT and SIG (signatures);
@@ -151,11 +170,36 @@ private:
     // With signatures: a CR naming each of our CAs, in message 3 or 4.
     void add_certificate_requests(const Phase1Sa& sa, std::vector<Payload>& payloads) const;
     crypto::SecretBytes auth_hash(const Phase1Sa& sa, bool of_initiator, std::span<const uint8_t> id_body) const;
-    // The peer's ID and HASH in message 5 or 6; false (logged, with the notification
-    // sent to the peer as responder) when they do not authenticate it.
+    // The peer's ID and HASH in main mode message 5 or 6 (or aggressive mode message 2).
     bool authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, const Chain& chain,
                       std::span<const uint8_t> plain);
+    // The peer's ID (`id_body` its body as received) and its HASH_I or HASH_R; false
+    // (logged, the SA killed, and the notification sent to the peer by a main mode
+    // responder or either side of aggressive mode, whose responder cannot tell
+    // otherwise) when they do not authenticate it.
+    bool authenticate(Phase1Sa& sa, const IdPayload& id, std::span<const uint8_t> id_body, const HashPayload& hash);
+    // The same with signatures: the peer's CERT must be trusted and hold the identity,
+    // its SIG verify over HASH_I or HASH_R.
+    bool authenticate_signature(Phase1Sa& sa, const std::vector<Payload>& payloads, const IdPayload& id,
+                                std::span<const uint8_t> id_body, const SignaturePayload& signature);
+    // The identity the peer presented is `remote-id` (or its address): then it is the
+    // SA's, and we follow the peer to port 4500 if it moved there.
+    bool accept_identity(Phase1Sa& sa, const IdPayload& id);
+    // Logs `log_line`, tells the peer `notification` where it would not know otherwise,
+    // and closes the SA; false.
+    bool refuse(Phase1Sa& sa, uint16_t notification, std::string_view reason, std::string log_line);
     void on_notification(Phase1Sa* sa, const Message& message, const Endpoint& remote);
+
+    // ---- exchange_aggressive_mode.cpp
+    void initiate_aggressive(size_t peer);
+    void respond_aggressive_1(const Message& message, const Endpoint& local, const Endpoint& remote);
+    // The peer message 1 is from: the peer with its address when that one is configured
+    // for aggressive mode and presents its identity, else the `any` peer whose remote-id
+    // is the identity presented. nullopt after a counted drop.
+    std::optional<size_t> aggressive_peer(const IdPayload& id, const Endpoint& remote);
+    void on_aggressive_mode(Phase1Sa& sa, const Message& message);
+    void on_aggressive_2(Phase1Sa& sa, const Message& message);
+    void on_aggressive_3(Phase1Sa& sa, const Message& message);
 
     // ---- nat_traversal.cpp
     // NAT-D of the peer's address and ours, when the peer does NAT traversal.

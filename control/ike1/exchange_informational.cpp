@@ -5,7 +5,9 @@
 //   DELETE of a phase 2 SA (our inbound SPI) or of the ISAKMP SA (the cookie pair),
 //   dead-peer detection (RFC 3706 §5): R-U-THERE with a sequence number, answered by
 //   R-U-THERE-ACK with the same one. Both sides advertise DPD with its vendor ID in
-//   main mode (§3): peers send R-U-THERE only to those that do.
+//   phase 1 (§3): peers send R-U-THERE only to those that do.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "control/ike1/engine.hpp"
@@ -43,6 +45,13 @@ const std::vector<uint8_t>& dpd_vendor_id() {
     static const std::vector<uint8_t> id{0xaf, 0xca, 0xd7, 0x13, 0x68, 0xa1, 0xf1, 0xc9,
                                          0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00};
     return id;
+}
+
+bool offers_dpd(const std::vector<Payload>& payloads) {
+    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
+        const auto* vid = std::get_if<VendorIdPayload>(&p);
+        return vid != nullptr && vid->data == dpd_vendor_id();
+    });
 }
 
 void Engine::send_informational(Phase1Sa& sa, Payload payload) {

@@ -23,39 +23,15 @@
 
 namespace mbox::ike1 {
 
-namespace {
-
-constexpr size_t kNonceLength = 32;
-
-uint16_t auth_method(const ike::PeerConfig& peer) {
-    return peer.auth == ike::AuthKind::Psk ? phase1::kPreSharedKey : phase1::kRsaSignatures;
-}
-
-std::vector<uint8_t> body(const Payload& payload) {
-    auto bytes = serialize_payloads({payload});
-    bytes.erase(bytes.begin(), bytes.begin() + kGenericPayloadHeaderLength);
-    return bytes;
-}
-
-// RFC 3706 §3: the peer answers R-U-THERE.
-bool offers_dpd(const std::vector<Payload>& payloads) {
-    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
-        const auto* vid = std::get_if<VendorIdPayload>(&p);
-        return vid != nullptr && vid->data == dpd_vendor_id();
-    });
-}
-
-}  // namespace
-
 // ---- message 1 (initiator) and 2 (responder)
 
-void Engine::initiate(size_t peer_index) {
+void Engine::initiate_main(size_t peer_index) {
     const ike::PeerConfig& peer = peers_[peer_index];
     if (sas_.size() >= options_.max_sas) return note(peer_index, "not initiated: ISAKMP SA limit reached");
     Phase1Sa& sa = new_sa(true, peer_index, Endpoint{peer.local_address, ike::kIkePort},
                           Endpoint{*peer.address, ike::kIkePort});
     const SaPayload offer = phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer));
-    sa.sai_b = body(offer);
+    sa.sai_b = serialize_body(offer);
     Header h;
     h.cookie_i = sa.cookie_i;
     h.exchange = ExchangeType::IdentityProtection;
@@ -72,7 +48,6 @@ void Engine::respond_main_1(const Message& message, const Endpoint& local, const
     const auto& payloads = message.chain.payloads;
     const auto* offer = find_payload<SaPayload>(payloads);
     if (offer == nullptr) return drop(Drop::MissingPayload, remote, "main mode message 1 without SA");
-    const ike::PeerConfig& peer = peers_[*peer_index];
     Phase1Sa& sa = new_sa(false, *peer_index, local, remote);
     sa.cookie_i = message.header.cookie_i;
     for (size_t i = 0; i < payloads.size(); ++i)
@@ -81,13 +56,7 @@ void Engine::respond_main_1(const Message& message, const Endpoint& local, const
             sa.sai_b.assign(b.begin(), b.end());
             break;
         }
-    sa.choice = select_phase1(*offer, peer.ike, peer.ike_lifetime, auth_method(peer));
-    if (!sa.choice) {
-        note(sa, fmt::format("no proposal chosen: the peer offered {}; ours is {}", describe(*offer),
-                             describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
-        send_error(sa, notify::kNoProposalChosen);
-        return kill(sa, "no proposal chosen", false);
-    }
+    if (!choose_phase1(sa, *offer)) return;
     note(sa, fmt::format("main mode from {}: chose {}; {}", remote.to_string(), describe(sa.choice->answer),
                          sa.choice->lifetime_note));
     Header h;
@@ -108,6 +77,8 @@ void Engine::on_main_mode(Phase1Sa& sa, const Message& message) {
     case Phase1State::Sent3: return on_key_exchange(sa, message);
     case Phase1State::Sent4: return on_main_5(sa, message);
     case Phase1State::Sent5: return on_main_6(sa, message);
+    case Phase1State::AggrSent1:
+    case Phase1State::AggrSent2:
     case Phase1State::Established:
     case Phase1State::Dead: break;
     }
@@ -117,18 +88,11 @@ void Engine::on_main_mode(Phase1Sa& sa, const Message& message) {
 // ---- message 2 (initiator) and 3 (initiator sends; responder answers with 4)
 
 void Engine::on_main_2(Phase1Sa& sa, const Message& message) {
-    const ike::PeerConfig& peer = peers_[sa.peer];
     if (message.header.encrypted() || message.header.cookie_r == 0)
         return drop(Drop::UnexpectedMessage, sa.remote, "main mode message 2 encrypted or without CKY-R");
     const auto* answer = find_payload<SaPayload>(message.chain.payloads);
     if (answer == nullptr) return drop(Drop::MissingPayload, sa.remote, "main mode message 2 without SA");
-    std::string why;
-    sa.choice = accept_phase1(*answer, peer.ike, peer.ike_lifetime, auth_method(peer), why);
-    if (!sa.choice) {
-        note(sa, fmt::format("no proposal chosen: the peer answered {} ({}); we offered {}", describe(*answer), why,
-                             describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
-        return kill(sa, "unacceptable answer", true);
-    }
+    if (!check_phase1_answer(sa, *answer)) return;
     sa.cookie_r = message.header.cookie_r;
     sa.peer_dpd = offers_dpd(message.chain.payloads);
     sa.peer_natt = offers_natt(message.chain.payloads);
@@ -154,27 +118,7 @@ void Engine::on_key_exchange(Phase1Sa& sa, const Message& message) {
     const auto* ke = find_payload<KePayload>(message.chain.payloads);
     const auto* nonce = find_payload<NoncePayload>(message.chain.payloads);
     if (ke == nullptr || nonce == nullptr) return drop(Drop::MissingPayload, sa.remote, "main mode without KE or nonce");
-    std::string error;
-    if (!sa.initiator) {
-        sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
-        if (!sa.dh) return kill(sa, fmt::format("no DH key pair: {}", error), false);
-        sa.g_xi = ke->data;
-        sa.g_xr = sa.dh->public_value();
-        sa.nonce_i = nonce->data;
-        sa.nonce_r = random_bytes(kNonceLength);
-    } else {
-        sa.g_xr = ke->data;
-        sa.nonce_r = nonce->data;
-    }
-    auto shared = sa.dh->shared_secret(ke->data, error);
-    if (!shared) {
-        note(sa, fmt::format("the peer's KE is unusable: {}", error));
-        send_error(sa, notify::kInvalidKeyInformation);
-        return kill(sa, "invalid key information", sa.initiator);
-    }
-    sa.shared = std::move(*shared);
-    sa.dh.reset();
-    if (!derive_keys(sa)) return;
+    if (!exchange_keys(sa, *ke, *nonce)) return;
     // The responder answers from the port it was reached on; the initiator moves to
     // 4500 here if a NAT is in the way.
     check_nat(sa, message.chain.payloads);
@@ -205,7 +149,7 @@ void Engine::add_certificate_requests(const Phase1Sa& sa, std::vector<Payload>& 
 std::optional<std::vector<Payload>> Engine::our_authentication(Phase1Sa& sa) {
     const ike::PeerConfig& peer = peers_[sa.peer];
     const IdPayload id = our_id(sa);
-    const auto hash = auth_hash(sa, sa.initiator, body(id));
+    const auto hash = auth_hash(sa, sa.initiator, serialize_body(id));
     std::vector<Payload> payloads{id};
     if (peer.auth == ike::AuthKind::Psk) {
         payloads.push_back(HashPayload{std::vector<uint8_t>(hash.data(), hash.data() + hash.size())});
@@ -248,8 +192,54 @@ void Engine::initial_contact(Phase1Sa& sa) {
     }
 }
 
-bool Engine::derive_keys(Phase1Sa& sa) {
+bool Engine::choose_phase1(Phase1Sa& sa, const SaPayload& offer) {
     const ike::PeerConfig& peer = peers_[sa.peer];
+    sa.choice = select_phase1(offer, peer.ike, peer.ike_lifetime, auth_method(peer));
+    if (sa.choice) return true;
+    note(sa, fmt::format("no proposal chosen: the peer offered {}; ours is {}", describe(offer),
+                         describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
+    send_error(sa, notify::kNoProposalChosen);
+    kill(sa, "no proposal chosen", false);
+    return false;
+}
+
+bool Engine::check_phase1_answer(Phase1Sa& sa, const SaPayload& answer) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    std::string why;
+    sa.choice = accept_phase1(answer, peer.ike, peer.ike_lifetime, auth_method(peer), why);
+    if (sa.choice) return true;
+    note(sa, fmt::format("no proposal chosen: the peer answered {} ({}); we offered {}", describe(answer), why,
+                         describe(phase1_sa(peer.ike, peer.ike_lifetime, auth_method(peer)))));
+    kill(sa, "unacceptable answer", true);
+    return false;
+}
+
+bool Engine::exchange_keys(Phase1Sa& sa, const KePayload& ke, const NoncePayload& nonce) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    std::string error;
+    if (!sa.initiator) {
+        sa.dh = dh_pool_.take(sa.choice->offer.suite.dh_group, error);
+        if (!sa.dh) {
+            kill(sa, fmt::format("no DH key pair: {}", error), false);
+            return false;
+        }
+        sa.g_xi = ke.data;
+        sa.g_xr = sa.dh->public_value();
+        sa.nonce_i = nonce.data;
+        sa.nonce_r = random_bytes(kNonceLength);
+    } else {
+        sa.g_xr = ke.data;
+        sa.nonce_r = nonce.data;
+    }
+    auto shared = sa.dh->shared_secret(ke.data, error);
+    if (!shared) {
+        note(sa, fmt::format("the peer's KE is unusable: {}", error));
+        send_error(sa, notify::kInvalidKeyInformation);
+        kill(sa, "invalid key information", sa.initiator);
+        return false;
+    }
+    sa.shared = std::move(*shared);
+    sa.dh.reset();
     const auto prf = sa.prf();
     const auto cipher = sa.choice->offer.suite.cipher;
     auto skeyid = peer.auth == ike::AuthKind::Psk
@@ -257,7 +247,6 @@ bool Engine::derive_keys(Phase1Sa& sa) {
                       : crypto::ike1::skeyid_signature(prf, sa.nonce_i, sa.nonce_r, sa.shared);
     sa.keys = crypto::ike1::derive_phase1_keys(prf, std::move(skeyid), sa.shared, sa.cookie_i, sa.cookie_r);
     const auto key = crypto::ike1::encryption_key(prf, sa.keys.skeyid_e, crypto::key_length(cipher));
-    std::string error;
     sa.cipher = crypto::ike1::MessageCipher::create(cipher, key, error);
     if (!sa.cipher) {
         kill(sa, fmt::format("cannot set up the message cipher: {}", error), sa.initiator);
@@ -291,57 +280,78 @@ bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, co
     const auto* hash = find_payload<HashPayload>(payloads);
     const auto* signature = find_payload<SignaturePayload>(payloads);
     if (id == nullptr || (psk ? hash == nullptr : signature == nullptr)) {
-        drop(Drop::MissingPayload, sa.remote, psk ? "main mode authentication without ID or HASH"
-                                                  : "main mode authentication without ID or SIG");
+        drop(Drop::MissingPayload, sa.remote, psk ? "phase 1 authentication without ID or HASH"
+                                                  : "phase 1 authentication without ID or SIG");
         return false;
     }
-    const auto refuse = [&](uint16_t notification, std::string_view reason, std::string log_line) {
-        note(sa, std::move(log_line));
-        if (!sa.initiator) send_error(sa, notification);
-        kill(sa, reason, sa.initiator);
-        return false;
-    };
     size_t id_index = 0;
     while (!std::holds_alternative<IdPayload>(chain.payloads[id_index])) ++id_index;
-    const auto expected = auth_hash(sa, !sa.initiator, body_of(plain, chain, id_index));
-    const char role = sa.initiator ? 'R' : 'I';
-    if (psk && !expected.equals(hash->data)) {
-        ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
-        return refuse(notify::kAuthenticationFailed, "authentication failure",
-                      fmt::format("authentication failure: the peer's HASH_{} does not verify (pre-shared keys differ)",
-                                  role));
-    }
-    const ike::Identity presented{static_cast<ike::IdType>(id->type), id->data};
-    const ike::Identity wanted = peer.remote_id ? *peer.remote_id : ike::Identity::ipv4(sa.remote.address);
-    if (!presented.matches(wanted))
-        return refuse(notify::kInvalidIdInformation, "invalid ID information",
-                      fmt::format("invalid ID information: the peer is {}, we expect {}", presented.to_string(),
-                                  wanted.to_string()));
-    if (!psk) {
-        // RFC 2409 §5.1: SIG_I / SIG_R sign HASH_I / HASH_R; the certificate must chain to
-        // a configured CA and vouch for the identity (RFC 4945 §3.1).
-        const auto* cert = find_payload<CertPayload>(payloads);
-        if (cert == nullptr || cert->encoding != kCertEncodingX509Signature)
-            return refuse(notify::kAuthenticationFailed, "authentication failure",
-                          "authentication failure: the peer sent no X.509 certificate");
-        std::string why;
-        const auto trusted = ike::trusted_certificate(peer, cert->data, presented, why);
-        if (!trusted) return refuse(notify::kAuthenticationFailed, "authentication failure", "authentication failure: " + why);
-        if (!crypto::verify_ikev1(*trusted, expected.span(), signature->data, why)) {
-            ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
-            return refuse(notify::kAuthenticationFailed, "authentication failure",
-                          fmt::format("authentication failure: the peer's SIG_{} does not verify ({}, certificate {})",
-                                      role, why, trusted->subject_text()));
-        }
-    }
-    sa.remote_identity = presented;
-    follow_peer(sa);
+    const auto id_body = body_of(plain, chain, id_index);
+    const bool ok = psk ? authenticate(sa, *id, id_body, *hash) : authenticate_signature(sa, payloads, *id, id_body, *signature);
+    if (!ok) return false;
     const bool contact = std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
         const auto* n = std::get_if<NotificationPayload>(&p);
         return n != nullptr && n->type == notify::kInitialContact;
     });
     if (contact) initial_contact(sa);
     return true;
+}
+
+bool Engine::authenticate(Phase1Sa& sa, const IdPayload& id, std::span<const uint8_t> id_body,
+                          const HashPayload& hash) {
+    const auto expected = auth_hash(sa, !sa.initiator, id_body);
+    if (!expected.equals(hash.data)) {
+        ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
+        return refuse(sa, notify::kAuthenticationFailed, "authentication failure",
+                      fmt::format("authentication failure: the peer's HASH_{} does not verify (pre-shared keys differ)",
+                                  sa.initiator ? 'R' : 'I'));
+    }
+    return accept_identity(sa, id);
+}
+
+bool Engine::authenticate_signature(Phase1Sa& sa, const std::vector<Payload>& payloads, const IdPayload& id,
+                                    std::span<const uint8_t> id_body, const SignaturePayload& signature) {
+    // RFC 2409 §5.1: SIG_I / SIG_R sign HASH_I / HASH_R; the certificate must chain to a
+    // configured CA and vouch for the identity (RFC 4945 §3.1).
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    const auto* cert = find_payload<CertPayload>(payloads);
+    if (cert == nullptr || cert->encoding != kCertEncodingX509Signature)
+        return refuse(sa, notify::kAuthenticationFailed, "authentication failure",
+                      "authentication failure: the peer sent no X.509 certificate");
+    std::string why;
+    const auto trusted =
+        ike::trusted_certificate(peer, cert->data, ike::Identity{static_cast<ike::IdType>(id.type), id.data}, why);
+    if (!trusted) return refuse(sa, notify::kAuthenticationFailed, "authentication failure", "authentication failure: " + why);
+    const auto expected = auth_hash(sa, !sa.initiator, id_body);
+    if (!crypto::verify_ikev1(*trusted, expected.span(), signature.data, why)) {
+        ++counters_.drops[static_cast<size_t>(Drop::BadHash)];
+        return refuse(sa, notify::kAuthenticationFailed, "authentication failure",
+                      fmt::format("authentication failure: the peer's SIG_{} does not verify ({}, certificate {})",
+                                  sa.initiator ? 'R' : 'I', why, trusted->subject_text()));
+    }
+    return accept_identity(sa, id);
+}
+
+bool Engine::accept_identity(Phase1Sa& sa, const IdPayload& id) {
+    const ike::PeerConfig& peer = peers_[sa.peer];
+    const ike::Identity presented{static_cast<ike::IdType>(id.type), id.data};
+    const ike::Identity wanted = peer.remote_id ? *peer.remote_id : ike::Identity::ipv4(sa.remote.address);
+    if (!presented.matches(wanted))
+        return refuse(sa, notify::kInvalidIdInformation, "invalid ID information",
+                      fmt::format("invalid ID information: the peer is {}, we expect {}", presented.to_string(),
+                                  wanted.to_string()));
+    sa.remote_identity = presented;
+    follow_peer(sa);
+    return true;
+}
+
+bool Engine::refuse(Phase1Sa& sa, uint16_t notification, std::string_view reason, std::string log_line) {
+    note(sa, std::move(log_line));
+    // A main mode initiator has nobody to tell who is waiting; in aggressive mode the
+    // responder cannot find out by itself.
+    if (!sa.initiator || sa.aggressive) send_error(sa, notification);
+    kill(sa, reason, sa.initiator);
+    return false;
 }
 
 void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
@@ -359,12 +369,7 @@ void Engine::on_main_5(Phase1Sa& sa, const Message& message) {
     auto ours = our_authentication(sa);
     if (!ours) return;
     send_flight(sa, sa.flight, seal(sa, ExchangeType::IdentityProtection, 0, sa.iv, *ours), message_bytes_, false);
-    sa.state = Phase1State::Established;
-    sa.established = sa.last_heard = io_.now();
-    set_phase1_lifetime(sa);
-    ++counters_.phase1_established;
-    note(sa, fmt::format("established as responder with {} ({}{})", sa.remote_identity.to_string(),
-                         describe(sa.choice->answer), sa.natt ? ", NAT-T" : ""));
+    establish(sa);
 }
 
 void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
@@ -374,16 +379,17 @@ void Engine::on_main_6(Phase1Sa& sa, const Message& message) {
     if (!authenticate(sa, chain->payloads, *chain, plain)) return;
     sa.iv.advance(message.encrypted);
     sa.flight = Flight{};
-    sa.state = Phase1State::Established;
-    sa.established = sa.last_heard = io_.now();
-    set_phase1_lifetime(sa);
-    ++counters_.phase1_established;
-    note(sa, fmt::format("established as initiator with {} ({}{})", sa.remote_identity.to_string(),
-                         describe(sa.choice->answer), sa.natt ? ", NAT-T" : ""));
+    establish(sa);
     start_quick_modes(sa);
 }
 
-void Engine::set_phase1_lifetime(Phase1Sa& sa) {
+void Engine::establish(Phase1Sa& sa) {
+    sa.state = Phase1State::Established;
+    sa.established = sa.last_heard = io_.now();
+    ++counters_.phase1_established;
+    note(sa, fmt::format("established as {}{} with {} ({}{})", sa.initiator ? "initiator" : "responder",
+                         sa.aggressive ? " in aggressive mode" : "", sa.remote_identity.to_string(),
+                         describe(sa.choice->answer), sa.natt ? ", NAT-T" : ""));
     const auto life = std::chrono::duration_cast<Clock::duration>(sa.choice->lifetime);
     sa.expire_at = sa.established + life;
     sa.rekey_at = sa.established + std::chrono::duration_cast<Clock::duration>(life * (1.0 - options_.timing.rekey_margin));

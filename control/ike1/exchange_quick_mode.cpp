@@ -22,8 +22,6 @@ namespace mbox::ike1 {
 
 namespace {
 
-constexpr size_t kNonceLength = 32;
-
 std::vector<uint8_t> be32(uint32_t v) {
     return {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
             static_cast<uint8_t>(v)};

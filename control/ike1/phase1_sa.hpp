@@ -27,7 +27,9 @@ enum class Phase1State : uint8_t {
     Sent3,        // initiator: KE and nonce sent
     Sent4,        // responder: KE and nonce sent
     Sent5,        // initiator: ID and HASH_I sent (encrypted)
-    Established,  // message 6 sent or accepted
+    AggrSent1,    // aggressive mode initiator: SA, KE, nonce and ID sent
+    AggrSent2,    // aggressive mode responder: SA, KE, nonce, ID and HASH_R sent
+    Established,  // main mode message 6, or aggressive mode message 3, sent or accepted
     Dead,         // removed at the next tick
 };
 std::string_view to_string(Phase1State state);
@@ -67,6 +69,7 @@ struct Phase1Sa {
     bool initiator = false;
     Phase1State state = Phase1State::Sent1;
     size_t peer = 0;
+    bool aggressive = false;                // phase 1 in aggressive mode (RFC 2409 §5.4)
     uint64_t cookie_i = 0, cookie_r = 0;
     Endpoint local, remote;
     std::optional<Phase1Choice> choice;
@@ -74,6 +77,10 @@ struct Phase1Sa {
     std::vector<uint8_t> g_xi, g_xr;        // KE bodies
     std::vector<uint8_t> nonce_i, nonce_r;  // nonce bodies
     std::vector<uint8_t> sai_b;             // the initiator's SA payload body (HASH_I/HASH_R)
+    // Aggressive mode responder: the IDii of message 1 (and its body as received), which
+    // HASH_I in message 3 covers.
+    IdPayload peer_id;
+    std::vector<uint8_t> peer_id_b;
     crypto::SecretBytes shared;
     crypto::ike1::Phase1Keys keys;
     std::unique_ptr<crypto::ike1::MessageCipher> cipher;

@@ -172,6 +172,10 @@ bool same_phase2(const Phase2Offer& o, const ike::EspSuite& ours) {
 
 }  // namespace
 
+uint16_t auth_method(const ike::PeerConfig& peer) {
+    return peer.auth == ike::AuthKind::Psk ? phase1::kPreSharedKey : phase1::kRsaSignatures;
+}
+
 SaPayload phase1_sa(const ike::IkeSuite& suite, seconds lifetime, uint16_t auth_method) {
     Transform t;
     t.number = 1;

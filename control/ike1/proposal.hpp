@@ -27,6 +27,9 @@ struct Phase1Offer {
     std::chrono::seconds lifetime{0};  // 0: none given (RFC 2407 §4.5: 28800 s then)
 };
 
+// The Authentication Method attribute for the peer's `authentication` (psk, rsa-sig).
+uint16_t auth_method(const ike::PeerConfig& peer);
+
 // One transform of each kind: the phase 1 SA payload an initiator sends.
 SaPayload phase1_sa(const ike::IkeSuite& suite, std::chrono::seconds lifetime, uint16_t auth_method);
 

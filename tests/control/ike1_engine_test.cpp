@@ -1,5 +1,6 @@
-// IKEv1 main mode (PSK) and quick mode between two engines in one process (RFC
-// 2409 §5.4, §5.5), over the IKEv2 tests' fake network, clock and SA installer: each
+// IKEv1 main mode and aggressive mode (PSK) and quick mode between engines in one
+// process (RFC 2409 §5.4, §5.5), over the IKEv2 tests' fake network, clock and SA
+// installer: each
 // test states what both sides hold afterwards (SAs whose keys match across the
 // tunnel, counters, log lines that name the mismatch).
 //
@@ -13,6 +14,13 @@
 //   QM1* HASH(1), SA, Ni, [KE], IDci, IDcr -->  (one per local-net x remote-net)
 //                                    <--       QM2* HASH(2), SA, Nr, [KE], IDci, IDcr
 //   QM3* HASH(3)                     -->
+//
+// and with `mode aggressive` (the Aggressive tests):
+//
+//   AM1 SA, KE, Ni, IDii             -->
+//                                    <--       AM2 SA, KE, Nr, IDir, HASH_R
+//   AM3* HASH_I                      -->
+//   QM1 ... QM3 as above
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,6 +45,7 @@ using Side = BasicSide<Engine>;
 
 constexpr uint32_t kA = 0xc6336401;  // 198.51.100.1
 constexpr uint32_t kB = 0xcb007102;  // 203.0.113.2
+constexpr uint32_t kC = 0xc0000203;  // 192.0.2.3
 
 Ipv4Prefix prefix(const char* text) { return *Ipv4Prefix::parse(text); }
 
@@ -60,6 +69,26 @@ PeerConfig peer_config(uint32_t local, uint32_t remote, const char* local_net, c
 }
 
 uint64_t dropped(const Engine& engine, Drop reason) { return engine.counters().drops[static_cast<size_t>(reason)]; }
+
+// Every outbound SA `from` holds towards `to` is an inbound SA of `to` with the same
+// keys and algorithms; returns how many there are.
+size_t matching_outbound(const Side& from, const Side& to) {
+    size_t n = 0;
+    for (const auto& [spi, out] : from.sas.outbound) {
+        if (out.description.peer_address != to.address) continue;
+        EXPECT_TRUE(to.sas.inbound.contains(spi)) << std::hex << spi;
+        if (!to.sas.inbound.contains(spi)) continue;
+        const InstalledSa& in = to.sas.inbound.at(spi);
+        EXPECT_EQ(out.encryption, in.encryption);
+        EXPECT_EQ(out.integrity, in.integrity);
+        EXPECT_EQ(out.description.algorithms, in.description.algorithms);
+        ++n;
+    }
+    return n;
+}
+
+ExchangeType exchange_of(const Datagram& d) { return static_cast<ExchangeType>(d.bytes[18]); }
+bool encrypted(const Datagram& d) { return (d.bytes[19] & header_flags::kEncryption) != 0; }
 
 struct Ike1Pair : ::testing::Test {
     Network net;
@@ -448,6 +477,357 @@ TEST_F(Ike1Pair, DeadPeerDetectionKeepsALiveTunnelAndClosesADeadOne) {
     EXPECT_TRUE(a->sas.outbound.empty());
 }
 
+// ---- aggressive mode (RFC 2409 §5.4)
+
+// A peer of `ipsec peer any remote-id ID`: no address, aggressive mode, found by its identity.
+PeerConfig any_peer(PeerConfig p, const char* remote_id) {
+    p.name = remote_id;
+    p.address.reset();
+    p.remote_id = ike::Identity::from_text(remote_id);
+    p.aggressive = true;
+    return p;
+}
+
+struct Ike1Aggressive : Ike1Pair {
+    Ike1Aggressive() { a_peer.aggressive = b_peer.aggressive = true; }
+    // A as a branch behind dynamic addressing: B knows it only as `any` with A's identity.
+    void branch_and_hub(const char* identity) {
+        a_peer.local_id = ike::Identity::from_text(identity);
+        b_peer = any_peer(b_peer, "branch.example.com");
+    }
+    // Loses the first datagram of each kind `kind_of` names (0 to kinds - 1; -1 for the
+    // rest), and expects the tunnel up within `time` all the same.
+    void up_losing_once(std::function<int(const Datagram&)> kind_of, unsigned kinds, std::chrono::milliseconds time) {
+        net.filter = [kind_of, lost = std::vector<bool>(kinds)](const Datagram& d) mutable {
+            const int kind = kind_of(d);
+            if (kind < 0 || lost[kind]) return true;
+            lost[kind] = true;
+            return false;
+        };
+        up();
+        EXPECT_TRUE(a->sas.outbound.empty());
+        net.advance(time);
+        expect_tunnels(1);
+        EXPECT_EQ(net.dropped, kinds);
+    }
+};
+
+TEST_F(Ike1Aggressive, TunnelComesUpInThreeMessagesWithMatchingKeysBothWays) {
+    up();
+    expect_tunnels(1);
+    ASSERT_EQ(net.delivered.size(), 6u);  // aggressive mode 3 + quick mode 3
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(exchange_of(net.delivered[i]), ExchangeType::Aggressive) << i;
+    EXPECT_EQ(net.delivered[0].from.address, kA);
+    EXPECT_FALSE(encrypted(net.delivered[0]));
+    EXPECT_FALSE(encrypted(net.delivered[1]));
+    EXPECT_TRUE(encrypted(net.delivered[2]));  // HASH_I, as strongSwan and libreswan send it
+    EXPECT_EQ(exchange_of(net.delivered[3]), ExchangeType::Quick);
+    // Both ends hold the same ISAKMP SA (cookies) and each installed what the other sends.
+    const auto a_status = a->engine.status().front(), b_status = b->engine.status().front();
+    ASSERT_EQ(a_status.ike_sas.size(), 1u);
+    ASSERT_EQ(b_status.ike_sas.size(), 1u);
+    EXPECT_EQ(a_status.ike_sas[0].spi_i, b_status.ike_sas[0].spi_i);
+    EXPECT_EQ(a_status.ike_sas[0].spi_r, b_status.ike_sas[0].spi_r);
+    EXPECT_TRUE(a_status.ike_sas[0].initiator);
+    EXPECT_FALSE(b_status.ike_sas[0].initiator);
+    for (const auto& st : {a_status, b_status}) {
+        EXPECT_EQ(st.state, "up");
+        EXPECT_EQ(st.version_auth, "IKEv1(PSK, aggressive)");
+        EXPECT_EQ(st.ike_sas[0].state, "established");
+        EXPECT_EQ(st.ike_sas[0].suite, "3DES_CBC/MD5/MODP-1024/PSK/3600s");
+    }
+    EXPECT_EQ(a_status.ike_sas[0].remote_identity, "203.0.113.2");
+    EXPECT_EQ(b_status.ike_sas[0].remote_identity, "198.51.100.1");
+    EXPECT_EQ(matching_outbound(*a, *b), 1u);
+    EXPECT_EQ(matching_outbound(*b, *a), 1u);
+    EXPECT_TRUE(log_has(a->engine, "established as initiator in aggressive mode with 203.0.113.2"))
+        << log_text(a->engine);
+    EXPECT_TRUE(log_has(b->engine, "established as responder in aggressive mode with 198.51.100.1"));
+    for (Side* side : {a, b}) {
+        EXPECT_EQ(side->engine.counters().phase1_established, 1u);
+        EXPECT_EQ(side->engine.counters().child_sas_installed, 1u);
+        EXPECT_EQ(side->engine.counters().retransmitted, 0u);
+    }
+    // The phase 2 SAs run on the ISAKMP SA: DELETE from A (encrypted under the IV that
+    // follows message 3) reaches B and is believed.
+    a->engine.stop();
+    net.run();
+    EXPECT_TRUE(b->sas.inbound.empty()) << log_text(b->engine);
+    EXPECT_TRUE(log_has(b->engine, "deleted by the peer"));
+}
+
+TEST_F(Ike1Aggressive, AnyPeerIsFoundByItsIdentityAndGetsThatPeersKey) {
+    branch_and_hub("branch.example.com");
+    // Another `any` peer with another key comes first: the identity picks the second.
+    PeerConfig other = any_peer(b_peer, "shop.example.com");
+    other.psk = crypto::SecretBytes(std::string_view("another key"));
+    make();
+    b->engine.configure({other, b_peer});
+    a->engine.start();
+    net.run();
+    expect_tunnels(1);
+    const auto status = b->engine.status();
+    ASSERT_EQ(status.size(), 2u);
+    EXPECT_EQ(status[0].state, "down");
+    EXPECT_EQ(status[1].name, "branch.example.com");
+    EXPECT_EQ(status[1].state, "up");
+    ASSERT_EQ(status[1].ike_sas.size(), 1u);
+    EXPECT_EQ(status[1].ike_sas[0].remote_identity, "branch.example.com");
+    EXPECT_EQ(status[1].ike_sas[0].remote.address, kA);
+    EXPECT_EQ(b->sas.inbound.begin()->second.description.peer_address, kA);
+    EXPECT_TRUE(log_has(b->engine, "aggressive mode from 198.51.100.1:500 as branch.example.com: chose"))
+        << log_text(b->engine);
+}
+
+TEST_F(Ike1Aggressive, UnknownIdentityIsACountedDropWithNoAnswer) {
+    branch_and_hub("stranger.example.com");
+    up();
+    EXPECT_EQ(dropped(b->engine, Drop::UnknownIdentity), 1u);
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+    EXPECT_TRUE(std::none_of(net.delivered.begin(), net.delivered.end(),
+                             [](const Datagram& d) { return d.from.address == kB; }));
+    EXPECT_TRUE(log_has(b->engine, "aggressive mode as stranger.example.com, which no peer has")) << log_text(b->engine);
+    // A's retransmissions meet the same silence, each counted.
+    net.advance(10s, 500ms);
+    EXPECT_GE(dropped(b->engine, Drop::UnknownIdentity), 3u);
+    EXPECT_TRUE(std::none_of(net.delivered.begin(), net.delivered.end(),
+                             [](const Datagram& d) { return d.from.address == kB; }));
+    EXPECT_TRUE(a->sas.inbound.empty());
+}
+
+TEST_F(Ike1Aggressive, PeerByAddressMustPresentItsIdentityAndBeConfiguredForAggressiveMode) {
+    b_peer.remote_id = ike::Identity::from_text("branch.example.com");
+    up();
+    EXPECT_EQ(dropped(b->engine, Drop::UnknownIdentity), 1u);
+    EXPECT_TRUE(log_has(b->engine, "aggressive mode as 198.51.100.1, which no peer has (peer 198.51.100.1 is "
+                                   "branch.example.com)"))
+        << log_text(b->engine);
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+
+    // Main mode peers are not answered in aggressive mode (its HASH_R would let anyone
+    // attack their key offline).
+    Network n;
+    Side& sa = n.add<Engine>(kA, 21, 0x1000, options);
+    Side& sb = n.add<Engine>(kB, 22, 0x2000, options);
+    b_peer.remote_id.reset();
+    b_peer.aggressive = false;
+    sa.engine.configure({a_peer});
+    sb.engine.configure({b_peer});
+    sb.engine.start();
+    sa.engine.start();
+    n.run();
+    EXPECT_EQ(dropped(sb.engine, Drop::UnknownPeer), 1u);
+    EXPECT_TRUE(log_has(sb.engine, "aggressive mode from peer 198.51.100.1, which is configured for main mode"))
+        << log_text(sb.engine);
+    EXPECT_EQ(n.delivered.size(), 1u);
+    EXPECT_EQ(sb.engine.sa_count(), 0u);
+}
+
+TEST_F(Ike1Aggressive, WrongPskFailsAtTheInitiatorWhichTellsTheResponder) {
+    b_peer.psk = crypto::SecretBytes(std::string_view("Letmein98"));
+    up();
+    EXPECT_TRUE(a->sas.outbound.empty());
+    EXPECT_TRUE(b->sas.inbound.empty());
+    // A checks HASH_R before it sends anything keyed: it never sends message 3.
+    EXPECT_TRUE(log_has(a->engine, "authentication failure: the peer's HASH_R does not verify (pre-shared keys differ)"))
+        << log_text(a->engine);
+    EXPECT_EQ(dropped(a->engine, Drop::BadHash), 1u);
+    EXPECT_EQ(a->engine.sa_count(), 0u);
+    EXPECT_TRUE(log_has(b->engine, "the peer reported AUTHENTICATION-FAILED")) << log_text(b->engine);
+    EXPECT_TRUE(std::none_of(net.delivered.begin(), net.delivered.end(), [](const Datagram& d) {
+        return d.from.address == kA && exchange_of(d) == ExchangeType::Aggressive && encrypted(d);
+    }));
+    // B's half-open SA ends when its retransmissions do, and says why.
+    net.advance(40s, 500ms);
+    EXPECT_TRUE(log_has(b->engine, "(the peer reported AUTHENTICATION-FAILED)")) << log_text(b->engine);
+    EXPECT_EQ(a->engine.counters().phase1_established + b->engine.counters().phase1_established, 0u);
+}
+
+TEST_F(Ike1Aggressive, ProposalMismatchIsAnsweredOnlyWithTheNotification) {
+    // A's KE is for MODP-1024, the only group it can offer; B wants MODP-2048.
+    b_peer.ike.dh_group = 14;
+    up();
+    EXPECT_TRUE(log_has(b->engine, "no proposal chosen: the peer offered 3DES_CBC/MD5/MODP-1024/PSK/3600s; ours is "
+                                   "3DES_CBC/MD5/MODP-2048/PSK/3600s"))
+        << log_text(b->engine);
+    std::vector<Datagram> from_b;
+    std::copy_if(net.delivered.begin(), net.delivered.end(), std::back_inserter(from_b),
+                 [](const Datagram& d) { return d.from.address == kB; });
+    ASSERT_EQ(from_b.size(), 1u);
+    EXPECT_EQ(exchange_of(from_b[0]), ExchangeType::Informational);
+    EXPECT_FALSE(encrypted(from_b[0]));
+    EXPECT_TRUE(log_has(a->engine, "the peer reported NO-PROPOSAL-CHOSEN")) << log_text(a->engine);
+    EXPECT_EQ(b->engine.sa_count(), 0u);
+}
+
+TEST_F(Ike1Aggressive, LostMessageTwoIsSentAgainForTheRepeatedMessageOne) {
+    up_losing_once([](const Datagram& d) { return d.from.address == kB && exchange_of(d) == ExchangeType::Aggressive ? 0 : -1; },
+                   1, 10s);
+    // B saw message 1 again, byte for byte, and answered with the message 2 it had.
+    EXPECT_EQ(dropped(b->engine, Drop::Retransmission), 1u);
+    EXPECT_EQ(b->engine.counters().phase1_established, 1u);
+    EXPECT_EQ(b->engine.sa_count(), 1u);
+}
+
+TEST_F(Ike1Aggressive, LostMessagesOneAndThreeAreRecovered) {
+    // A's first message 1 and first message 3 are lost: A repeats message 1 on its
+    // timer; B repeats message 2 until message 3 arrives, and A answers that repeat
+    // with its message 3 again. A's first quick mode message meets a B still in phase 1.
+    up_losing_once(
+        [](const Datagram& d) {
+            if (d.from.address != kA || exchange_of(d) != ExchangeType::Aggressive) return -1;
+            return encrypted(d) ? 1 : 0;
+        },
+        2, 20s);
+    EXPECT_EQ(dropped(a->engine, Drop::Retransmission), 1u);  // message 2 again: message 3 again
+    EXPECT_GE(dropped(b->engine, Drop::UnexpectedMessage), 1u) << log_text(b->engine);
+    EXPECT_EQ(a->engine.counters().phase1_established, 1u);
+    EXPECT_EQ(b->engine.counters().phase1_established, 1u);
+    EXPECT_EQ(b->engine.sa_count(), 1u);
+}
+
+// RFC 2409 draws message 3 in the clear, and some initiators send it so. Here the
+// initiator is this test, built from the RFC's formulas: B must accept the unencrypted
+// HASH_I, and then run its informational exchanges on Appendix B's IV for that case,
+// hash(g^xi | g^xr), since no phase 1 message was encrypted.
+TEST_F(Ike1Aggressive, UnencryptedMessageThreeIsAcceptedAndThePhaseOneIvStaysTheFirst) {
+    make();
+    const auto prf = a_peer.ike.prf;
+    const auto be32 = [](uint32_t v) {
+        return std::vector<uint8_t>{static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                                    static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    };
+    std::string error;
+    const auto dh = crypto::DhKeyPair::generate(a_peer.ike.dh_group, error);
+    ASSERT_TRUE(dh) << error;
+    const SaPayload offer = phase1_sa(a_peer.ike, a_peer.ike_lifetime, phase1::kPreSharedKey);
+    const IdPayload idii{IdType::Ipv4Address, 0, 0, be32(kA)};
+    const std::vector<uint8_t> ni(16, 0x4e);
+    Header h;
+    h.cookie_i = 0x0123456789abcdef;
+    h.exchange = ExchangeType::Aggressive;
+    b->engine.on_datagram({kB, 500}, {kA, 500},
+                          serialize_message(h, {offer, KePayload{dh->public_value()}, NoncePayload{ni}, idii}));
+    ASSERT_EQ(net.queue.size(), 1u) << log_text(b->engine);
+    const std::vector<uint8_t> m2_bytes = net.queue.front().bytes;
+    net.queue.clear();
+    auto parsed = parse_message(m2_bytes);
+    ASSERT_TRUE(std::holds_alternative<Message>(parsed));
+    const Message& m2 = std::get<Message>(parsed);
+    const auto* ke = find_payload<KePayload>(m2.chain.payloads);
+    const auto* nr = find_payload<NoncePayload>(m2.chain.payloads);
+    const auto* hash_r = find_payload<HashPayload>(m2.chain.payloads);
+    ASSERT_TRUE(ke && nr && hash_r);
+    h.cookie_r = m2.header.cookie_r;
+    const auto shared = dh->shared_secret(ke->data, error);
+    ASSERT_TRUE(shared) << error;
+    const auto keys = crypto::ike1::derive_phase1_keys(prf, crypto::ike1::skeyid_psk(prf, a_peer.psk, ni, nr->data),
+                                                       *shared, h.cookie_i, h.cookie_r);
+    size_t id_index = 0;
+    while (!std::holds_alternative<IdPayload>(m2.chain.payloads[id_index])) ++id_index;
+    const auto sai_b = serialize_body(offer);
+    EXPECT_TRUE(crypto::ike1::hash_r(prf, keys.skeyid, dh->public_value(), ke->data, h.cookie_i, h.cookie_r, sai_b,
+                                     body_of(m2_bytes, m2.chain, id_index))
+                    .equals(hash_r->data));
+    const auto hash_i = crypto::ike1::hash_i(prf, keys.skeyid, dh->public_value(), ke->data, h.cookie_i, h.cookie_r,
+                                             sai_b, serialize_body(idii));
+    b->engine.on_datagram({kB, 500}, {kA, 500},
+                          serialize_message(h, {HashPayload{{hash_i.data(), hash_i.data() + hash_i.size()}}}));
+    EXPECT_TRUE(log_has(b->engine, "established as responder in aggressive mode with 198.51.100.1"))
+        << log_text(b->engine);
+    ASSERT_EQ(b->engine.status().front().ike_sas.at(0).state, "established");
+
+    // R-U-THERE under the IV from hash(g^xi | g^xr); B answers R-U-THERE-ACK under its own.
+    const auto cipher_kind = a_peer.ike.cipher;
+    const auto cipher = crypto::ike1::MessageCipher::create(
+        cipher_kind, crypto::ike1::encryption_key(prf, keys.skeyid_e, crypto::key_length(cipher_kind)), error);
+    ASSERT_TRUE(cipher) << error;
+    const auto phase1_iv =
+        crypto::ike1::phase1_iv(prf, dh->public_value(), ke->data, crypto::block_length(cipher_kind));
+    NotificationPayload r_u_there;
+    for (uint64_t c : {h.cookie_i, h.cookie_r})
+        for (int shift = 56; shift >= 0; shift -= 8) r_u_there.spi.push_back(static_cast<uint8_t>(c >> shift));
+    r_u_there.type = notify::kRUThere;
+    r_u_there.data = be32(7);
+    const uint32_t id = 0x11223344;
+    const auto hash1 = crypto::ike1::message_hash(prf, keys.skeyid_a, id, serialize_payloads({r_u_there}));
+    crypto::ike1::IvChain iv(crypto::ike1::phase2_iv(prf, phase1_iv, id, cipher->block_size()));
+    Header info = h;
+    info.exchange = ExchangeType::Informational;
+    info.message_id = id;
+    info.flags = header_flags::kEncryption;
+    info.next_payload = PayloadType::Hash;
+    b->engine.on_datagram(
+        {kB, 500}, {kA, 500},
+        serialize_encrypted(info, cipher->encrypt(iv, serialize_payloads({HashPayload{{hash1.data(), hash1.data() + hash1.size()}},
+                                                                          r_u_there}))));
+    ASSERT_EQ(net.queue.size(), 1u) << log_text(b->engine);
+    parsed = parse_message(net.queue.front().bytes);
+    ASSERT_TRUE(std::holds_alternative<Message>(parsed));
+    const Message& ack = std::get<Message>(parsed);
+    ASSERT_TRUE(ack.header.encrypted());
+    const crypto::ike1::IvChain ack_iv(
+        crypto::ike1::phase2_iv(prf, phase1_iv, ack.header.message_id, cipher->block_size()));
+    const auto plain = cipher->decrypt(ack_iv, ack.encrypted);
+    ASSERT_TRUE(plain);
+    const auto chain = parse_payloads(ack.header.next_payload, plain->span());
+    ASSERT_TRUE(std::holds_alternative<Chain>(chain));
+    const auto* n = find_payload<NotificationPayload>(std::get<Chain>(chain).payloads);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->type, notify::kRUThereAck);
+    EXPECT_EQ(n->data, be32(7));
+    EXPECT_EQ(dropped(b->engine, Drop::BadHash) + dropped(b->engine, Drop::DecryptionFailed), 0u);
+}
+
+TEST_F(Ike1Aggressive, SoftLifetimeStartsANewAggressiveMode) {
+    a_peer.ike_lifetime = b_peer.ike_lifetime = 600s;
+    up();
+    net.advance(545s, 1000ms);
+    EXPECT_TRUE(log_has(a->engine, "soft lifetime reached: a new aggressive mode replaces this ISAKMP SA"))
+        << log_text(a->engine);
+    EXPECT_EQ(b->engine.counters().phase1_established, 2u) << log_text(b->engine);
+    EXPECT_EQ(std::count_if(b->engine.log().begin(), b->engine.log().end(),
+                            [](const ike::LogEntry& e) {
+                                return e.text.find("established as responder in aggressive mode") != std::string::npos;
+                            }),
+              2);
+    // The new phase 2 SA carries the traffic, keyed alike on both ends.
+    EXPECT_EQ(matching_outbound(*a, *b), 1u);
+    EXPECT_EQ(matching_outbound(*b, *a), 1u);
+}
+
+TEST_F(Ike1Aggressive, HubAnswersAMainModePeerAndAnAggressiveAnyPeerSideBySide) {
+    // B: A by address in main mode, C by identity in aggressive mode.
+    a_peer.aggressive = b_peer.aggressive = false;
+    PeerConfig c_peer = peer_config(kC, kB, "10.3.0.0/24", "10.2.0.0/24");
+    c_peer.local_id = ike::Identity::from_text("c.example.com");
+    c_peer.aggressive = true;
+    c_peer.psk = crypto::SecretBytes(std::string_view("C's own key"));
+    PeerConfig b_for_c = any_peer(peer_config(kB, 0, "10.2.0.0/24", "10.3.0.0/24"), "c.example.com");
+    b_for_c.psk = c_peer.psk;
+    make();
+    Side& c = net.add<Engine>(kC, 3, 0x3000, options);
+    c.engine.configure({c_peer});
+    b->engine.configure({b_peer, b_for_c});
+    a->engine.start();
+    c.engine.start();
+    net.run();
+    EXPECT_EQ(matching_outbound(*a, *b), 1u) << log_text(b->engine);
+    EXPECT_EQ(matching_outbound(*b, *a), 1u);
+    EXPECT_EQ(matching_outbound(c, *b), 1u);
+    EXPECT_EQ(matching_outbound(*b, c), 1u);
+    EXPECT_EQ(b->sas.outbound.size(), 2u);
+    EXPECT_EQ(b->engine.counters().phase1_established, 2u);
+    EXPECT_TRUE(log_has(b->engine, "established as responder with 198.51.100.1"));
+    EXPECT_TRUE(log_has(b->engine, "established as responder in aggressive mode with c.example.com"));
+    const auto status = b->engine.status();
+    ASSERT_EQ(status.size(), 2u);
+    EXPECT_EQ(status[0].version_auth, "IKEv1(PSK)");
+    EXPECT_EQ(status[1].version_auth, "IKEv1(PSK, aggressive)");
+    EXPECT_EQ(status[0].state, "up");
+    EXPECT_EQ(status[1].state, "up");
+}
+
 // The appliance's sample configuration (DESIGN.md, the manual's example tunnel) with
 // one remote network: `version 1` makes it an IKEv1 peer and only that.
 constexpr std::string_view kSample = R"(interface eth0
@@ -689,14 +1069,62 @@ TEST_F(Ike1Pair, SignatureByAnotherKeyIsRefused) {
     EXPECT_TRUE(log_has(a->engine, "the peer's SIG_R does not verify")) << log_text(a->engine);
 }
 
-TEST(Ike1PeerConfig, Md5_128AndAddresslessPeersHaveNoIkev1Form) {
+// The sample with `what` replaced by `with`, parsed without a diagnostic.
+config::Config sample_with(std::string_view what, std::string_view with) {
     std::string text(kSample);
-    text.replace(text.find("AES SHA 2"), 9, "AES MD5-128 2");
+    text.replace(text.find(what), what.size(), with);
     auto parsed = config::parse_mbox(text, "sample.conf");
+    EXPECT_TRUE(parsed.diagnostics.empty()) << parsed.diagnostics.front().message;
+    return std::move(parsed.config);
+}
+
+// The one error with which ikev1_peers refuses the only peer of `config`.
+std::string ikev1_refusal(const config::Config& config) {
     std::vector<std::string> errors;
-    EXPECT_TRUE(ike::ikev1_peers(parsed.config, errors).empty());
-    ASSERT_EQ(errors.size(), 1u);
-    EXPECT_NE(errors[0].find("MD5-128 has no IKEv1 form"), std::string::npos) << errors[0];
+    EXPECT_TRUE(ike::ikev1_peers(config, errors).empty());
+    EXPECT_EQ(errors.size(), 1u);
+    return errors.empty() ? std::string() : errors[0];
+}
+
+TEST(Ike1PeerConfig, Md5_128HasNoIkev1Form) {
+    const std::string error = ikev1_refusal(sample_with("AES SHA 2", "AES MD5-128 2"));
+    EXPECT_NE(error.find("MD5-128 has no IKEv1 form"), std::string::npos) << error;
+}
+
+TEST(Ike1PeerConfig, AnyPeerWithRemoteIdIsAnAggressiveResponder) {
+    config::Config config = sample_with("ipsec peer 203.0.113.2\n", "ipsec peer any remote-id branch.example.com\n");
+    std::vector<std::string> errors;
+    auto peers = ike::ikev1_peers(config, errors);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_FALSE(peers[0].address.has_value());
+    EXPECT_FALSE(peers[0].initiates());
+    EXPECT_TRUE(peers[0].aggressive);
+    EXPECT_EQ(peers[0].name, "branch.example.com");
+    EXPECT_EQ(peers[0].remote_id, ike::Identity::from_text("branch.example.com"));
+
+    // Without a remote-id nothing could find it; with `mode main` nothing could answer it.
+    config.peers[0].remote_id.clear();
+    std::string error = ikev1_refusal(config);
+    EXPECT_NE(error.find("an IKEv1 `ipsec peer any` needs a remote-id"), std::string::npos) << error;
+    config.peers[0].remote_id = "branch.example.com";
+    config.peers[0].mode = config::IkeMode::Main;
+    error = ikev1_refusal(config);
+    EXPECT_NE(error.find("answered in aggressive mode only"), std::string::npos) << error;
+}
+
+TEST(Ike1PeerConfig, ModeAggressiveIsCarriedAndChangesTheSettings) {
+    std::vector<std::string> errors;
+    const auto aggressive = ike::ikev1_peers(sample_with(" psk Letmein99", " mode aggressive\n psk Letmein99"), errors);
+    const auto main = ike::ikev1_peers(config::parse_mbox(kSample, "sample.conf").config, errors);
+    EXPECT_TRUE(errors.empty());
+    ASSERT_EQ(aggressive.size(), 1u);
+    ASSERT_EQ(main.size(), 1u);
+    EXPECT_TRUE(aggressive[0].aggressive);
+    EXPECT_FALSE(main[0].aggressive);
+    // A peer switched between modes is renegotiated.
+    EXPECT_FALSE(aggressive[0].same_settings(main[0]));
+    EXPECT_TRUE(main[0].same_settings(main[0]));
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 # Two mboxd joined directly, keyed by their own IKEv2 engines (no strongSwan, no NAT: raw
 # ESP, IP protocol 50). Both initiate on `ipsec start`; one tunnel must result. Prints TAP.
 # IKE_VERSION=1: the same with IKEv1 (`version 1` ike-policies), where both initiators'
-# SAs stay and the check is that they pair up.
+# SAs stay and the check is that they pair up. IKE_MODE=aggressive (with IKE_VERSION=1):
+# A initiates aggressive mode as gwa.example.com, and B knows it only as `ipsec peer any
+# remote-id gwa.example.com`, as a hub knows a branch whose address it cannot know.
 #
 #   hostA 10.1.0.2 -- lan0 [gwA 10.1.0.1 | 198.51.100.1] wan0 ==== wan0 [198.51.100.2 | 10.2.0.1 gwB] lan0 -- 10.2.0.2 hostB
 #
@@ -43,10 +45,16 @@ lab_veth "$NS_GB" lan0 "$NS_HB" eth0
 ip -n "$NS_HA" addr add 10.1.0.2/24 dev eth0; ip -n "$NS_HA" route add default via 10.1.0.1
 ip -n "$NS_HB" addr add 10.2.0.2/24 dev eth0; ip -n "$NS_HB" route add default via 10.2.0.1
 
-conf_a=$(mbox_conf ike="AES-256 SHA-256 14" esp="AES-GCM-256 19" version="${IKE_VERSION:-2}")
+mode_a=() mode_b=()
+if [[ ${IKE_MODE:-main} == aggressive ]]; then
+  mode_a=(peer_extra=" local-id gwa.example.com
+ mode aggressive")
+  mode_b=(peer="any remote-id gwa.example.com")
+fi
+conf_a=$(mbox_conf ike="AES-256 SHA-256 14" esp="AES-GCM-256 19" version="${IKE_VERSION:-2}" "${mode_a[@]}")
 conf_b=$(mbox_conf ike="AES-256 SHA-256 14" esp="AES-GCM-256 19" version="${IKE_VERSION:-2}" wan=198.51.100.2/24 peer=198.51.100.1 \
   local_ip=198.51.100.2 local_nets=10.2.0.0/24 remote_nets=10.1.0.0/24 lan_addrs=10.2.0.1/24 \
-  routes="10.1.0.0/24 198.51.100.1")
+  routes="10.1.0.0/24 198.51.100.1" "${mode_b[@]}")
 if mb_start gwa "$conf_a" "$NS_GA" "$SOCK_A" && mb_start gwb "$conf_b" "$NS_GB" "$SOCK_B"; then
   ok "both gateways start (IKE AES-256 SHA-256 14, ESP AES-GCM-256 PFS 19)"
 else

@@ -660,6 +660,12 @@ std::vector<uint8_t> serialize_payloads(const std::vector<Payload>& payloads) {
     return w.release();
 }
 
+std::vector<uint8_t> serialize_body(const Payload& payload) {
+    auto bytes = serialize_payloads({payload});
+    bytes.erase(bytes.begin(), bytes.begin() + kGenericPayloadHeaderLength);
+    return bytes;
+}
+
 std::vector<uint8_t> serialize_message(const Header& header, const std::vector<Payload>& payloads) {
     Writer w;
     auto first = payloads.empty() ? PayloadType::None : payload_type(payloads.front());

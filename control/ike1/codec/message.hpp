@@ -403,6 +403,9 @@ std::vector<uint8_t> serialize_payloads(const std::vector<Payload>& payloads);
 // notification (RFC 2407 §4.6.3.1), read with the IPsec DOI's attribute classes.
 std::vector<uint8_t> serialize_attributes(const std::vector<Attribute>& attributes);
 std::variant<std::vector<Attribute>, ParseError> parse_ipsec_attributes(std::span<const uint8_t> bytes);
+// One payload's body as serialize_payloads writes it, without its generic header: the
+// SAi_b and IDii_b/IDir_b of our own payloads (RFC 2409 §5).
+std::vector<uint8_t> serialize_body(const Payload& payload);
 // Header (E flag clear, next_payload and length filled in) then the chain.
 std::vector<uint8_t> serialize_message(const Header& header, const std::vector<Payload>& payloads);
 // Header (E flag set, next_payload as given, length filled in) then the ciphertext.
