@@ -26,6 +26,7 @@ declare -A sources=(
     crypto/ike_sk.cpp config/ipv4.cpp"
   [ike1_responder]="control/ike1/codec/message.cpp control/ike1/engine.cpp control/ike1/exchange_aggressive_mode.cpp
     control/ike1/exchange_informational.cpp control/ike1/exchange_main_mode.cpp control/ike1/exchange_quick_mode.cpp
+    control/ike1/nat_traversal.cpp
     control/ike1/proposal.cpp control/ike/codec/message.cpp control/ike/dh_pool.cpp control/ike/engine.cpp
     control/ike/engine_support.cpp control/ike/exchange_create_child_sa.cpp control/ike/exchange_ike_auth.cpp
     control/ike/exchange_ike_sa_init.cpp control/ike/exchange_informational.cpp control/ike/proposal.cpp

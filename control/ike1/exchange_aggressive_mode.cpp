@@ -2,8 +2,13 @@
 //
 //   Initiator                              Responder
 //   1  HDR, SA, KE, Ni, IDii          -->
-//                                     <--  2  HDR, SA, KE, Nr, IDir, HASH_R
-//   3  HDR*, HASH_I                   -->
+//                                     <--  2  HDR, SA, KE, Nr, IDir, HASH_R [, NAT-D, NAT-D]
+//   3  HDR*, HASH_I [, NAT-D, NAT-D]  -->
+//
+// NAT traversal (RFC 3947 §3.2, §4): both announce it with the vendor ID in messages 1
+// and 2, the responder sends NAT-D in message 2 (the cookies are known by then), and an
+// initiator that sees a NAT sends message 3 from port 4500 to port 4500 with NAT-D of
+// those ports.
 //
 // Three messages instead of six, with the identities in the clear: the responder finds
 // the pre-shared key by the identity in message 1, which is what lets `ipsec peer any
@@ -73,8 +78,9 @@ void Engine::initiate_aggressive(size_t peer_index) {
     note(sa, fmt::format("initiating aggressive mode to {} as {}: {}", sa.remote.to_string(),
                          peer.local_id.to_string(), describe(offer)));
     send_flight(sa, sa.flight,
-                serialize_message(aggressive_header(sa), {offer, KePayload{sa.g_xi}, NoncePayload{sa.nonce_i},
-                                                          our_id(sa), VendorIdPayload{dpd_vendor_id()}}),
+                serialize_message(aggressive_header(sa),
+                                  {offer, KePayload{sa.g_xi}, NoncePayload{sa.nonce_i}, our_id(sa),
+                                   VendorIdPayload{dpd_vendor_id()}, VendorIdPayload{natt_vendor_id()}}),
                 {}, true);
 }
 
@@ -122,15 +128,16 @@ void Engine::respond_aggressive_1(const Message& message, const Endpoint& local,
     sa.peer_id_b = received_body<IdPayload>(message_bytes_, message.chain);
     if (!choose_phase1(sa, *offer) || !exchange_keys(sa, *ke, *nonce)) return;
     sa.peer_dpd = offers_dpd(payloads);
+    sa.peer_natt = offers_natt(payloads);
     note(sa, fmt::format("aggressive mode from {} as {}: chose {}; {}", remote.to_string(),
                          identity_of(*id).to_string(), describe(sa.choice->answer), sa.choice->lifetime_note));
     const IdPayload our = our_id(sa);
-    send_flight(sa, sa.flight,
-                serialize_message(aggressive_header(sa),
-                                  {sa.choice->answer, KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}, our,
-                                   hash_payload(auth_hash(sa, false, serialize_body(our))),
-                                   VendorIdPayload{dpd_vendor_id()}}),
-                message_bytes_, true);
+    std::vector<Payload> answer{sa.choice->answer, KePayload{sa.g_xr}, NoncePayload{sa.nonce_r}, our,
+                                hash_payload(auth_hash(sa, false, serialize_body(our))),
+                                VendorIdPayload{dpd_vendor_id()}};
+    if (sa.peer_natt) answer.push_back(VendorIdPayload{natt_vendor_id()});
+    add_nat_discovery(sa, answer);
+    send_flight(sa, sa.flight, serialize_message(aggressive_header(sa), answer), message_bytes_, true);
 }
 
 void Engine::on_aggressive_mode(Phase1Sa& sa, const Message& message) {
@@ -153,10 +160,13 @@ void Engine::on_aggressive_2(Phase1Sa& sa, const Message& message) {
     if (!check_phase1_answer(sa, *answer)) return;
     sa.cookie_r = message.header.cookie_r;
     sa.peer_dpd = offers_dpd(payloads);
+    sa.peer_natt = offers_natt(payloads);
     if (!exchange_keys(sa, *ke, *nonce)) return;
     if (!authenticate(sa, payloads, message.chain, message_bytes_)) return;
-    auto bytes = seal(sa, ExchangeType::Aggressive, 0, sa.iv,
-                      {hash_payload(auth_hash(sa, true, serialize_body(our_id(sa))))});
+    check_nat(sa, payloads);  // moves us to port 4500 if a NAT is in the way
+    std::vector<Payload> third{hash_payload(auth_hash(sa, true, serialize_body(our_id(sa))))};
+    add_nat_discovery(sa, third);
+    auto bytes = seal(sa, ExchangeType::Aggressive, 0, sa.iv, third);
     send_flight(sa, sa.flight, std::move(bytes), message_bytes_, false);
     establish(sa);
     start_quick_modes(sa);
@@ -176,6 +186,7 @@ void Engine::on_aggressive_3(Phase1Sa& sa, const Message& message) {
     const auto* hash = find_payload<HashPayload>(chain->payloads);
     if (hash == nullptr) return drop(Drop::MissingPayload, sa.remote, "aggressive mode message 3 without HASH");
     if (!authenticate(sa, sa.peer_id, sa.peer_id_b, *hash)) return;
+    check_nat(sa, chain->payloads);
     if (message.header.encrypted()) sa.iv.advance(message.encrypted);
     sa.flight = Flight{};
     establish(sa);

@@ -488,6 +488,16 @@ PeerConfig any_peer(PeerConfig p, const char* remote_id) {
     return p;
 }
 
+// The payloads of the unencrypted main mode message `n` (1-4) of the first exchange.
+std::vector<Payload> main_mode_payloads(const Network& net, size_t n) {
+    return std::get<Message>(parse_message(net.delivered.at(n - 1).bytes)).chain.payloads;
+}
+
+size_t nat_discovery_count(const std::vector<Payload>& payloads) {
+    return std::count_if(payloads.begin(), payloads.end(),
+                         [](const Payload& p) { return std::holds_alternative<NatDiscoveryPayload>(p); });
+}
+
 struct Ike1Aggressive : Ike1Pair {
     Ike1Aggressive() { a_peer.aggressive = b_peer.aggressive = true; }
     // A as a branch behind dynamic addressing: B knows it only as `any` with A's identity.
@@ -511,6 +521,40 @@ struct Ike1Aggressive : Ike1Pair {
         EXPECT_EQ(net.dropped, kinds);
     }
 };
+
+TEST_F(Ike1Aggressive, BranchBehindANatFloatsTo4500WithMessageThree) {
+    constexpr uint32_t kPrivate = 0x0a000002;  // 10.0.0.2 behind a NAT that shows 198.51.100.1
+    net.nat(kPrivate, kA);
+    a_peer = peer_config(kPrivate, kB, "10.1.0.0/24", "10.2.0.0/24");
+    a_peer.aggressive = true;
+    branch_and_hub("branch.example.com");
+    a = &net.add<Engine>(kPrivate, 1, 0x1000, options);
+    b = &net.add<Engine>(kB, 2, 0x2000, options);
+    a->engine.configure({a_peer});
+    b->engine.configure({b_peer});
+    b->engine.start();
+    a->engine.start();
+    net.run();
+    ASSERT_EQ(a->sas.outbound.size(), 1u) << log_text(a->engine) << log_text(b->engine);
+    ASSERT_EQ(net.delivered.size(), 6u);
+    // Messages 1 and 2 on 500 with the vendor ID; NAT-D in 2; 3 and quick mode on 4500.
+    for (size_t i = 0; i < net.delivered.size(); ++i) {
+        const Datagram& d = net.delivered[i];
+        EXPECT_EQ(d.to.port == 4500 || d.from.port == 4500, i >= 2) << "message " << i + 1;
+    }
+    EXPECT_TRUE(offers_natt(std::get<Message>(parse_message(net.delivered[0].bytes)).chain.payloads));
+    EXPECT_EQ(nat_discovery_count(std::get<Message>(parse_message(net.delivered[1].bytes)).chain.payloads), 2u);
+    const auto a_out = a->sas.outbound.begin()->second.description;
+    const auto b_out = b->sas.outbound.begin()->second.description;
+    EXPECT_EQ(a_out.udp_local_port, 4500);
+    EXPECT_EQ(a_out.udp_peer_port, 4500);
+    EXPECT_GE(b_out.udp_peer_port, 40000) << "B sends to the NAT's mapped port";
+    EXPECT_EQ(b->sas.inbound.at(a_out.spi).encryption, a->sas.outbound.begin()->second.encryption);
+    const auto b_status = b->engine.status().front().ike_sas.front();
+    EXPECT_TRUE(b_status.natt && b_status.nat_remote);
+    EXPECT_EQ(b_status.remote_identity, "branch.example.com");
+    EXPECT_TRUE(a->engine.status().front().ike_sas.front().nat_local);
+}
 
 TEST_F(Ike1Aggressive, TunnelComesUpInThreeMessagesWithMatchingKeysBothWays) {
     up();
@@ -903,16 +947,6 @@ TEST_F(Ike1Pair, InitialContactAfterARestartReplacesTheStaleSas) {
 }
 
 // ---- NAT traversal (RFC 3947, RFC 3948)
-
-// The payloads of the unencrypted main mode message `n` (1-4) of the first exchange.
-std::vector<Payload> main_mode_payloads(const Network& net, size_t n) {
-    return std::get<Message>(parse_message(net.delivered.at(n - 1).bytes)).chain.payloads;
-}
-
-size_t nat_discovery_count(const std::vector<Payload>& payloads) {
-    return std::count_if(payloads.begin(), payloads.end(),
-                         [](const Payload& p) { return std::holds_alternative<NatDiscoveryPayload>(p); });
-}
 
 TEST_F(Ike1Pair, WithoutANatBothSidesExchangeNatDiscoveryAndStayOnPort500) {
     up();

@@ -242,7 +242,7 @@ if [[ $scenarios == *" 6 "* ]]; then
     if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
       ok "$label: swanctl --initiate succeeds"
       tunnel_checks "$label" --role responder
-      rid=$("${IKE_CHECK[@]}" field "$(mb_status)" ike_sa.remote_identity)
+      rid=$("${IKE_CHECK[@]}" field "$(mb_status)" ike_sa.remote_id)
       if [[ $rid == sw.example.com ]]; then
         ok "$label: mbox found the peer by its identity ($rid)"
       else

@@ -97,6 +97,9 @@
 # * IKE_SA uniqueness: with unique=no (the default) an INITIAL_CONTACT from the peer
 #   still deletes older IKE_SAs with the same identities; parallel tunnels between the
 #   same identities want unique=never on the responder.
+# * IKEv1 aggressive mode with a PSK: charon refuses to answer it unless told it may
+#   (its HASH_R lets the initiator guess the key offline); the interop tests need it,
+#   so every test daemon allows it. It changes nothing for main mode or IKEv2.
 # * charon logs through filelog to $SWAN_RUN/NAME/charon.log (ike 2, cfg 2, knl 1,
 #   net 1, others 1; SWAN_LOG overrides); stdout/stderr go to charon.out.
 
@@ -184,6 +187,7 @@ charon {
   load = $SWAN_PLUGINS
   install_routes = yes
   install_virtual_ip = no
+  i_dont_care_about_security_and_use_aggressive_mode_psk = yes
   $SWAN_CHARON_OPTS
   filelog {
     charon {
