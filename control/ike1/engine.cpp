@@ -396,6 +396,12 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
         send_deletes(sa);
         return kill(sa, "hard lifetime reached", !kept);
     }
+    if (const Phase1Sa* successor = superseded_by(sa, now)) {
+        note(sa, fmt::format("no phase 2 SA left, and the newer ISAKMP SA #{} carries the peer's: deleted",
+                             successor->serial));
+        send_deletes(sa);
+        return kill(sa, "superseded", false);
+    }
     // Phase 1 rekeying (RFC 2409 has none of its own): a new phase 1 before expiry;
     // its quick modes take over the networks' outbound traffic when they are installed.
     if (!sa.rekey_started && now >= sa.rekey_at && sa.peer < peers_.size() && peers_[sa.peer].initiates()) {
@@ -405,6 +411,17 @@ void Engine::timers(Phase1Sa& sa, Clock::time_point now) {
         initiate(sa.peer);
     }
     dead_peer_detection(sa, now);
+}
+
+const Phase1Sa* Engine::superseded_by(const Phase1Sa& sa, Clock::time_point now) const {
+    if (!sa.children.empty() || now - sa.established < 2 * options_.timing.drain) return nullptr;
+    if (std::any_of(sa.quick.begin(), sa.quick.end(), [](const auto& entry) { return !entry.second.done; }))
+        return nullptr;
+    for (const auto& [cookie, other] : sas_)
+        if (other.get() != &sa && other->peer == sa.peer && other->state == Phase1State::Established &&
+            other->established > sa.established && !other->children.empty())
+            return other.get();
+    return nullptr;
 }
 
 void Engine::tick() {

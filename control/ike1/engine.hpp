@@ -136,6 +136,12 @@ private:
     void remove_children(Phase1Sa& sa);
     void schedule_retry(size_t peer, Clock::time_point when);
     void timers(Phase1Sa& sa, Clock::time_point now);
+    // An established ISAKMP SA left without phase 2 SAs or quick modes (its own were
+    // replaced and drained: our phase 1 rekey, or both sides initiating at once) while a
+    // newer one of the peer's carries them: that one, else nullptr. A newer empty SA is
+    // kept: it may be the peer's phase 1 rekey, whose DELETE of the old one moves the
+    // phase 2 SAs over (adopt_children).
+    const Phase1Sa* superseded_by(const Phase1Sa& sa, Clock::time_point now) const;
 
     // Phase 1 in the peer's mode: main, or aggressive (PeerConfig::aggressive).
     void initiate(size_t peer);
