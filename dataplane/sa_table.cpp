@@ -4,6 +4,7 @@
 #include <rte_hash.h>
 #include <rte_jhash.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -41,6 +42,7 @@ std::unique_ptr<SaTable> SaTable::create(unsigned worker, std::string& error) {
     }
     auto table = std::unique_ptr<SaTable>(new SaTable(inbound, remote));
     table->free_.reserve(kMaxPolicies);
+    table->remotes_.reserve(kMaxPolicies);
     for (int32_t i = kMaxPolicies - 1; i >= 0; --i) table->free_.push_back(i);
     return table;
 }
@@ -80,6 +82,7 @@ bool SaTable::add_outbound(OutboundSa* sa) {
             int32_t tail = head(k);
             if (tail < 0) {
                 rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(index)));
+                remote_added(remote.network());
             } else {
                 while (policies_[tail].next >= 0) tail = policies_[tail].next;
                 policies_[tail].next = index;
@@ -88,16 +91,27 @@ bool SaTable::add_outbound(OutboundSa* sa) {
             ++policy_count_;
         }
     }
+    remote_ranges_.assign(remotes_);
     return true;
 }
+
+void SaTable::remote_added(const Ipv4Prefix& remote) {
+    remotes_.insert(std::ranges::lower_bound(remotes_, remote), remote);  // within the reserve
+}
+
+void SaTable::remote_removed(const Ipv4Prefix& remote) { remotes_.erase(std::ranges::lower_bound(remotes_, remote)); }
 
 void SaTable::unlink(int32_t index) {
     OutboundPolicy& p = policies_[index];
     const uint64_t k = key(p.remote);
     const int32_t first = head(k);
     if (first == index) {
-        if (p.next < 0) rte_hash_del_key(by_remote_, &k);
-        else rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(p.next)));
+        if (p.next < 0) {
+            rte_hash_del_key(by_remote_, &k);
+            remote_removed(p.remote);
+        } else {
+            rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(p.next)));
+        }
     } else {
         int32_t prev = first;
         while (prev >= 0 && policies_[prev].next != index) prev = policies_[prev].next;
@@ -117,6 +131,7 @@ void SaTable::remove_outbound(const OutboundSa* sa) {
             i = next;
         }
     }
+    remote_ranges_.assign(remotes_);
 }
 
 bool SaTable::replace_outbound(const OutboundSa* old, OutboundSa* next) {
@@ -125,6 +140,7 @@ bool SaTable::replace_outbound(const OutboundSa* old, OutboundSa* next) {
 }
 
 OutboundSa* SaTable::outbound(uint32_t src, uint32_t dst) const {
+    if (!remote_ranges_.contains(dst)) return nullptr;
     for (int length = 32; length >= 0; --length) {
         if (per_length_[length] == 0) continue;
         const Ipv4Prefix remote{Ipv4Address{dst}, static_cast<uint8_t>(length)};

@@ -6,7 +6,9 @@
 // length in use (the classic hash-per-length LPM), longest first; each hit is a short
 // chain of policies tried in the order they were added, the first whose local network
 // holds the source wins. The cost grows with the number of distinct prefix lengths,
-// not with the number of tunnels.
+// not with the number of tunnels. Before any probe, one search in the union of the
+// remote networks turns away the packets no policy can match (most of what a gateway
+// forwards: everything that came out of a tunnel, all plain traffic).
 #pragma once
 
 #include <array>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/address_ranges.hpp"
 #include "dataplane/sa.hpp"
 
 struct rte_hash;
@@ -59,6 +62,10 @@ private:
     }
     int32_t head(uint64_t k) const;
     void unlink(int32_t index);
+    // A remote network gained its first policy / lost its last one (remote_ranges_ is
+    // rebuilt once the whole SA is in or out).
+    void remote_added(const Ipv4Prefix& remote);
+    void remote_removed(const Ipv4Prefix& remote);
 
     rte_hash* inbound_;
     rte_hash* by_remote_;                        // key() -> index of the first policy
@@ -66,6 +73,8 @@ private:
     std::vector<int32_t> free_;                  // unused policy slots
     std::array<uint32_t, 33> per_length_{};      // policies per remote prefix length
     uint32_t policy_count_ = 0;
+    std::vector<Ipv4Prefix> remotes_;            // the distinct remote networks, sorted
+    AddressRanges remote_ranges_{kMaxPolicies};  // their union
 };
 
 }  // namespace mbox::dataplane

@@ -62,6 +62,35 @@ TEST(SaTable, LongestRemotePrefixWinsAndRemovalFallsBack) {
     EXPECT_EQ(t->policy_count(), 1u);
 }
 
+TEST(SaTable, RemovingAWideRemoteKeepsTheNarrowOneInsideIt) {
+    auto t = table();
+    auto wide = outbound({prefix("10.1.0.0/16")}, {prefix("10.0.0.0/8")});
+    auto narrow = outbound({prefix("10.1.0.0/16")}, {prefix("10.2.3.0/24")});
+    auto beside = outbound({prefix("10.1.0.0/16")}, {prefix("11.0.0.0/8")});
+    ASSERT_TRUE(t->add_outbound(wide.get()));
+    ASSERT_TRUE(t->add_outbound(narrow.get()));
+    ASSERT_TRUE(t->add_outbound(beside.get()));
+    t->remove_outbound(wide.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.3.4")), narrow.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.4.4")), nullptr) << "only the removed /8 held it";
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("11.0.0.1")), beside.get());
+    t->remove_outbound(narrow.get());
+    t->remove_outbound(beside.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("11.0.0.1")), nullptr);
+    // Added again after the table emptied: found again.
+    ASSERT_TRUE(t->add_outbound(narrow.get()));
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("10.2.3.4")), narrow.get());
+}
+
+TEST(SaTable, ARemoteOfTheWholeSpaceTakesEveryDestination) {
+    auto t = table();
+    auto all = outbound({prefix("10.1.0.0/16")}, {prefix("0.0.0.0/0")});
+    ASSERT_TRUE(t->add_outbound(all.get()));
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), ip("192.0.2.1")), all.get());
+    EXPECT_EQ(t->outbound(ip("10.1.0.1"), UINT32_MAX), all.get());
+    EXPECT_EQ(t->outbound(ip("10.9.0.1"), ip("192.0.2.1")), nullptr) << "source outside the local-net";
+}
+
 TEST(SaTable, SameRemoteNetworkKeepsTheOrderAdded) {
     auto t = table();
     auto first = outbound({prefix("10.1.0.0/16")}, {prefix("10.2.0.0/24")});
