@@ -60,8 +60,10 @@ std::optional<Drop> ipv4_check(rte_mbuf* m) {
 
 void classify(WorkerContext& ctx, uint16_t in_port, Burst& burst) {
     const PortState& port = ctx.state->ports[in_port];
+    // The headers of the whole burst start loading together: one packet ahead left
+    // ipv4_check waiting on nearly every header it read.
+    for (uint16_t i = 0; i < burst.count; ++i) rte_prefetch0(rte_pktmbuf_mtod(burst.packets[i], void*));
     for (uint16_t i = 0; i < burst.count; ++i) {
-        if (i + 1 < burst.count) rte_prefetch0(rte_pktmbuf_mtod(burst.packets[i + 1], void*));
         if (!port.enabled) {
             ctx.drop(Drop::interface_disabled);
             burst.next[i] = Next::Drop;
