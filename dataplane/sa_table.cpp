@@ -103,15 +103,18 @@ bool SaTable::add_outbound(OutboundSa* sa) {
             ++policy_count_;
         }
     }
-    remote_ranges_.assign(remotes_);
     return true;
 }
 
 void SaTable::remote_added(const Ipv4Prefix& remote) {
     remotes_.insert(std::ranges::lower_bound(remotes_, remote), remote);  // within the reserve
+    remote_ranges_.add(remote);
 }
 
-void SaTable::remote_removed(const Ipv4Prefix& remote) { remotes_.erase(std::ranges::lower_bound(remotes_, remote)); }
+void SaTable::remote_removed(const Ipv4Prefix& remote) {
+    remotes_.erase(std::ranges::lower_bound(remotes_, remote));
+    remote_ranges_.remove(remote, remotes_);
+}
 
 void SaTable::unlink(int32_t index) {
     OutboundPolicy& p = policies_[index];
@@ -143,7 +146,6 @@ void SaTable::remove_outbound(const OutboundSa* sa) {
             i = next;
         }
     }
-    remote_ranges_.assign(remotes_);
 }
 
 bool SaTable::replace_outbound(const OutboundSa* old, OutboundSa* next) {

@@ -82,8 +82,7 @@ private:
     void set_head(uint64_t k, int32_t index);
     void erase_head(uint64_t k);
     void unlink(int32_t index);
-    // A remote network gained its first policy / lost its last one (remote_ranges_ is
-    // rebuilt once the whole SA is in or out).
+    // A remote network gained its first policy / lost its last one.
     void remote_added(const Ipv4Prefix& remote);
     void remote_removed(const Ipv4Prefix& remote);
 

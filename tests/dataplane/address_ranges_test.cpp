@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <vector>
 
 #include "dataplane/address_ranges.hpp"
@@ -67,6 +68,39 @@ TEST(AddressRanges, AssignReplacesTheOldContent) {
     r.assign(other);
     EXPECT_FALSE(r.contains(ip("10.2.0.1")));
     EXPECT_TRUE(r.contains(ip("10.3.0.1")));
+}
+
+// Prefixes added and removed one at a time leave the ranges that assigning the
+// remaining set at once gives: random nesting, overlapping and touching prefixes,
+// looked up at every prefix's edges and at random addresses.
+TEST(AddressRanges, AddAndRemoveAgreeWithAssigningTheRemainingSet) {
+    std::mt19937 random(11);
+    const auto pick = [&](uint32_t n) { return static_cast<uint32_t>(random() % n); };
+    std::vector<Ipv4Prefix> set;  // sorted, distinct
+    AddressRanges changed(4096);
+    for (int round = 0; round < 2000; ++round) {
+        if (set.size() < 20 || pick(3) != 0) {
+            const auto length = static_cast<uint8_t>(pick(33));
+            const Ipv4Prefix p = Ipv4Prefix{Ipv4Address{pick(4) << 30 | pick(1u << 12) << 18 | pick(1u << 18)}, length}.network();
+            const auto at = std::ranges::lower_bound(set, p);
+            if (at != set.end() && *at == p) continue;
+            set.insert(at, p);
+            changed.add(p);
+        } else {
+            const auto at = set.begin() + pick(static_cast<uint32_t>(set.size()));
+            const Ipv4Prefix p = *at;
+            set.erase(at);
+            changed.remove(p, set);
+        }
+        AddressRanges whole;
+        whole.assign(set);
+        for (int probe = 0; probe < 16; ++probe) {
+            const Ipv4Prefix& p = set[pick(static_cast<uint32_t>(set.size()))];
+            const uint32_t last = p.address.value | ~p.mask();
+            for (const uint32_t a : {p.address.value, p.address.value - 1, last, last + 1, static_cast<uint32_t>(random())})
+                ASSERT_EQ(changed.contains(a), whole.contains(a)) << round << " " << a;
+        }
+    }
 }
 
 }  // namespace
