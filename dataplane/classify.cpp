@@ -40,28 +40,12 @@ Next classify_one(WorkerContext& ctx, const PortState& port, rte_mbuf* m) {
 
 }  // namespace
 
-std::optional<Drop> ipv4_check(rte_mbuf* m) {
-    const uint32_t frame = rte_pktmbuf_data_len(m);
-    if (frame < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) return Drop::ipv4_truncated;
-    rte_ipv4_hdr* ip = ipv4_header(m);
-    if ((ip->version_ihl >> 4) != 4) return Drop::ipv4_bad_version;
-    const uint16_t header = ipv4_header_length(ip);
-    const uint16_t total = ipv4_total_length(ip);
-    if (header < sizeof(rte_ipv4_hdr) || header > total) return Drop::ipv4_bad_header_length;
-    if (sizeof(rte_ether_hdr) + total > frame) return Drop::ipv4_truncated;
-    if (!ipv4_checksum_ok(ip, header)) return Drop::ipv4_bad_checksum;
-    if (is_martian_source(ipv4_src(ip))) return Drop::ipv4_bad_source;
-    if (is_martian_destination(ipv4_dst(ip))) return Drop::ipv4_bad_destination;
-    // Ethernet pads short frames: keep only what the IP header says is the packet.
-    const uint32_t excess = frame - sizeof(rte_ether_hdr) - total;
-    if (excess > 0) rte_pktmbuf_trim(m, static_cast<uint16_t>(excess));
-    return std::nullopt;
-}
-
 void classify(WorkerContext& ctx, uint16_t in_port, Burst& burst) {
     const PortState& port = ctx.state->ports[in_port];
+    // The headers of the whole burst start loading together: one packet ahead left
+    // ipv4_check waiting on nearly every header it read.
+    for (uint16_t i = 0; i < burst.count; ++i) rte_prefetch0(rte_pktmbuf_mtod(burst.packets[i], void*));
     for (uint16_t i = 0; i < burst.count; ++i) {
-        if (i + 1 < burst.count) rte_prefetch0(rte_pktmbuf_mtod(burst.packets[i + 1], void*));
         if (!port.enabled) {
             ctx.drop(Drop::interface_disabled);
             burst.next[i] = Next::Drop;

@@ -81,16 +81,23 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, DecapWork& w) {
     crypto::EspCryptoOp& op = w.ops[k];
     w.index[k] = i;
     w.seq[k] = seq;
-    op = {};
+    // Every field written once, as in esp_encap: `op = {}` first made the compiler
+    // read back the zeroed bytes, a store-forwarding stall that was 18% of this stage
+    // in the profile.
     op.session = &s;
     op.iv = v.esp + kEspHeader;
     op.cipher_start = v.esp + kEspHeader + s.iv_len();
     op.cipher_len = cipher_len;
     op.icv = op.cipher_start + cipher_len;
+    op.status = crypto::CryptoStatus::Error;
     if (s.aead()) {
         op.aad = w.aad[k];
         op.aad_len = crypto::make_gcm_aad(w.aad[k], sa->spi, seq, sa->esn);
+        op.auth_start = nullptr;
+        op.auth_len = 0;
     } else {
+        op.aad = nullptr;
+        op.aad_len = 0;
         op.auth_start = v.esp;
         op.auth_len = kEspHeader + s.iv_len() + cipher_len;
         if (sa->esn) {

@@ -87,7 +87,11 @@ Next prepare(WorkerContext& ctx, Burst& burst, uint16_t i, EncapWork& w) {
     const uint16_t inner_df = rte_be_to_cpu_16(inner->fragment_offset) & RTE_IPV4_HDR_DF_FLAG;
 
     // Where the outer packet goes.
-    const NextHop* hop = ctx.state->routes->lookup(sa->peer_address);
+    if (sa->route_serial != ctx.state->serial) {
+        sa->route = ctx.state->routes->lookup(sa->peer_address);
+        sa->route_serial = ctx.state->serial;
+    }
+    const NextHop* hop = sa->route;
     if (hop == nullptr || (hop->kind != NextHop::Kind::Connected && hop->kind != NextHop::Kind::Gateway))
         return drop(ctx, sa, Drop::esp_no_route_to_peer);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -53,7 +54,15 @@ struct TunnelPolicy {
     Drop drop = Drop::ipsec_no_sa;
 };
 
+// Never 0, never the same for two snapshots (not even one built where a freed one lived):
+// what workers key their per-SA caches of this snapshot's lookups on.
+inline uint64_t next_forwarding_state_serial() {
+    static std::atomic<uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 struct ForwardingState {
+    uint64_t serial = next_forwarding_state_serial();
     std::array<PortState, kMaxPorts> ports{};
     std::unique_ptr<RouteTable> routes;
     std::unique_ptr<NatState> nat;  // null: no firewall-snat rules

@@ -2,7 +2,7 @@
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 
 #include <atomic>
 
@@ -17,7 +17,7 @@ std::unique_ptr<NeighbourTable> NeighbourTable::create(unsigned worker, uint32_t
     params.name = name.c_str();
     params.entries = capacity;
     params.key_len = sizeof(uint32_t);
-    params.hash_func = rte_jhash;
+    params.hash_func = rte_hash_crc;  // one crc32 instruction (SSE4.2) for a 4-byte address
     params.socket_id = SOCKET_ID_ANY;
     rte_hash* hash = rte_hash_create(&params);
     if (hash == nullptr) {

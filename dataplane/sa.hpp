@@ -16,6 +16,8 @@
 
 namespace mbox::dataplane {
 
+struct NextHop;
+
 struct SaCounters {
     uint64_t packets = 0;  // inner packets encapsulated / decapsulated
     uint64_t bytes = 0;    // inner bytes
@@ -51,6 +53,11 @@ struct alignas(64) OutboundSa : SaCommon {
     Df df = Df::Copy;
     uint64_t seq = 0;       // last sequence number sent (the owner writes it)
     uint16_t ip_id = 0;     // outer IPv4 identification
+    // The route to the peer, looked up once per forwarding snapshot rather than per
+    // packet: valid while route_serial is the worker's ForwardingState::serial (the
+    // owner writes both).
+    const NextHop* route = nullptr;
+    uint64_t route_serial = 0;
     // Set by Dataplane::replace_outbound_sa before the OutboundSaReplace command: the SA
     // whose policies this one takes over. Compared, never dereferenced after that command.
     const OutboundSa* replaced = nullptr;

@@ -2,8 +2,9 @@
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -17,7 +18,7 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len)
     params.name = name.c_str();
     params.entries = entries;
     params.key_len = key_len;
-    params.hash_func = rte_jhash;
+    params.hash_func = rte_hash_crc;  // one crc32 instruction (SSE4.2) for a 4-byte SPI, not jhash's mixing rounds
     params.socket_id = SOCKET_ID_ANY;
     // Every key up to `entries` fits (no cuckoo-path failure below capacity): the
     // control thread counts what it installs and refuses beyond capacity, so an
@@ -32,23 +33,18 @@ std::unique_ptr<SaTable> SaTable::create(unsigned worker, std::string& error) {
     static std::atomic<unsigned> serial{0};
     const unsigned n = serial.fetch_add(1);
     rte_hash* inbound = make_hash(fmt::format("mbox_sain_{}_{}", worker, n), kMaxInbound, sizeof(uint32_t));
-    rte_hash* remote = make_hash(fmt::format("mbox_spd_{}_{}", worker, n), kMaxPolicies, sizeof(uint64_t));
-    if (inbound == nullptr || remote == nullptr) {
-        error = fmt::format("cannot create the SA tables: {}", rte_strerror(rte_errno));
-        rte_hash_free(inbound);
-        rte_hash_free(remote);
+    if (inbound == nullptr) {
+        error = fmt::format("cannot create the SA table: {}", rte_strerror(rte_errno));
         return nullptr;
     }
-    auto table = std::unique_ptr<SaTable>(new SaTable(inbound, remote));
+    auto table = std::unique_ptr<SaTable>(new SaTable(inbound));
     table->free_.reserve(kMaxPolicies);
+    table->remotes_.reserve(kMaxPolicies);
     for (int32_t i = kMaxPolicies - 1; i >= 0; --i) table->free_.push_back(i);
     return table;
 }
 
-SaTable::~SaTable() {
-    rte_hash_free(inbound_);
-    rte_hash_free(by_remote_);
-}
+SaTable::~SaTable() { rte_hash_free(inbound_); }
 
 InboundSa* SaTable::inbound(uint32_t spi) const {
     void* data = nullptr;
@@ -61,10 +57,28 @@ void SaTable::remove_inbound(const InboundSa* sa) {
     if (inbound(sa->spi) == sa) rte_hash_del_key(inbound_, &sa->spi);
 }
 
-int32_t SaTable::head(uint64_t k) const {
-    void* data = nullptr;
-    if (rte_hash_lookup_data(by_remote_, &k, &data) < 0) return -1;
-    return static_cast<int32_t>(reinterpret_cast<intptr_t>(data));
+uint32_t SaTable::find_slot(uint64_t k) const {
+    uint32_t s = home_slot(k);
+    while (remote_slots_[s].key != k && remote_slots_[s].key != kNoRemote) s = next_slot(s);
+    return s;
+}
+
+void SaTable::set_head(uint64_t k, int32_t index) { remote_slots_[find_slot(k)] = {k, index}; }
+
+void SaTable::erase_head(uint64_t k) {
+    // Backward-shift deletion: the keys after the hole that probing would no longer
+    // reach move into it, so that every key stays reachable from its home slot
+    // without tombstones.
+    uint32_t hole = find_slot(k);
+    for (uint32_t s = next_slot(hole); remote_slots_[s].key != kNoRemote; s = next_slot(s)) {
+        const uint32_t home = home_slot(remote_slots_[s].key);
+        // The hole lies on the way from the key's home to where it sits: it may move.
+        if (((s - home) & (kRemoteSlots - 1)) >= ((s - hole) & (kRemoteSlots - 1))) {
+            remote_slots_[hole] = remote_slots_[s];
+            hole = s;
+        }
+    }
+    remote_slots_[hole] = RemoteSlot{};
 }
 
 bool SaTable::add_outbound(OutboundSa* sa) {
@@ -79,7 +93,8 @@ bool SaTable::add_outbound(OutboundSa* sa) {
             // Append to the chain, so that policies keep the order they were added in.
             int32_t tail = head(k);
             if (tail < 0) {
-                rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(index)));
+                set_head(k, index);
+                remote_added(remote.network());
             } else {
                 while (policies_[tail].next >= 0) tail = policies_[tail].next;
                 policies_[tail].next = index;
@@ -91,13 +106,27 @@ bool SaTable::add_outbound(OutboundSa* sa) {
     return true;
 }
 
+void SaTable::remote_added(const Ipv4Prefix& remote) {
+    remotes_.insert(std::ranges::lower_bound(remotes_, remote), remote);  // within the reserve
+    remote_ranges_.add(remote);
+}
+
+void SaTable::remote_removed(const Ipv4Prefix& remote) {
+    remotes_.erase(std::ranges::lower_bound(remotes_, remote));
+    remote_ranges_.remove(remote, remotes_);
+}
+
 void SaTable::unlink(int32_t index) {
     OutboundPolicy& p = policies_[index];
     const uint64_t k = key(p.remote);
     const int32_t first = head(k);
     if (first == index) {
-        if (p.next < 0) rte_hash_del_key(by_remote_, &k);
-        else rte_hash_add_key_data(by_remote_, &k, reinterpret_cast<void*>(static_cast<intptr_t>(p.next)));
+        if (p.next < 0) {
+            erase_head(k);
+            remote_removed(p.remote);
+        } else {
+            set_head(k, p.next);
+        }
     } else {
         int32_t prev = first;
         while (prev >= 0 && policies_[prev].next != index) prev = policies_[prev].next;
@@ -125,6 +154,7 @@ bool SaTable::replace_outbound(const OutboundSa* old, OutboundSa* next) {
 }
 
 OutboundSa* SaTable::outbound(uint32_t src, uint32_t dst) const {
+    if (!remote_ranges_.contains(dst)) return nullptr;
     for (int length = 32; length >= 0; --length) {
         if (per_length_[length] == 0) continue;
         const Ipv4Prefix remote{Ipv4Address{dst}, static_cast<uint8_t>(length)};

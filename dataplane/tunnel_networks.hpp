@@ -6,14 +6,17 @@
 // sends nothing unprotected).
 //
 // Built on the control thread into the forwarding snapshot, read-only on the workers.
-// A lookup tries each remote prefix length in use, with a binary search within it:
-// the cost grows with the number of distinct lengths and log(pairs), not with tunnels.
+// A lookup first asks whether any remote network holds the destination at all (most
+// forwarded packets are outside every one); then it tries each remote prefix length in
+// use, with a binary search within it: the cost grows with the number of distinct
+// lengths and log(pairs), not with tunnels.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "config/ipv4.hpp"
+#include "dataplane/address_ranges.hpp"
 
 namespace mbox::dataplane {
 
@@ -41,6 +44,7 @@ private:
         std::vector<Entry> entries;  // sorted by remote
     };
     std::vector<SameLength> by_length_;  // one per remote prefix length in use
+    AddressRanges remotes_;              // every remote network
 };
 
 }  // namespace mbox::dataplane

@@ -291,7 +291,7 @@ protected:
         }
     }
 
-    static std::unique_ptr<ForwardingState> make_state() {
+    static std::unique_ptr<ForwardingState> make_state(std::vector<config::Route> more_routes = {}) {
         config::Config c;
         config::Interface lan, wan;
         lan.name = "lan";
@@ -302,6 +302,7 @@ protected:
         wan.addresses = {prefix("198.51.100.1/24")};
         c.interfaces = {lan, wan};
         c.routes.push_back({prefix("10.2.0.0/16"), Ipv4Address{kPeer}, {}});
+        c.routes.insert(c.routes.end(), more_routes.begin(), more_routes.end());
         const control::PortLookup port_of = [](std::string_view name) -> std::optional<uint16_t> {
             if (name == "lan") return lan_;
             if (name == "wan") return wan_;
@@ -486,6 +487,33 @@ TEST_F(EspFragmentation, PacketThatFitsIsNotFragmented) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(get16(ip_of(out[0]), 6) & (kMoreFragments | kOffsetMask), 0);
     EXPECT_EQ(a_.counters.fragmented, 0u);
+}
+
+// The worker keeps the route to the peer with the SA, for one forwarding snapshot only:
+// the first packet after a new snapshot that sends the peer elsewhere follows it.
+TEST_F(EspFragmentation, ANewSnapshotReroutesTheOuterPacketsOfAnSaInUse) {
+    Ipv4Header h;
+    h.src = kHost;
+    h.dst = kRemote;
+    const Bytes frame = host_frame(ipv4(h, udp(40000, 9, filler(100, 3))));
+    run(a_, lan_, {frame});
+    ASSERT_EQ(sent(wan_).size(), 1u);
+
+    // The peer now reached through the lan host (a host route beats the wan's /24).
+    auto rerouted = make_state({{prefix("198.51.100.254/32"), Ipv4Address{kHost}, {}}});
+    ASSERT_NE(rerouted, nullptr);
+    a_.ctx.state = rerouted.get();
+    run(a_, lan_, {frame});
+    EXPECT_TRUE(sent(wan_).empty());
+    const auto out = sent(lan_);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0][kEthHeader + 9], IPPROTO_ESP);
+    EXPECT_EQ(get32(out[0], kEthHeader + 16), kPeer);
+
+    a_.ctx.state = state_.get();  // back before `rerouted` dies
+    run(a_, lan_, {frame});
+    EXPECT_EQ(sent(wan_).size(), 1u);
+    expect_drops(a_.counters, {});
 }
 
 TEST_F(EspFragmentation, NonEspFragmentToTheGatewayIsDroppedAsLocalFragment) {
