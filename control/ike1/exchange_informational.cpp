@@ -47,12 +47,7 @@ const std::vector<uint8_t>& dpd_vendor_id() {
     return id;
 }
 
-bool offers_dpd(const std::vector<Payload>& payloads) {
-    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
-        const auto* vid = std::get_if<VendorIdPayload>(&p);
-        return vid != nullptr && vid->data == dpd_vendor_id();
-    });
-}
+bool offers_dpd(const std::vector<Payload>& payloads) { return has_vendor_id(payloads, dpd_vendor_id()); }
 
 void Engine::send_informational(Phase1Sa& sa, Payload payload) {
     uint32_t id = 0;

@@ -289,11 +289,7 @@ bool Engine::authenticate(Phase1Sa& sa, const std::vector<Payload>& payloads, co
     const auto id_body = body_of(plain, chain, id_index);
     const bool ok = psk ? authenticate(sa, *id, id_body, *hash) : authenticate_signature(sa, payloads, *id, id_body, *signature);
     if (!ok) return false;
-    const bool contact = std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
-        const auto* n = std::get_if<NotificationPayload>(&p);
-        return n != nullptr && n->type == notify::kInitialContact;
-    });
-    if (contact) initial_contact(sa);
+    if (find_notification(payloads, notify::kInitialContact) != nullptr) initial_contact(sa);
     return true;
 }
 

@@ -49,12 +49,7 @@ const std::vector<uint8_t>& natt_vendor_id() {
     return id;
 }
 
-bool offers_natt(const std::vector<Payload>& payloads) {
-    return std::any_of(payloads.begin(), payloads.end(), [](const Payload& p) {
-        const auto* vid = std::get_if<VendorIdPayload>(&p);
-        return vid != nullptr && vid->data == natt_vendor_id();
-    });
-}
+bool offers_natt(const std::vector<Payload>& payloads) { return has_vendor_id(payloads, natt_vendor_id()); }
 
 void Engine::add_nat_discovery(const Phase1Sa& sa, std::vector<Payload>& payloads) const {
     if (!sa.peer_natt) return;

@@ -4,6 +4,7 @@
 // is as malformed as one that runs short.
 #include "control/ike1/codec/message.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "control/codec/byte_io.hpp"
@@ -681,6 +682,13 @@ std::vector<uint8_t> serialize_encrypted(const Header& header, std::span<const u
     w.bytes(ciphertext);
     w.patch_length32(kLengthOffset);
     return w.release();
+}
+
+bool has_vendor_id(const std::vector<Payload>& payloads, std::span<const uint8_t> id) {
+    return std::any_of(payloads.begin(), payloads.end(), [&](const Payload& p) {
+        const auto* vid = std::get_if<VendorIdPayload>(&p);
+        return vid != nullptr && std::equal(vid->data.begin(), vid->data.end(), id.begin(), id.end());
+    });
 }
 
 const NotificationPayload* find_notification(const std::vector<Payload>& payloads, uint16_t type) {

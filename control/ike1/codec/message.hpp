@@ -419,5 +419,7 @@ const T* find_payload(const std::vector<Payload>& payloads) {
     return nullptr;
 }
 const NotificationPayload* find_notification(const std::vector<Payload>& payloads, uint16_t type);
+// Whether a VID payload carries exactly `id`.
+bool has_vendor_id(const std::vector<Payload>& payloads, std::span<const uint8_t> id);
 
 }  // namespace mbox::ike1
