@@ -93,4 +93,12 @@ private:
     std::vector<uint8_t> out_;
 };
 
+// A 32-bit number (an SPI, a message ID) as its four big-endian bytes, and back from
+// exactly four.
+inline std::vector<uint8_t> be32(uint32_t v) {
+    return {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
+            static_cast<uint8_t>(v)};
+}
+inline uint32_t read_be32(std::span<const uint8_t> b) { return Reader(b).u32(); }
+
 }  // namespace mbox::codec

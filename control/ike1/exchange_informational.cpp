@@ -10,21 +10,15 @@
 
 #include <fmt/format.h>
 
+#include "control/codec/byte_io.hpp"
 #include "control/ike1/engine.hpp"
 
 namespace mbox::ike1 {
 
 namespace {
 
-std::vector<uint8_t> be32(uint32_t v) {
-    return {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
-            static_cast<uint8_t>(v)};
-}
-
-uint32_t read_be32(std::span<const uint8_t> b) {
-    return static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 | static_cast<uint32_t>(b[2]) << 8 |
-           b[3];
-}
+using codec::be32;
+using codec::read_be32;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "control/codec/byte_io.hpp"
 #include "crypto/ike_dh.hpp"
 
 namespace mbox::ike1 {
@@ -287,8 +288,7 @@ SaPayload phase2_sa(const ike::EspSuite& suite, seconds lifetime, uint32_t spi, 
     Proposal p;
     p.number = 1;
     p.protocol = ProtocolId::Esp;
-    p.spi = {static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16), static_cast<uint8_t>(spi >> 8),
-             static_cast<uint8_t>(spi)};
+    p.spi = codec::be32(spi);
     p.transforms.push_back(std::move(t));
     return SaPayload{{std::move(p)}};
 }
@@ -297,8 +297,7 @@ std::optional<Phase2Offer> phase2_offer(const Proposal& proposal, const Transfor
     if (proposal.protocol != ProtocolId::Esp) return why = "not ESP", std::nullopt;
     if (proposal.spi.size() != 4) return why = fmt::format("SPI of {} bytes", proposal.spi.size()), std::nullopt;
     Phase2Offer o;
-    o.spi = static_cast<uint32_t>(proposal.spi[0]) << 24 | static_cast<uint32_t>(proposal.spi[1]) << 16 |
-            static_cast<uint32_t>(proposal.spi[2]) << 8 | proposal.spi[3];
+    o.spi = codec::read_be32(proposal.spi);
     uint64_t key_bits = 0, auth = 0, life_type = 0, mode = ipsec::kTunnel;
     for (const Attribute& a : transform.attributes) {
         const auto v = a.number();
@@ -378,8 +377,7 @@ std::optional<NotificationPayload> responder_lifetime(const Phase2Choice& choice
     NotificationPayload n;
     n.protocol = static_cast<uint8_t>(ProtocolId::Esp);
     n.type = notify::kResponderLifetime;
-    n.spi = {static_cast<uint8_t>(our_spi >> 24), static_cast<uint8_t>(our_spi >> 16),
-             static_cast<uint8_t>(our_spi >> 8), static_cast<uint8_t>(our_spi)};
+    n.spi = codec::be32(our_spi);
     n.data = serialize_attributes({basic_attribute(ipsec::kSaLifeType, phase1::kSeconds),
                                    number_attribute(ipsec::kSaLifeDuration, static_cast<uint32_t>(choice.lifetime.count()))});
     return n;
