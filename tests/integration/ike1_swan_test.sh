@@ -108,37 +108,7 @@ combos=(
 )
 if [[ $scenarios == *" 3 "* ]]; then
   scenario_begin "3 algorithms"
-  k=0
-  for combo in "${combos[@]}"; do
-    IFS='|' read -r ike esp who <<<"$combo"
-    k=$((k + 1))
-    label="3.$k (IKE $ike / ESP $esp, $who initiates)"
-    sw_load "$(v1_swan ike="$ike" esp="$esp")" >/dev/null 2>&1
-    [[ $who == swan ]] && sw_block_mbox_v1_init 198.51.100.1
-    if ! mb_start "mb3-$k" "$(v1_mbox ike="$ike" esp="$esp")"; then
-      not_ok "$label: mboxd starts"; sw_unblock; continue
-    fi
-    if [[ $who == swan ]]; then
-      sleep 0.5
-      if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
-        ok "$label: established"
-      else
-        not_ok "$label: established" "$out"
-      fi
-      role=responder
-    else
-      if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
-        ok "$label: established"
-      else
-        not_ok "$label: established" "$out"
-      fi
-      role=initiator
-    fi
-    read -r _ _ group <<<"$ike"
-    tunnel_checks "$label" --role "$role" --dh "$(swan_dh_name "$group")" --ike-alg "$(ike_expect "$ike")" \
-      --esp-alg "$(esp_expect "$esp")"
-    mb_stop; sw_terminate_all; sw_unblock
-  done
+  ike_algorithm_checks 1 "${combos[@]}"
   scenario_end
 fi
 

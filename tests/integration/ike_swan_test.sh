@@ -142,49 +142,7 @@ combos=(
 )
 if [[ $scenarios == *" 3 "* ]]; then
   scenario_begin "3 algorithms"
-  k=0
-  for combo in "${combos[@]}"; do
-    IFS='|' read -r ike esp who <<<"$combo"
-    k=$((k + 1))
-    label="3.$k (IKE $ike / ESP $esp, $who initiates)"
-    conf=$(mbox_conf ike="$ike" esp="$esp")
-    printf '%s\n' "$conf" >"$LAB_RUN/mb3.conf"
-    if ! out=$("$LAB_BUILD/mboxd" --check-config "$LAB_RUN/mb3.conf" 2>&1); then
-      ok "$label # SKIP the configuration language refuses it: $(grep -m1 error <<<"$out")"
-      continue
-    fi
-    sw_load "$(swan_conf ike="$ike" esp="$esp")" >/dev/null 2>&1
-    [[ $who == swan ]] && sw_block_mbox_init 198.51.100.1
-    if ! mb_start "mb3-$k" "$conf"; then
-      not_ok "$label: mboxd starts"; sw_unblock; continue
-    fi
-    if [[ $who == swan ]]; then
-      sleep 0.5
-      if out=$(swan_initiate "$NS_SW" sw net mbox 15 2>&1) && mb_wait_up 5 >/dev/null; then
-        ok "$label: established"
-      else
-        not_ok "$label: established" "$out"
-      fi
-      role=responder
-    else
-      if out=$(mb_wait_up 20) && swan_wait_child "$NS_SW" sw net INSTALLED 5; then
-        ok "$label: established"
-      else
-        not_ok "$label: established" "$out"
-      fi
-      role=initiator
-    fi
-    read -r _ _ group <<<"$ike"
-    check "$label: hostA pings hostB" ping_ab 3
-    check "$label: hostB pings hostA" ping_ba 2
-    if out=$("${IKE_CHECK[@]}" pair "$(mb_status)" "$(sw_sas)" --udp --role "$role" --dh "$(swan_dh_name "$group")" \
-        --ike-alg "$(ike_expect "$ike")" --esp-alg "$(esp_expect "$esp")" 2>&1); then
-      ok "$label: both views agree ($out)"
-    else
-      not_ok "$label: both views agree" "$out"
-    fi
-    mb_stop; sw_terminate_all; sw_unblock
-  done
+  ike_algorithm_checks 2 "${combos[@]}"
   scenario_end
 fi
 
